@@ -1,0 +1,32 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "LogStream",
+    products: [
+        .executable(name: "logstream", targets: ["logstream-server"]),
+        .executable(name: "logstream-gen", targets: ["logstream-gen"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // Syscalls Swift's Glibc module imports badly or not at all (epoll, accept4, recvmmsg, timerfd, signalfd).
+        .target(name: "CEpoll"),
+        // SHA-1 for the WebSocket handshake, from the system's libcrypto (seconds to build, unlike swift-crypto).
+        .systemLibrary(name: "CCrypto", providers: [.apt(["libssl-dev"])]),
+        .target(
+            name: "LogStream",
+            dependencies: [
+                "CEpoll", "CCrypto",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "logstream-server", dependencies: ["LogStream"]),
+        .executableTarget(
+            name: "logstream-gen",
+            dependencies: ["CEpoll", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .testTarget(name: "LogStreamTests", dependencies: ["LogStream"]),
+    ]
+)

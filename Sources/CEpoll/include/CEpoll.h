@@ -1,0 +1,44 @@
+// Plain wrappers for the Linux syscalls Swift's Glibc module does not import (epoll, accept4, recvmmsg,
+// timerfd, signalfd). No logic lives here; _GNU_SOURCE is defined only in shim.c (see NOTES.md).
+#ifndef CEPOLL_H
+#define CEPOLL_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+int cepoll_create(void);
+int cepoll_ctl(int epfd, int op, int fd, uint32_t events, uint64_t data);
+int cepoll_wait(int epfd, struct epoll_event *events, int max_events, int timeout_ms);
+
+/// accept4 with SOCK_NONBLOCK | SOCK_CLOEXEC.
+int cepoll_accept(int fd, struct sockaddr_storage *peer);
+
+/// A periodic CLOCK_MONOTONIC timerfd, non-blocking, first expiring after one interval.
+int cepoll_timer_create(uint64_t interval_ns);
+/// Blocks the given signals for the process and returns a non-blocking signalfd that reports them.
+int cepoll_signal_create(const int *signals, int count);
+/// Reads one signalfd record; returns the signal number, 0 when none is pending, -1 on error.
+int cepoll_signal_read(int fd);
+
+/// recvmmsg into `count` slots of `slot_size` bytes laid out back to back in `buffer`.
+/// Fills lengths[i], flags[i] (MSG_TRUNC etc.) and sources[i]; returns the number of datagrams, or -1.
+int cepoll_recv_datagrams(int fd, uint8_t *buffer, size_t slot_size, unsigned count,
+                          uint32_t *lengths, uint32_t *flags, struct sockaddr_storage *sources);
+
+/// sendmmsg of `count` datagrams to one destination; returns how many were sent, or -1.
+int cepoll_send_datagrams(int fd, const uint8_t *const *payloads, const uint32_t *lengths, unsigned count);
+
+/// Monotonic and wall clocks in nanoseconds (coarse variants: a few ms resolution, no syscall cost).
+uint64_t cepoll_monotonic_ns(void);
+int64_t cepoll_realtime_ms(void);
+
+/// Socket option helpers for options whose constants Swift imports inconsistently.
+int cepoll_set_reuseaddr(int fd);
+int cepoll_set_rcvbuf(int fd, int bytes);  // tries SO_RCVBUFFORCE first, then SO_RCVBUF
+int cepoll_get_rcvbuf(int fd);
+int cepoll_set_nodelay(int fd);
+
+#endif

@@ -1,0 +1,127 @@
+#define _GNU_SOURCE
+#include "CEpoll.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <netinet/tcp.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+
+#define CEPOLL_MAX_BATCH 256
+
+int cepoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
+
+int cepoll_ctl(int epfd, int op, int fd, uint32_t events, uint64_t data) {
+    struct epoll_event event = { .events = events, .data = { .u64 = data } };
+    return epoll_ctl(epfd, op, fd, &event);
+}
+
+int cepoll_wait(int epfd, struct epoll_event *events, int max_events, int timeout_ms) {
+    return epoll_wait(epfd, events, max_events, timeout_ms);
+}
+
+int cepoll_accept(int fd, struct sockaddr_storage *peer) {
+    socklen_t length = sizeof(*peer);
+    return accept4(fd, (struct sockaddr *)peer, &length, SOCK_NONBLOCK | SOCK_CLOEXEC);
+}
+
+int cepoll_timer_create(uint64_t interval_ns) {
+    int fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    if (fd < 0) return -1;
+    struct timespec interval = { .tv_sec = interval_ns / 1000000000ull, .tv_nsec = interval_ns % 1000000000ull };
+    struct itimerspec spec = { .it_interval = interval, .it_value = interval };
+    if (timerfd_settime(fd, 0, &spec, NULL) < 0) { close(fd); return -1; }
+    return fd;
+}
+
+int cepoll_signal_create(const int *signals, int count) {
+    sigset_t mask;
+    sigemptyset(&mask);
+    for (int i = 0; i < count; i++) sigaddset(&mask, signals[i]);
+    if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0) return -1;
+    return signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+int cepoll_signal_read(int fd) {
+    struct signalfd_siginfo info;
+    ssize_t n = read(fd, &info, sizeof(info));
+    if (n == (ssize_t)sizeof(info)) return (int)info.ssi_signo;
+    if (n < 0 && errno == EAGAIN) return 0;
+    return -1;
+}
+
+int cepoll_recv_datagrams(int fd, uint8_t *buffer, size_t slot_size, unsigned count,
+                          uint32_t *lengths, uint32_t *flags, struct sockaddr_storage *sources) {
+    struct mmsghdr messages[CEPOLL_MAX_BATCH];
+    struct iovec vectors[CEPOLL_MAX_BATCH];
+    if (count > CEPOLL_MAX_BATCH) count = CEPOLL_MAX_BATCH;
+    memset(messages, 0, sizeof(struct mmsghdr) * count);
+    for (unsigned i = 0; i < count; i++) {
+        vectors[i].iov_base = buffer + i * slot_size;
+        vectors[i].iov_len = slot_size;
+        messages[i].msg_hdr.msg_iov = &vectors[i];
+        messages[i].msg_hdr.msg_iovlen = 1;
+        messages[i].msg_hdr.msg_name = &sources[i];
+        messages[i].msg_hdr.msg_namelen = sizeof(struct sockaddr_storage);
+    }
+    int received;
+    do { received = recvmmsg(fd, messages, count, MSG_DONTWAIT, NULL); } while (received < 0 && errno == EINTR);
+    for (int i = 0; i < received; i++) {
+        lengths[i] = messages[i].msg_len;
+        flags[i] = (uint32_t)messages[i].msg_hdr.msg_flags;
+    }
+    return received;
+}
+
+int cepoll_send_datagrams(int fd, const uint8_t *const *payloads, const uint32_t *lengths, unsigned count) {
+    struct mmsghdr messages[CEPOLL_MAX_BATCH];
+    struct iovec vectors[CEPOLL_MAX_BATCH];
+    if (count > CEPOLL_MAX_BATCH) count = CEPOLL_MAX_BATCH;
+    memset(messages, 0, sizeof(struct mmsghdr) * count);
+    for (unsigned i = 0; i < count; i++) {
+        vectors[i].iov_base = (void *)payloads[i];
+        vectors[i].iov_len = lengths[i];
+        messages[i].msg_hdr.msg_iov = &vectors[i];
+        messages[i].msg_hdr.msg_iovlen = 1;
+    }
+    int sent;
+    do { sent = sendmmsg(fd, messages, count, 0); } while (sent < 0 && errno == EINTR);
+    return sent;
+}
+
+uint64_t cepoll_monotonic_ns(void) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+}
+
+int64_t cepoll_realtime_ms(void) {
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+int cepoll_set_reuseaddr(int fd) {
+    int on = 1;
+    return setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+}
+
+int cepoll_set_rcvbuf(int fd, int bytes) {
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof(bytes)) == 0) return 0;
+    return setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes));
+}
+
+int cepoll_get_rcvbuf(int fd) {
+    int bytes = 0;
+    socklen_t length = sizeof(bytes);
+    if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, &length) < 0) return -1;
+    return bytes;
+}
+
+int cepoll_set_nodelay(int fd) {
+    int on = 1;
+    return setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+}

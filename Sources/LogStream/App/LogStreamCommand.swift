@@ -1,0 +1,1 @@
+public enum LogStreamCommand { public static func main() {} }

@@ -1,0 +1,84 @@
+// Finds a plain-text line's level and service in place, without copying or allocating.
+
+/// What the parser learned about a line; ranges are byte offsets into the line it was given.
+public struct ParsedLine: Equatable {
+    /// The line without leading and trailing whitespace.
+    public var content: Range<Int>
+    public var level: LogLevel
+    /// The name inside the first `[name]`, or nil for "unknown".
+    public var service: Range<Int>?
+}
+
+public enum LineParser {
+    /// How many word tokens from the start a level word may stand in: loggers put it near the front, and a
+    /// word like "error" deep in the message ("INFO no errors found") is not the line's level.
+    static let levelTokenWindow = 6
+    static let maxServiceBytes = 128
+
+    /// Nil for a line that is empty or only whitespace.
+    public static func parse(_ line: UnsafeRawBufferPointer) -> ParsedLine? {
+        var start = 0
+        var end = line.count
+        while start < end, isWhitespace(line[start]) { start += 1 }
+        while end > start, isWhitespace(line[end - 1]) { end -= 1 }
+        guard start < end else { return nil }
+        let content = UnsafeRawBufferPointer(rebasing: line[start..<end])
+        let service = findService(in: content).map { ($0.lowerBound + start)..<($0.upperBound + start) }
+        return ParsedLine(content: start..<end, level: findLevel(in: content), service: service)
+    }
+
+    /// The first level word among the leading word tokens. Tokens are runs of letters, digits, `_` and `-`;
+    /// those starting with a digit (timestamps, counters) are skipped and do not count.
+    static func findLevel(in line: UnsafeRawBufferPointer) -> LogLevel {
+        var index = 0
+        var wordsSeen = 0
+        while index < line.count, wordsSeen < levelTokenWindow {
+            while index < line.count, !isTokenByte(line[index]) { index += 1 }
+            let tokenStart = index
+            while index < line.count, isTokenByte(line[index]) { index += 1 }
+            guard tokenStart < index else { break }
+            if isDigit(line[tokenStart]) { continue }
+            wordsSeen += 1
+            if let level = LogLevel(word: UnsafeRawBufferPointer(rebasing: line[tokenStart..<index])) { return level }
+        }
+        return .info
+    }
+
+    /// The first `[name]` that stands alone (at the start or after a non-word byte, so `sshd[1234]` is not
+    /// one) and whose name holds a letter (so `[2024-01-01]` is not one).
+    static func findService(in line: UnsafeRawBufferPointer) -> Range<Int>? {
+        var index = 0
+        while index < line.count {
+            guard line[index] == UInt8(ascii: "[") else { index += 1; continue }
+            let nameStart = index + 1
+            if index > 0, isTokenByte(line[index - 1]) { index = nameStart; continue }
+            var nameEnd = nameStart
+            var hasLetter = false
+            while nameEnd < line.count, nameEnd - nameStart <= maxServiceBytes, isServiceByte(line[nameEnd]) {
+                hasLetter = hasLetter || isLetter(line[nameEnd])
+                nameEnd += 1
+            }
+            if hasLetter, nameEnd < line.count, line[nameEnd] == UInt8(ascii: "]"), nameEnd - nameStart <= maxServiceBytes {
+                return nameStart..<nameEnd
+            }
+            index = nameStart
+        }
+        return nil
+    }
+
+    @inline(__always) static func isWhitespace(_ byte: UInt8) -> Bool {
+        byte == 0x20 || (byte >= 0x09 && byte <= 0x0D)
+    }
+
+    @inline(__always) static func isDigit(_ byte: UInt8) -> Bool { byte &- 0x30 < 10 }
+
+    @inline(__always) static func isLetter(_ byte: UInt8) -> Bool { (byte | 0x20) &- 0x61 < 26 }
+
+    @inline(__always) static func isTokenByte(_ byte: UInt8) -> Bool {
+        isLetter(byte) || isDigit(byte) || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
+    }
+
+    @inline(__always) static func isServiceByte(_ byte: UInt8) -> Bool {
+        isTokenByte(byte) || byte == UInt8(ascii: ".")
+    }
+}

@@ -1,0 +1,58 @@
+// The original LogStream's filters: a case-insensitive substring of the line, an exact level and an exact
+// service (both case-insensitive here, unlike the original). Empty parts match everything.
+
+public struct RecordFilter: Equatable, Sendable {
+    /// Lower-cased needle.
+    public private(set) var query: [UInt8]
+    public var level: LogLevel?
+    /// Lower-cased service name.
+    public private(set) var service: [UInt8]?
+    /// A level or service was asked for that no record can have.
+    public private(set) var matchesNothing = false
+
+    public static let everything = RecordFilter()
+
+    public init(query: String? = nil, level: String? = nil, service: String? = nil) {
+        self.query = Array((query ?? "").utf8).map(Self.lowercased)
+        if let level, !level.isEmpty {
+            if let parsed = LogLevel(name: level) { self.level = parsed } else { matchesNothing = true }
+        }
+        if let service, !service.isEmpty {
+            self.service = service.lowercased() == "unknown" ? [] : Array(service.utf8).map(Self.lowercased)
+        }
+    }
+
+    public func matches(_ record: LogRecord) -> Bool {
+        if matchesNothing { return false }
+        if let level, record.level != level { return false }
+        if let service, !Self.equalsIgnoringCase(record.service, service) { return false }
+        return query.isEmpty || Self.contains(record.line, lowercasedNeedle: query)
+    }
+
+    static func equalsIgnoringCase(_ bytes: UnsafeRawBufferPointer, _ lowercased: [UInt8]) -> Bool {
+        guard bytes.count == lowercased.count else { return false }
+        for index in 0..<bytes.count where Self.lowercased(bytes[index]) != lowercased[index] { return false }
+        return true
+    }
+
+    /// ASCII case-insensitive substring search: find candidates by the first byte, then compare.
+    static func contains(_ haystack: UnsafeRawBufferPointer, lowercasedNeedle needle: [UInt8]) -> Bool {
+        guard needle.count <= haystack.count else { return false }
+        let first = needle[0]
+        let lastStart = haystack.count - needle.count
+        var start = 0
+        while start <= lastStart {
+            if lowercased(haystack[start]) == first {
+                var offset = 1
+                while offset < needle.count, lowercased(haystack[start + offset]) == needle[offset] { offset += 1 }
+                if offset == needle.count { return true }
+            }
+            start += 1
+        }
+        return false
+    }
+
+    @inline(__always) static func lowercased(_ byte: UInt8) -> UInt8 {
+        byte &- 0x41 < 26 ? byte | 0x20 : byte
+    }
+}

@@ -1,0 +1,2 @@
+import LogStream
+LogStreamCommand.main()
