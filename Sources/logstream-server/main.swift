@@ -1,2 +1,3 @@
 import LogStream
-LogStreamCommand.main()
+
+LogStreamCommand.runFromCommandLine()

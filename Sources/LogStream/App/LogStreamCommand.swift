@@ -1,1 +1,94 @@
-public enum LogStreamCommand { public static func main() {} }
+// The command line: flags, their validation, and turning any startup failure into one clear line on stderr.
+import ArgumentParser
+import Glibc
+
+public struct LogStreamCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "logstream",
+        abstract: "A log aggregation server: UDP and TCP lines in, search and a live dashboard out."
+    )
+
+    @Option(help: "UDP port for log lines.") var udpPort: UInt16 = 9000
+    @Option(help: "TCP port for newline-delimited log lines.") var tcpPort: UInt16 = 9001
+    @Option(help: "HTTP port for the API, the dashboard and the WebSocket live tail.") var httpPort: UInt16 = 8000
+    @Option(help: "Address the UDP and TCP listeners bind to.") var bind = "0.0.0.0"
+    @Option(help: "Address the HTTP server binds to.") var httpBind = "127.0.0.1"
+    @Option(help: "Records kept in memory; the oldest are evicted first.") var bufferSize = 100_000
+    @Option(help: "Bytes of log text kept in memory (suffixes K, M, G).") var bufferBytes = ByteCount(256 << 20)
+    @Option(help: "Longest line kept; longer lines are truncated and counted (suffixes K, M).") var maxLineBytes = ByteCount(64 << 10)
+    @Option(help: "Receive buffer requested for the UDP socket (suffixes K, M).") var udpReceiveBuffer = ByteCount(32 << 20)
+    @Option(help: "Folder holding the dashboard (default: ./static or the one beside the executable).") var staticDir: String?
+
+    public init() {}
+
+    public func validate() throws {
+        guard (1...100_000_000).contains(bufferSize) else { throw ValidationError("--buffer-size must be between 1 and 100000000") }
+        guard (1...(16 << 20)).contains(maxLineBytes.value) else { throw ValidationError("--max-line-bytes must be between 1 and 16M") }
+        guard bufferBytes.value >= 2 * maxLineBytes.value + 512 else {
+            throw ValidationError("--buffer-bytes must be at least twice --max-line-bytes")
+        }
+        guard bufferBytes.value <= 64 << 30 else { throw ValidationError("--buffer-bytes must be at most 64G") }
+        for (flag, address) in [("--bind", bind), ("--http-bind", httpBind)] where SocketAddress(host: address, port: 0) == nil {
+            throw ValidationError("\(flag) must be a numeric IPv4 or IPv6 address, not '\(address)'")
+        }
+        if let staticDir, !StaticDirectory.isDirectory(staticDir) {
+            throw ValidationError("--static-dir '\(staticDir)' is not a folder")
+        }
+    }
+
+    public func run() throws {
+        let configuration = ServerConfiguration(
+            udpAddress: SocketAddress(host: bind, port: udpPort)!,
+            tcpAddress: SocketAddress(host: bind, port: tcpPort)!,
+            httpAddress: SocketAddress(host: httpBind, port: httpPort)!,
+            bufferRecords: bufferSize,
+            bufferBytes: bufferBytes.value,
+            maxLineBytes: maxLineBytes.value,
+            udpReceiveBufferBytes: udpReceiveBuffer.value,
+            staticDirectory: staticDir ?? StaticDirectory.find()
+        )
+        let server = try Server(configuration: configuration)
+        server.run()
+    }
+
+    /// Parses the command line and runs; any error is one line on stderr and a non-zero exit.
+    public static func runFromCommandLine() -> Never {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+            Glibc.exit(0)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success { exit(withError: error) }  // --help and friends print their own text
+            let message = LogStreamCommand.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+            log("error: \(message)")
+            Glibc.exit(code.rawValue == 0 ? 1 : code.rawValue)
+        }
+    }
+}
+
+/// A size in bytes, written as a number with an optional K, M or G suffix (powers of 1024).
+struct ByteCount: ExpressibleByArgument, CustomStringConvertible {
+    var value: Int
+
+    init(_ value: Int) { self.value = value }
+
+    init?(argument: String) {
+        let multipliers: [Character: Int] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30]
+        var digits = Substring(argument.uppercased())
+        if digits.hasSuffix("B") { digits = digits.dropLast() }
+        var multiplier = 1
+        if let last = digits.last, let factor = multipliers[last] {
+            multiplier = factor
+            digits = digits.dropLast()
+        }
+        guard let number = Int(digits), number >= 0, number <= Int.max / multiplier else { return nil }
+        value = number * multiplier
+    }
+
+    var description: String {
+        if value % (1 << 20) == 0 { return "\(value >> 20)M" }
+        if value % (1 << 10) == 0 { return "\(value >> 10)K" }
+        return "\(value)"
+    }
+}

@@ -28,7 +28,7 @@ public enum LineParser {
     }
 
     /// The first level word among the leading word tokens. Tokens are runs of letters, digits, `_` and `-`;
-    /// those starting with a digit (timestamps, counters) are skipped and do not count.
+    /// only those starting with a letter count (timestamps, counters and `-` placeholders are skipped).
     static func findLevel(in line: UnsafeRawBufferPointer) -> LogLevel {
         var index = 0
         var wordsSeen = 0
@@ -37,7 +37,7 @@ public enum LineParser {
             let tokenStart = index
             while index < line.count, isTokenByte(line[index]) { index += 1 }
             guard tokenStart < index else { break }
-            if isDigit(line[tokenStart]) { continue }
+            if !isLetter(line[tokenStart]) { continue }
             wordsSeen += 1
             if let level = LogLevel(word: UnsafeRawBufferPointer(rebasing: line[tokenStart..<index])) { return level }
         }

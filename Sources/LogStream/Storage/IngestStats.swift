@@ -1,6 +1,6 @@
 // Counters for /api/stats, kept by the reactor thread as records arrive.
 
-public struct IngestStats {
+public final class IngestStats {
     public private(set) var received: UInt64 = 0
     public private(set) var truncated: UInt64 = 0
     public private(set) var byLevel = [UInt64](repeating: 0, count: LogLevel.allCases.count)
@@ -12,7 +12,7 @@ public struct IngestStats {
 
     public init() {}
 
-    public mutating func count(level: LogLevel, protocol ingestProtocol: IngestProtocol, service: UnsafeRawBufferPointer,
+    public func count(level: LogLevel, protocol ingestProtocol: IngestProtocol, service: UnsafeRawBufferPointer,
                                isTruncated: Bool) {
         received += 1
         if isTruncated { truncated += 1 }
@@ -22,7 +22,7 @@ public struct IngestStats {
     }
 
     /// Called once a second.
-    public mutating func sampleRate() {
+    public func sampleRate() {
         samples.append(received)
         if samples.count > Self.rateWindowSeconds + 1 { samples.removeFirst() }
     }

@@ -65,7 +65,9 @@ public final class LogRing: @unchecked Sendable {
         writeOffset += size
         evict(toAppend: id, endingAt: writeOffset)
 
-        arena.advanced(by: position).copyMemory(from: record.host.baseAddress!, byteCount: hostBytes)
+        if hostBytes > 0 {
+            arena.advanced(by: position).copyMemory(from: record.host.baseAddress!, byteCount: hostBytes)
+        }
         if lineBytes > 0 {
             arena.advanced(by: position + hostBytes).copyMemory(from: record.line.baseAddress!, byteCount: lineBytes)
         }

@@ -1,0 +1,111 @@
+// Wiring: one reactor, the ring, the ingest listeners and the web server; startup and graceful shutdown.
+import Glibc
+
+struct ServerConfiguration {
+    var udpAddress: SocketAddress
+    var tcpAddress: SocketAddress
+    var httpAddress: SocketAddress
+    var bufferRecords: Int
+    var bufferBytes: Int
+    var maxLineBytes: Int
+    var udpReceiveBufferBytes: Int
+    var staticDirectory: String?
+}
+
+struct StartupError: Error, CustomStringConvertible {
+    var description: String
+}
+
+final class Server {
+    private let reactor: Reactor
+    private let ring: LogRing
+    private let stats = IngestStats()
+    private let udp: UDPListener
+    private let tcp: TCPIngestListener
+    private let http: HTTPServer
+    private let liveTail: LiveTail
+
+    init(configuration: ServerConfiguration) throws {
+        signal(SIGPIPE, SIG_IGN)
+        Self.raiseDescriptorLimit()
+        reactor = try Reactor()
+        ring = LogRing(capacity: configuration.bufferRecords, arenaBytes: configuration.bufferBytes)
+        let sink = RecordSink(ring: ring, stats: stats)
+
+        let (udpFD, grantedBuffer) = try Self.bound("UDP", configuration.udpAddress) { () throws(SystemError) in
+            try Socket.bindUDP(on: configuration.udpAddress, receiveBufferBytes: Int32(clamping: configuration.udpReceiveBufferBytes))
+        }
+        let tcpFD = try Self.bound("TCP", configuration.tcpAddress) { () throws(SystemError) in try Socket.listenTCP(on: configuration.tcpAddress) }
+        let httpFD = try Self.bound("HTTP", configuration.httpAddress) { () throws(SystemError) in try Socket.listenTCP(on: configuration.httpAddress) }
+
+        udp = UDPListener(fd: udpFD, sink: sink, maxLineBytes: configuration.maxLineBytes)
+        tcp = TCPIngestListener(fd: tcpFD, reactor: reactor, sink: sink, maxLineBytes: configuration.maxLineBytes)
+        liveTail = LiveTail(ring: ring, reactor: reactor)
+        let staticFiles = StaticFiles(directory: configuration.staticDirectory)
+        let api = WebAPI(ring: ring, stats: stats, staticFiles: staticFiles)
+        http = HTTPServer(fd: httpFD, reactor: reactor, api: api, liveTail: liveTail)
+        api.extraStats = { [tcp, http, liveTail] in
+            [("tcp_connections", tcp.connectionCount), ("http_connections", http.connectionCount),
+             ("websocket_clients", liveTail.sessionCount), ("udp_receive_buffer_bytes", grantedBuffer)]
+        }
+
+        try reactor.register(udpFD, interest: .readable, handler: udp)
+        try reactor.register(tcpFD, interest: .readable, handler: tcp)
+        try reactor.register(httpFD, interest: .readable, handler: http)
+        try reactor.addTimer(everyMilliseconds: 1000) { [stats] in stats.sampleRate() }
+        reactor.afterEachIteration { [liveTail] in liveTail.publish() }
+        try reactor.onSignals([SIGINT, SIGTERM]) { [unowned self] _ in stop() }
+
+        let ports = "udp \(Self.describe(udpFD)), tcp \(Self.describe(tcpFD)), http \(Self.describe(httpFD))"
+        log("listening: \(ports); buffer \(configuration.bufferRecords) records / \(ByteCount(configuration.bufferBytes)); UDP receive buffer \(ByteCount(grantedBuffer))")
+        if staticFiles.isEmpty { log("warning: dashboard files not found; pass --static-dir") }
+        if !Self.isLoopback(configuration.httpAddress) {
+            log("warning: the HTTP API is reachable from other hosts at \(configuration.httpAddress.hostText) and has no authentication")
+        }
+    }
+
+    func run() {
+        reactor.run()
+        log("stopped: \(stats.received) records received")
+    }
+
+    /// SIGINT/SIGTERM: stop accepting, take in what the kernel already holds, tell live clients, exit.
+    private func stop() {
+        log("stopping")
+        http.stopAccepting()
+        udp.readable()
+        tcp.drain()
+        liveTail.publish()
+        liveTail.closeAll()
+        reactor.stop()
+    }
+
+    private static func bound<T>(_ name: String, _ address: SocketAddress, _ body: () throws(SystemError) -> T) throws -> T {
+        do { return try body() } catch {
+            throw StartupError(description: "cannot listen on \(name) \(address.hostText):\(address.port): \(String(cString: strerror(error.code)))")
+        }
+    }
+
+    private static func describe(_ fd: FileDescriptor) -> String {
+        guard let address = Socket.localAddress(of: fd) else { return "?" }
+        return address.family == AF_INET6 ? "[\(address.hostText)]:\(address.port)" : "\(address.hostText):\(address.port)"
+    }
+
+    private static func isLoopback(_ address: SocketAddress) -> Bool {
+        address.hostText.hasPrefix("127.") || address.hostText == "::1"
+    }
+
+    /// Many concurrent senders need more descriptors than the usual soft limit of 1024.
+    private static func raiseDescriptorLimit() {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+        limit.rlim_cur = limit.rlim_max
+        _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+    }
+}
+
+/// One line on stderr.
+func log(_ message: String) {
+    let line = Array("logstream: \(message)\n".utf8)
+    _ = line.withUnsafeBytes { Glibc.write(STDERR_FILENO, $0.baseAddress, $0.count) }
+}

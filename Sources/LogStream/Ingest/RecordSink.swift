@@ -1,0 +1,29 @@
+// Where every framed line goes, whichever transport brought it: parsed in place, counted, copied once into
+// the ring.
+import CEpoll
+
+public final class RecordSink {
+    public let ring: LogRing
+    public let stats: IngestStats
+
+    public init(ring: LogRing, stats: IngestStats) {
+        self.ring = ring
+        self.stats = stats
+    }
+
+    /// Stores `line` unless it is blank.
+    @inline(__always)
+    func ingest(_ line: FramedLine, host: UnsafeRawBufferPointer, protocol ingestProtocol: IngestProtocol,
+                receivedAtMilliseconds: Int64) {
+        guard let parsed = LineParser.parse(line.bytes) else { return }
+        let content = UnsafeRawBufferPointer(rebasing: line.bytes[parsed.content])
+        let service = parsed.service.map { ($0.lowerBound - parsed.content.lowerBound)..<($0.upperBound - parsed.content.lowerBound) }
+        ring.append(NewRecord(line: content, host: host, level: parsed.level, service: service,
+                              ingestProtocol: ingestProtocol, isTruncated: line.isTruncated,
+                              receivedAtMilliseconds: receivedAtMilliseconds))
+        let serviceBytes = service.map { UnsafeRawBufferPointer(rebasing: content[$0]) } ?? UnsafeRawBufferPointer(start: nil, count: 0)
+        stats.count(level: parsed.level, protocol: ingestProtocol, service: serviceBytes, isTruncated: line.isTruncated)
+    }
+
+    static func now() -> Int64 { cepoll_realtime_ms() }
+}

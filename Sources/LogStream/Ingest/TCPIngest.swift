@@ -1,0 +1,112 @@
+// Accepts TCP senders and frames their newline-delimited streams. All connections read into one shared
+// buffer; a connection keeps only the unfinished tail of its last read.
+import Glibc
+
+public final class TCPIngestListener: ReactorHandler {
+    public let fd: FileDescriptor
+    private let reactor: Reactor
+    fileprivate let sink: RecordSink
+    private let maxLineBytes: Int
+    private var connections: [Int32: TCPIngestConnection] = [:]
+    fileprivate let readBuffer: UnsafeMutableRawBufferPointer
+    /// Whether new connections are taken (false while shutting down).
+    public private(set) var isAccepting = true
+
+    static let readBufferBytes = 256 * 1024
+
+    public init(fd: FileDescriptor, reactor: Reactor, sink: RecordSink, maxLineBytes: Int) {
+        self.fd = fd
+        self.reactor = reactor
+        self.sink = sink
+        self.maxLineBytes = maxLineBytes
+        readBuffer = .allocate(byteCount: Self.readBufferBytes, alignment: 64)
+    }
+
+    deinit { readBuffer.deallocate() }
+
+    public var connectionCount: Int { connections.count }
+
+    public func readable() {
+        while isAccepting {
+            let accepted: (FileDescriptor, SocketAddress)?
+            do { accepted = try Socket.accept(from: fd) } catch {
+                FileDescriptorReserve.shared.shedPendingConnection(on: fd, after: error)
+                return
+            }
+            guard let (connectionFD, peer) = accepted else { return }
+            let connection = TCPIngestConnection(fd: connectionFD, host: Array(peer.hostText.utf8),
+                                                 maxLineBytes: maxLineBytes, listener: self)
+            do {
+                try reactor.register(connectionFD, interest: .readable, handler: connection)
+                connections[connectionFD.rawValue] = connection
+            } catch {
+                connectionFD.close()
+            }
+        }
+    }
+
+    /// Stops accepting and reads what every open connection has already delivered.
+    public func drain() {
+        isAccepting = false
+        reactor.deregister(fd)
+        for connection in connections.values { connection.readable() }
+    }
+
+    fileprivate func close(_ connection: TCPIngestConnection) {
+        reactor.deregister(connection.fd)
+        connection.fd.close()
+        connections[connection.fd.rawValue] = nil
+    }
+}
+
+final class TCPIngestConnection: ReactorHandler {
+    let fd: FileDescriptor
+    private let host: [UInt8]
+    private var framer: LineFramer
+    private unowned let listener: TCPIngestListener
+
+    /// Reads per readiness event, so one fast sender cannot starve the others.
+    static let readsPerWakeup = 16
+
+    init(fd: FileDescriptor, host: [UInt8], maxLineBytes: Int, listener: TCPIngestListener) {
+        self.fd = fd
+        self.host = host
+        self.framer = LineFramer(maxLineBytes: maxLineBytes)
+        self.listener = listener
+    }
+
+    func readable() {
+        let sink = listener.sink
+        for _ in 0..<Self.readsPerWakeup {
+            let result: FileDescriptor.ReadResult
+            do { result = try fd.read(into: listener.readBuffer) } catch {
+                finish()  // ECONNRESET and friends: keep what arrived
+                return
+            }
+            switch result {
+            case .bytes(let count):
+                let now = RecordSink.now()
+                host.withUnsafeBytes { host in
+                    framer.feed(UnsafeRawBufferPointer(rebasing: listener.readBuffer[..<count])) { line in
+                        sink.ingest(line, host: host, protocol: .tcp, receivedAtMilliseconds: now)
+                    }
+                }
+                if count < listener.readBuffer.count { return }
+            case .wouldBlock:
+                return
+            case .endOfFile:
+                finish()
+                return
+            }
+        }
+    }
+
+    private func finish() {
+        let sink = listener.sink
+        let now = RecordSink.now()
+        host.withUnsafeBytes { host in
+            framer.finish { line in sink.ingest(line, host: host, protocol: .tcp, receivedAtMilliseconds: now) }
+        }
+        listener.close(self)
+    }
+}

@@ -1,0 +1,18 @@
+// When the process runs out of descriptors, a level-triggered listener would wake the loop forever for a
+// connection it cannot accept. Keeping one spare descriptor lets us accept that connection and close it.
+import Glibc
+
+public final class FileDescriptorReserve: @unchecked Sendable {
+    public static let shared = FileDescriptorReserve()
+    private var spare: Int32
+
+    private init() { spare = open("/dev/null", O_RDONLY | O_CLOEXEC) }
+
+    /// Called after accept failed: on EMFILE/ENFILE, frees the spare, accepts and drops one connection.
+    public func shedPendingConnection(on listener: FileDescriptor, after error: SystemError) {
+        guard error.code == EMFILE || error.code == ENFILE, spare >= 0 else { return }
+        Glibc.close(spare)
+        if let (fd, _) = try? Socket.accept(from: listener) { fd.close() }
+        spare = open("/dev/null", O_RDONLY | O_CLOEXEC)
+    }
+}

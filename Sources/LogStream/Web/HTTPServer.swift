@@ -1,0 +1,56 @@
+// Accepts HTTP connections and hands each to an HTTPConnection; upgraded connections become WebSocket sessions.
+
+final class HTTPServer: ReactorHandler {
+    let fd: FileDescriptor
+    let reactor: Reactor
+    let api: WebAPI
+    let liveTail: LiveTail
+    private var connections: [Int32: HTTPConnection] = [:]
+
+    init(fd: FileDescriptor, reactor: Reactor, api: WebAPI, liveTail: LiveTail) {
+        self.fd = fd
+        self.reactor = reactor
+        self.api = api
+        self.liveTail = liveTail
+    }
+
+    var connectionCount: Int { connections.count }
+
+    func readable() {
+        while true {
+            let accepted: (FileDescriptor, SocketAddress)?
+            do { accepted = try Socket.accept(from: fd) } catch {
+                FileDescriptorReserve.shared.shedPendingConnection(on: fd, after: error)
+                return
+            }
+            guard let (connectionFD, _) = accepted else { return }
+            let connection = HTTPConnection(fd: connectionFD, server: self)
+            do {
+                try reactor.register(connectionFD, interest: .readable, handler: connection)
+                connections[connectionFD.rawValue] = connection
+            } catch {
+                connectionFD.close()
+            }
+        }
+    }
+
+    /// Stops accepting connections.
+    func stopAccepting() {
+        reactor.deregister(fd)
+    }
+
+    func close(_ connection: HTTPConnection) {
+        reactor.deregister(connection.fd)
+        connection.fd.close()
+        connections[connection.fd.rawValue] = nil
+    }
+
+    /// The connection's descriptor now belongs to a WebSocket session.
+    func upgrade(_ connection: HTTPConnection, output: OutboundQueue, leftover: [UInt8]) {
+        connections[connection.fd.rawValue] = nil
+        let session = WebSocketSession(fd: connection.fd, liveTail: liveTail, output: output)
+        reactor.replaceHandler(of: connection.fd, with: session)
+        liveTail.add(session)
+        session.receive(leftover)
+    }
+}

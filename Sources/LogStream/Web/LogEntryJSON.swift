@@ -1,0 +1,48 @@
+// A stored record as the JSON object the original LogStream's clients read, plus `id` and `truncated`.
+
+enum LogEntryJSON {
+    static func append(_ record: LogRecord, to json: inout JSONWriter) {
+        json.raw("{\"id\":")
+        json.integer(record.id)
+        json.raw(",\"timestamp\":\"")
+        Timestamp.appendISO8601(milliseconds: record.receivedAtMilliseconds, to: &json.bytes)
+        json.raw("\",\"level\":\"")
+        json.bytes.append(contentsOf: record.level.name.utf8)
+        json.raw("\",\"service\":")
+        if record.service.isEmpty { json.raw("\"unknown\"") } else { json.string(record.service) }
+        json.raw(",\"protocol\":\"")
+        json.bytes.append(contentsOf: record.ingestProtocol.name.utf8)
+        json.raw("\",\"host\":")
+        json.string(record.host)
+        json.raw(",\"raw\":")
+        json.string(record.line)
+        json.raw(",\"truncated\":")
+        json.boolean(record.isTruncated)
+        json.raw("}")
+    }
+
+    /// The newest records matching `filter` (ids below `id` when given), newest first, as a JSON array.
+    static func appendNewest(from ring: LogRing, matching filter: RecordFilter, limit: Int, before id: UInt64? = nil,
+                             to json: inout JSONWriter) {
+        json.raw("[")
+        var count = 0
+        var current = min(id ?? .max, ring.storedIDs.upperBound)
+        while count < limit, current > 1 {
+            current -= 1
+            let mark = json.bytes.count
+            // Encode in place; if the record was evicted while being read, the bytes written are taken back.
+            let matched = ring.read(current) { record in
+                guard filter.matches(record) else { return false }
+                if count > 0 { json.raw(",") }
+                append(record, to: &json)
+                return true
+            }
+            guard let matched else {
+                json.bytes.removeSubrange(mark...)
+                break
+            }
+            if matched { count += 1 }
+        }
+        json.raw("]")
+    }
+}

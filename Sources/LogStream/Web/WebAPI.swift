@@ -1,0 +1,112 @@
+// The HTTP routes: the original LogStream's API, stats and health, and the dashboard's files.
+
+final class WebAPI {
+    let ring: LogRing
+    let stats: IngestStats
+    let staticFiles: StaticFiles
+    /// Extra figures for /api/stats that belong to other parts (connections, socket buffers).
+    var extraStats: () -> [(String, Int)] = { [] }
+
+    static let defaultLimit = 100
+    static let maxLimit = 10_000
+
+    init(ring: LogRing, stats: IngestStats, staticFiles: StaticFiles) {
+        self.ring = ring
+        self.stats = stats
+        self.staticFiles = staticFiles
+    }
+
+    func respond(to request: HTTPRequest) -> HTTPResponse {
+        let isRead = request.method == "GET" || request.method == "HEAD"
+        switch request.path {
+        case "/api/logs": return isRead ? logs(request.query) : methodNotAllowed()
+        case "/api/stats": return isRead ? .json(statsJSON()) : methodNotAllowed()
+        case "/healthz": return isRead ? HTTPResponse(status: 200, contentType: "text/plain", body: Array("ok\n".utf8)) : methodNotAllowed()
+        case "/": return isRead ? staticFile("index.html") : methodNotAllowed()
+        case _ where request.path.hasPrefix("/static/"):
+            return isRead ? staticFile(String(request.path.dropFirst("/static/".count))) : methodNotAllowed()
+        default: return .error(404, "no such path: \(request.path)")
+        }
+    }
+
+    private func methodNotAllowed() -> HTTPResponse {
+        var response = HTTPResponse.error(405, "method not allowed")
+        response.extraHeaders.append(("Allow", "GET, HEAD"))
+        return response
+    }
+
+    private func staticFile(_ name: String) -> HTTPResponse {
+        guard let file = staticFiles.file(named: name) else {
+            return .error(404, staticFiles.isEmpty ? "dashboard files not found: start with --static-dir" : "no such file")
+        }
+        var response = HTTPResponse(status: 200, contentType: file.contentType, body: file.body)
+        response.extraHeaders = [
+            ("Content-Security-Policy", "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"),
+            ("Referrer-Policy", "no-referrer"),
+        ]
+        return response
+    }
+
+    /// `GET /api/logs?query=&level=&service=&limit=`: newest first, as the original.
+    private func logs(_ query: [String: String]) -> HTTPResponse {
+        var limit = Self.defaultLimit
+        if let text = query["limit"], !text.isEmpty {
+            guard let value = Int(text), value >= 0 else { return .error(400, "limit must be a non-negative integer") }
+            limit = min(value, Self.maxLimit)
+        }
+        let filter = RecordFilter(query: query["query"], level: query["level"], service: query["service"])
+        var json = JSONWriter(capacity: 256 * min(limit, 1000))
+        LogEntryJSON.appendNewest(from: ring, matching: filter, limit: limit, to: &json)
+        return .json(json.bytes)
+    }
+
+    private func statsJSON() -> [UInt8] {
+        var json = JSONWriter(capacity: 1024)
+        json.raw("{\"received\":")
+        json.integer(stats.received)
+        json.raw(",\"stored\":")
+        json.integer(ring.storedCount)
+        json.raw(",\"capacity\":")
+        json.integer(ring.capacity)
+        json.raw(",\"evicted\":")
+        json.integer(ring.evictedCount)
+        json.raw(",\"truncated\":")
+        json.integer(stats.truncated)
+        json.raw(",\"bytes\":")
+        json.integer(ring.storedBytes)
+        json.raw(",\"capacity_bytes\":")
+        json.integer(ring.arenaBytes)
+        json.raw(",\"rate\":")
+        json.number((stats.rate * 10).rounded() / 10)
+        json.raw(",\"levels\":{")
+        for level in LogLevel.allCases {
+            if level.rawValue > 0 { json.raw(",") }
+            json.string(level.name)
+            json.raw(":")
+            json.integer(stats.byLevel[Int(level.rawValue)])
+        }
+        json.raw("},\"protocols\":{")
+        for ingestProtocol in IngestProtocol.allCases {
+            if ingestProtocol.rawValue > 0 { json.raw(",") }
+            json.string(ingestProtocol.name)
+            json.raw(":")
+            json.integer(stats.byProtocol[Int(ingestProtocol.rawValue)])
+        }
+        json.raw("},\"services\":{")
+        for (index, service) in stats.byService.all.enumerated() {
+            if index > 0 { json.raw(",") }
+            json.string(service.name)
+            json.raw(":")
+            json.integer(service.count)
+        }
+        json.raw("}")
+        for (name, value) in extraStats() {
+            json.raw(",")
+            json.string(name)
+            json.raw(":")
+            json.integer(value)
+        }
+        json.raw("}")
+        return json.bytes
+    }
+}

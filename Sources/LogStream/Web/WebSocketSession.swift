@@ -1,0 +1,154 @@
+// One live-tail client speaking the original LogStream's protocol over RFC 6455: it sends update_filters and
+// receives history, then new_log for every new matching record. Its send queue is bounded: a client that
+// cannot keep up loses messages (and is told how many), never slowing ingestion or other clients.
+
+final class WebSocketSession: ReactorHandler {
+    let fd: FileDescriptor
+    private unowned let liveTail: LiveTail
+    private var input: [UInt8] = []
+    private var output: OutboundQueue
+    private var assembler = WebSocketMessageAssembler(maxMessageBytes: maxMessageBytes)
+    private(set) var filter = RecordFilter.everything
+    /// Messages dropped since the client was last told.
+    private var droppedCount = 0
+    private var isClosing = false
+
+    static let maxMessageBytes = 64 * 1024
+    static let sendQueueBytes = 1024 * 1024
+    static let historyCount = 50
+    static let readChunkBytes = 16 * 1024
+
+    init(fd: FileDescriptor, liveTail: LiveTail, output: OutboundQueue) {
+        self.fd = fd
+        self.liveTail = liveTail
+        self.output = output
+    }
+
+    func readable() {
+        guard !isClosing else { return }
+        var chunk = [UInt8](repeating: 0, count: Self.readChunkBytes)
+        while true {
+            let result: FileDescriptor.ReadResult
+            do { result = try chunk.withUnsafeMutableBytes { raw in Result { () throws(SystemError) in try fd.read(into: raw) } }.get() } catch {
+                liveTail.close(self)
+                return
+            }
+            switch result {
+            case .bytes(let count):
+                receive(Array(chunk[..<count]))
+                if isClosing { return }
+            case .wouldBlock:
+                flush()
+                return
+            case .endOfFile:
+                liveTail.close(self)
+                return
+            }
+        }
+    }
+
+    func writable() { flush() }
+
+    /// Decodes and handles every whole frame in `bytes` (and what was left over before them).
+    func receive(_ bytes: [UInt8]) {
+        input.append(contentsOf: bytes)
+        var consumed = 0
+        defer { input.removeFirst(consumed) }
+        while !isClosing {
+            let decoded = input.withUnsafeMutableBytes { raw in
+                WebSocketFrameCodec.decode(UnsafeMutableRawBufferPointer(rebasing: raw[consumed...]), maxPayloadBytes: Self.maxMessageBytes)
+            }
+            switch decoded {
+            case .incomplete:
+                flush()
+                return
+            case .invalid(let code, let reason):
+                fail(WebSocketFailure(code, reason))
+                return
+            case .frame(let frame, let length):
+                let payloadRange = (consumed + frame.payload.lowerBound)..<(consumed + frame.payload.upperBound)
+                consumed += length
+                let outcome = input.withUnsafeBytes { assembler.take(frame, payload: UnsafeRawBufferPointer(rebasing: $0[payloadRange])) }
+                switch outcome {
+                case .success(let message?): handle(message)
+                case .success(nil): continue
+                case .failure(let failure): fail(failure)
+                }
+            }
+        }
+    }
+
+    private func handle(_ message: WebSocketMessage) {
+        switch message {
+        case .text(let bytes):
+            guard let message = ClientMessage.decode(bytes), message.type == "update_filters" else { return }
+            let filters = message.filters
+            filter = RecordFilter(query: filters?.query, level: filters?.level, service: filters?.service)
+            sendHistory()
+        case .ping(let payload):
+            var frame: [UInt8] = []
+            payload.withUnsafeBytes { WebSocketFrameCodec.encode(.pong, payload: $0, into: &frame) }
+            output.append(frame)
+        case .close:
+            output.append(WebSocketFrameCodec.closeFrame(.normal))
+            isClosing = true
+            flush()
+        case .binary, .pong:
+            break
+        }
+    }
+
+    /// The server is stopping: say so with 1001 and close once flushed.
+    func goAway() {
+        guard !isClosing else { return }
+        output.append(WebSocketFrameCodec.closeFrame(.goingAway, reason: "server stopping"))
+        isClosing = true
+        flush()
+    }
+
+    private func fail(_ failure: WebSocketFailure) {
+        output.append(WebSocketFrameCodec.closeFrame(failure.code, reason: failure.reason))
+        isClosing = true
+        flush()
+    }
+
+    /// `{"type":"history","data":[...]}`: the newest matching records not yet published as new_log.
+    private func sendHistory() {
+        var json = JSONWriter(capacity: 16 * 1024)
+        json.raw("{\"type\":\"history\",\"data\":")
+        LogEntryJSON.appendNewest(from: liveTail.ring, matching: filter, limit: Self.historyCount,
+                                  before: liveTail.publishedUpTo, to: &json)
+        json.raw("}")
+        output.append(WebSocketFrameCodec.textFrame(json.bytes))
+        flush()
+    }
+
+    /// Queues a live message unless the client is too far behind; then it is counted as dropped.
+    func offer(estimatedBytes: Int, _ frame: () -> [UInt8]) {
+        guard !isClosing else { return }
+        if output.hasRoom(for: estimatedBytes) {
+            output.append(frame())
+        } else {
+            droppedCount += 1
+        }
+    }
+
+    func flush() {
+        let isDone: Bool
+        do { isDone = try output.flush(to: fd) } catch {
+            liveTail.close(self)
+            return
+        }
+        if isDone && droppedCount > 0 && !isClosing {
+            output.append(WebSocketFrameCodec.textFrame(Array("{\"type\":\"dropped\",\"count\":\(droppedCount)}".utf8)))
+            droppedCount = 0
+            flush()
+            return
+        }
+        if isDone && isClosing {
+            liveTail.close(self)
+        } else {
+            liveTail.reactor.setInterest(isDone ? .readable : (isClosing ? .writable : [.readable, .writable]), for: fd)
+        }
+    }
+}
