@@ -1,0 +1,76 @@
+import Testing
+@testable import LogStream
+
+@Suite("Line framer")
+struct LineFramerTests {
+    @Test("complete lines in one read are emitted in order")
+    func completeLines() {
+        let lines = frame(["one\ntwo\nthree\n"])
+        #expect(lines.map(\.0) == ["one", "two", "three"])
+        #expect(lines.allSatisfy { !$0.1 })
+    }
+
+    @Test("a line split across two reads is reassembled")
+    func splitLine() {
+        #expect(frame(["hel", "lo\nwor", "ld\n"]).map(\.0) == ["hello", "world"])
+    }
+
+    @Test("a line split across many one-byte reads is reassembled")
+    func byteByByte() {
+        let text = "alpha\nbeta\n"
+        #expect(frame(text.map { String($0) }).map(\.0) == ["alpha", "beta"])
+    }
+
+    @Test("an unterminated last line is kept only when the stream finishes")
+    func unterminatedTail() {
+        #expect(frame(["a\nb"]).map(\.0) == ["a"])
+        #expect(frame(["a\nb"], finish: true).map(\.0) == ["a", "b"])
+    }
+
+    @Test("carriage returns stay in the line for the parser to trim")
+    func crlf() {
+        #expect(frame(["x\r\ny\r\n"]).map(\.0) == ["x\r", "y\r"])
+    }
+
+    @Test("a line longer than the limit is cut, marked, and the rest skipped")
+    func truncation() {
+        let long = String(repeating: "a", count: 100)
+        let lines = frame([long + "\nnext\n"], maxLineBytes: 10)
+        #expect(lines.map(\.0) == [String(repeating: "a", count: 10), "next"])
+        #expect(lines.map(\.1) == [true, false])
+    }
+
+    @Test("a long line arriving in pieces is cut once and the rest up to its newline skipped")
+    func truncationAcrossReads() {
+        let lines = frame(["aaaaaa", "aaaaaa", "aaaaaa", "aaa\nok\n"], maxLineBytes: 10)
+        #expect(lines.map(\.0) == ["aaaaaaaaaa", "ok"])
+        #expect(lines.map(\.1) == [true, false])
+    }
+
+    @Test("a line exactly at the limit is not truncated, even split across reads")
+    func exactLimit() {
+        let lines = frame(["12345", "67890", "\nz\n"], maxLineBytes: 10)
+        #expect(lines.map(\.0) == ["1234567890", "z"])
+        #expect(lines.map(\.1) == [false, false])
+    }
+
+    @Test("empty lines are emitted as empty (the sink drops them)")
+    func emptyLines() {
+        #expect(frame(["\n\na\n"]).map(\.0) == ["", "", "a"])
+    }
+
+    @Test("a datagram is split into lines, with the last unterminated line kept")
+    func datagram() {
+        var lines: [String] = []
+        withBytes("one\ntwo\nthree") { LineFramer.forEachLine(in: $0, maxLineBytes: 100) { lines.append($0.bytes.text) } }
+        #expect(lines == ["one", "two", "three"])
+    }
+
+    @Test("datagram lines are truncated at the limit")
+    func datagramTruncation() {
+        var lines: [(String, Bool)] = []
+        withBytes("abcdefgh\nxy") { LineFramer.forEachLine(in: $0, maxLineBytes: 4) { lines.append(($0.bytes.text, $0.isTruncated)) } }
+        #expect(lines.map(\.0) == ["abcd", "xy"])
+        #expect(lines.map(\.1) == [true, false])
+    }
+}
