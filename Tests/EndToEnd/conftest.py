@@ -1,0 +1,143 @@
+"""End-to-end fixtures: start the real logstream binary on free ports and talk to it with real clients."""
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BINARY = Path(os.environ.get("LOGSTREAM_BIN", ROOT / ".build" / "release" / "logstream"))
+
+
+def free_port(kind=socket.SOCK_STREAM):
+    """A port free for both TCP and UDP right now."""
+    while True:
+        with socket.socket(socket.AF_INET, kind) as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        other = socket.SOCK_DGRAM if kind == socket.SOCK_STREAM else socket.SOCK_STREAM
+        try:
+            with socket.socket(socket.AF_INET, other) as check:
+                check.bind(("127.0.0.1", port))
+            return port
+        except OSError:
+            continue
+
+
+class Server:
+    def __init__(self, *extra_args):
+        self.udp_port = free_port(socket.SOCK_DGRAM)
+        self.tcp_port = free_port()
+        self.http_port = free_port()
+        self.args = [str(BINARY), "--bind", "127.0.0.1",
+                     "--udp-port", str(self.udp_port), "--tcp-port", str(self.tcp_port),
+                     "--http-port", str(self.http_port), "--static-dir", str(ROOT / "static"), *extra_args]
+        self.process = subprocess.Popen(self.args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.wait_healthy()
+
+    @property
+    def base_url(self):
+        return f"http://127.0.0.1:{self.http_port}"
+
+    def wait_healthy(self, timeout=10):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"logstream exited: {self.process.stderr.read().decode()}")
+            try:
+                with urllib.request.urlopen(self.base_url + "/healthz", timeout=1) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("logstream did not become healthy")
+
+    def get(self, path):
+        with urllib.request.urlopen(self.base_url + path, timeout=10) as response:
+            return json.loads(response.read())
+
+    def status(self, path, method="GET"):
+        request = urllib.request.Request(self.base_url + path, method=method)
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status
+        except urllib.error.HTTPError as error:
+            return error.code
+
+    def raw_http(self, data: bytes, timeout=5):
+        """Sends raw bytes to the HTTP port and returns everything read until the server closes."""
+        with socket.create_connection(("127.0.0.1", self.http_port), timeout=timeout) as connection:
+            connection.sendall(data)
+            chunks = []
+            while True:
+                chunk = connection.recv(65536)
+                if not chunk:
+                    return b"".join(chunks)
+                chunks.append(chunk)
+
+    def logs(self, **params):
+        query = urllib.parse.urlencode(params)
+        return self.get("/api/logs" + (f"?{query}" if query else ""))
+
+    def stats(self):
+        return self.get("/api/stats")
+
+    def send_tcp(self, data: bytes):
+        with socket.create_connection(("127.0.0.1", self.tcp_port)) as connection:
+            connection.sendall(data)
+
+    def send_udp(self, data: bytes):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
+            sender.sendto(data, ("127.0.0.1", self.udp_port))
+
+    def wait_for(self, predicate, timeout=10, message="condition"):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            value = predicate()
+            if value:
+                return value
+            time.sleep(0.05)
+        raise AssertionError(f"timed out waiting for {message}")
+
+    def wait_received(self, count, timeout=10):
+        return self.wait_for(lambda: self.stats()["received"] >= count, timeout, f"{count} records")
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                return self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                raise
+        return self.process.returncode
+
+
+@pytest.fixture
+def server():
+    instance = Server()
+    yield instance
+    assert instance.stop() == 0, "logstream must exit 0 on SIGTERM"
+
+
+@pytest.fixture
+def make_server():
+    started = []
+
+    def start(*args):
+        instance = Server(*args)
+        started.append(instance)
+        return instance
+
+    yield start
+    for instance in started:
+        instance.stop()
+
+

@@ -1,0 +1,112 @@
+"""The HTTP API as the original's clients use it, and HTTP/1.1 done right, with curl and raw sockets."""
+import json
+import re
+import subprocess
+
+
+def curl(*args):
+    return subprocess.run(["curl", "-s", "-S", *args], capture_output=True, check=True, text=True).stdout
+
+
+def test_api_logs_filters_like_the_original(server):
+    server.send_tcp(b"".join([
+        b"INFO [auth] user alice logged in\n",
+        b"ERROR [payment] card declined for alice\n",
+        b"WARN [auth] slow token check\n",
+        b"ERROR [auth] Token EXPIRED\n",
+    ]))
+    server.wait_received(4)
+    assert [entry["raw"] for entry in server.logs(query="ALICE")] == [
+        "ERROR [payment] card declined for alice", "INFO [auth] user alice logged in"]
+    assert [entry["raw"] for entry in server.logs(level="ERROR")] == ["ERROR [auth] Token EXPIRED", "ERROR [payment] card declined for alice"]
+    assert [entry["raw"] for entry in server.logs(level="error", service="AUTH")] == ["ERROR [auth] Token EXPIRED"]
+    assert [entry["raw"] for entry in server.logs(service="auth", query="token")] == ["ERROR [auth] Token EXPIRED", "WARN [auth] slow token check"]
+    assert server.logs(level="", service="", query="") == server.logs()
+    assert len(server.logs(limit=2)) == 2
+    assert server.logs(level="NOSUCHLEVEL") == []
+
+
+def test_default_limit_is_100_and_large_limits_are_capped(server):
+    server.send_udp(b"".join(b"INFO n%d\n" % index for index in range(150)))
+    server.wait_received(150)
+    assert len(server.logs()) == 100
+    assert len(server.logs(limit=1_000_000)) == 150
+    assert server.status("/api/logs?limit=-3") == 400
+    assert server.status("/api/logs?limit=abc") == 400
+
+
+def test_stats_count_what_arrived(server):
+    server.send_tcp(b"ERROR [a] x\nWARN [b] y\nINFO z\n")
+    server.send_udp(b"DEBUG [a] w")
+    server.wait_received(4)
+    stats = server.stats()
+    for key in ("received", "stored", "evicted", "truncated", "bytes", "levels", "services", "protocols", "rate"):
+        assert key in stats
+    assert stats["received"] == 4 and stats["stored"] == 4 and stats["evicted"] == 0
+    assert stats["levels"]["ERROR"] == 1 and stats["levels"]["DEBUG"] == 1
+    assert stats["protocols"] == {"UDP": 1, "TCP": 3}
+    assert stats["services"] == {"a": 2, "b": 1, "unknown": 1}
+
+
+def test_the_ring_evicts_the_oldest_and_counts_it(make_server):
+    instance = make_server("--buffer-size", "10")
+    instance.send_tcp(b"".join(b"INFO r%d\n" % index for index in range(25)))
+    instance.wait_received(25)
+    stats = instance.stats()
+    assert stats["stored"] == 10 and stats["evicted"] == 15
+    assert [entry["raw"] for entry in instance.logs()] == [f"INFO r{index}" for index in range(24, 14, -1)]
+
+
+def test_health_dashboard_and_static_files(server):
+    assert server.status("/healthz") == 200
+    headers = curl("-D", "-", "-o", "/dev/null", server.base_url + "/")
+    assert "200 OK" in headers and "text/html" in headers
+    assert "Content-Security-Policy: default-src 'self'" in headers
+    assert "X-Content-Type-Options: nosniff" in headers
+    assert "textContent" in curl(server.base_url + "/static/app.js")
+    assert server.status("/static/style.css") == 200
+
+
+def test_unknown_paths_wrong_methods_and_traversal(server):
+    assert server.status("/nope") == 404
+    assert server.status("/api/logs", method="DELETE") == 405
+    assert server.status("/static/nope.js") == 404
+    for path in ["/static/../../etc/passwd", "/static/%2e%2e/%2e%2e/etc/passwd", "/static/..%2f..%2fetc%2fpasswd"]:
+        output = curl("--path-as-is", "-o", "/dev/null", "-w", "%{http_code}", server.base_url + path)
+        assert output == "404", path
+
+
+def test_malformed_requests_are_answered_and_closed(server):
+    cases = {
+        b"GARBAGE\r\n\r\n": b"400",
+        b"GET / HTTP/1.1\r\nBad Header\r\n\r\n": b"400",
+        b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n": b"400",
+        b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n": b"400",
+        b"GET / HTTP/1.1\r\n" + b"X-Pad: " + b"a" * 9000 + b"\r\n\r\n": b"431",
+        b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\n\r\n": b"414",
+        b"GET / HTTP/3.0\r\n\r\n": b"505",
+        b"POST /api/logs HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc": b"413",
+    }
+    for request, status in cases.items():
+        response = server.raw_http(request)  # returns only once the server closes
+        assert response.startswith(b"HTTP/1.1 " + status), (request[:40], response[:80])
+        assert b"Connection: close" in response
+    server.send_udp(b"INFO [still] alive")
+    server.wait_received(1)
+
+
+def test_keep_alive_and_pipelining_answer_in_order(server):
+    requests = (b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+                b"GET /nope HTTP/1.1\r\nHost: x\r\n\r\n"
+                b"GET /api/stats HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    response = server.raw_http(requests)
+    statuses = re.findall(rb"HTTP/1\.1 (\d{3}) ", response)
+    assert statuses == [b"200", b"404", b"200"]
+    body = response.rsplit(b"\r\n\r\n", 1)[1]
+    assert json.loads(body)["received"] == 0
+
+
+def test_head_requests_have_no_body(server):
+    response = server.raw_http(b"HEAD /api/stats HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    head, body = response.split(b"\r\n\r\n", 1)
+    assert b"Content-Length: " in head and body == b""

@@ -1,0 +1,123 @@
+"""Ingestion over real sockets and util-linux logger, checked through the original's HTTP API."""
+import os
+import re
+import socket
+import subprocess
+import time
+
+ENTRY_KEYS = {"id", "timestamp", "level", "service", "protocol", "host", "raw", "truncated"}
+ISO_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
+
+
+def test_tcp_lines_are_stored_with_the_original_fields(server):
+    server.send_tcp(b"INFO [auth] User logged in\nERROR [payment-service] Transaction failed\n")
+    server.wait_received(2)
+    newest, oldest = server.logs()
+    assert set(newest) == ENTRY_KEYS
+    assert newest["raw"] == "ERROR [payment-service] Transaction failed"
+    assert (newest["level"], newest["service"], newest["protocol"], newest["host"]) == ("ERROR", "payment-service", "TCP", "127.0.0.1")
+    assert oldest["raw"] == "INFO [auth] User logged in" and oldest["level"] == "INFO" and oldest["service"] == "auth"
+    assert ISO_UTC.match(newest["timestamp"])
+    assert newest["id"] == oldest["id"] + 1 and newest["truncated"] is False
+
+
+def test_a_line_split_across_writes_is_reassembled_and_crlf_accepted(server):
+    with socket.create_connection(("127.0.0.1", server.tcp_port)) as connection:
+        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for piece in [b"WARN [sp", b"lit] first ha", b"lf and second half\r\n", b"DEBUG [x] next\r\n"]:
+            connection.sendall(piece)
+            time.sleep(0.05)
+    server.wait_received(2)
+    assert [entry["raw"] for entry in server.logs()] == ["DEBUG [x] next", "WARN [split] first half and second half"]
+
+
+def test_the_last_unterminated_line_is_kept_when_the_peer_closes(server):
+    server.send_tcp(b"INFO one\nINFO [tail] no newline at the end")
+    server.wait_received(2)
+    assert server.logs()[0]["raw"] == "INFO [tail] no newline at the end"
+
+
+def test_each_line_of_a_datagram_is_a_record_and_blank_lines_are_not(server):
+    server.send_udp(b"WARN [udp] one\n\n   \nERROR [udp] two\nthree")
+    server.wait_received(3)
+    time.sleep(0.2)
+    entries = server.logs()
+    assert [entry["raw"] for entry in entries] == ["three", "ERROR [udp] two", "WARN [udp] one"]
+    assert all(entry["protocol"] == "UDP" for entry in entries)
+
+
+def test_a_datagram_of_200_lines_gives_200_records(server):
+    server.send_udp(b"".join(b"INFO [bulk] line %d\n" % index for index in range(200)))
+    server.wait_received(200)
+    entries = server.logs(limit=500)
+    assert len(entries) == 200
+    assert entries[0]["raw"] == "INFO [bulk] line 199" and entries[-1]["raw"] == "INFO [bulk] line 0"
+
+
+def test_levels_are_whole_words_near_the_start(server):
+    server.send_tcp(b"INFO no errors found\nDEBUG ... terrorist\nCRITICAL disk gone\nTRACE entering\nwarning: slow\n")
+    server.wait_received(5)
+    assert [entry["level"] for entry in server.logs()] == ["WARN", "TRACE", "FATAL", "DEBUG", "INFO"]
+
+
+def test_logger_over_udp_and_tcp(server):
+    for transport in ("--udp", "--tcp"):
+        subprocess.run(["logger", "-n", "127.0.0.1", "-P", str(server.udp_port if transport == "--udp" else server.tcp_port),
+                        transport, "-t", "myapp", f"ERROR [billing] charge failed via {transport}"], check=True)
+    server.wait_received(2)
+    entries = server.logs()
+    by_protocol = {entry["protocol"]: entry for entry in entries}
+    assert set(by_protocol) == {"UDP", "TCP"}
+    for protocol, entry in by_protocol.items():
+        assert entry["raw"].endswith(f"ERROR [billing] charge failed via --{protocol.lower()}")
+        assert entry["service"] == "billing" and entry["level"] == "ERROR" and entry["host"] == "127.0.0.1"
+
+
+def test_bytes_that_are_not_utf8_are_kept_and_shown_as_replacement_characters(server):
+    server.send_tcp(b"INFO caf\xe9 and \xff\xfe junk\n")
+    server.wait_received(1)
+    assert server.logs()[0]["raw"] == "INFO caf\ufffd and \ufffd\ufffd junk"
+
+
+def test_a_1_mib_line_is_truncated_counted_and_the_connection_goes_on(server):
+    with socket.create_connection(("127.0.0.1", server.tcp_port)) as connection:
+        connection.sendall(b"INFO before\n" + b"E" * (1 << 20) + b"\nINFO after\n")
+    server.wait_received(3)
+    after, long_line, before = server.logs()
+    assert (before["raw"], after["raw"]) == ("INFO before", "INFO after")
+    assert long_line["truncated"] is True and len(long_line["raw"]) == 64 * 1024
+    assert server.stats()["truncated"] == 1
+
+
+def test_binary_junk_does_not_stop_good_lines(server):
+    junk = os.urandom(256 * 1024)
+    with socket.create_connection(("127.0.0.1", server.tcp_port)) as connection:
+        connection.sendall(junk + b"\nINFO [good] survives junk\n")
+    server.send_udp(os.urandom(1400))
+    server.send_udp(b"INFO [good] survives junk over udp")
+    server.wait_for(lambda: len(server.logs(service="good")) == 2, message="good lines")
+    assert server.status("/healthz") == 200
+    assert server.stats()["received"] >= 3
+
+
+def test_1000_simultaneous_tcp_connections_are_all_read(server):
+    connections = []
+    for index in range(1000):
+        connection = socket.create_connection(("127.0.0.1", server.tcp_port))
+        connections.append(connection)
+    for index, connection in enumerate(connections):
+        connection.sendall(b"INFO [many] connection %d\n" % index)
+    for connection in connections:
+        connection.close()
+    server.wait_received(1000, timeout=30)
+    raws = {entry["raw"] for entry in server.logs(service="many", limit=2000)}
+    assert raws == {f"INFO [many] connection {index}" for index in range(1000)}
+
+
+def test_sigterm_keeps_what_was_sent_and_exits_zero(make_server):
+    instance = make_server()
+    with socket.create_connection(("127.0.0.1", instance.tcp_port)) as connection:
+        connection.sendall(b"INFO [bye] last words\n")
+        instance.wait_received(1)
+    assert instance.stop() == 0
+    assert b"stopped: 1 records received" in instance.process.stderr.read()
