@@ -46,11 +46,15 @@ struct Generator: ParsableCommand {
                 usleep(UInt32(min(100_000, max(200, 1e6 / rate / 2))))
                 continue
             }
-            let batch = (0..<min(due, 4096)).map { offset in lines.line(next + offset) }
-            next += batch.count
-            if echo { for line in batch { print(String(decoding: line.dropLast(), as: UTF8.self)) } }
-            try sender.send(batch)
-            sent += batch.count
+            let batchCount = min(due, 4096)
+            for run in lines.runs(from: next, count: batchCount) {
+                if echo {
+                    for line in run { print(String(decoding: lines.bytes[lines.offsets[line]..<(lines.offsets[line + 1] - 1)], as: UTF8.self)) }
+                }
+                try sender.send(run, of: lines)
+            }
+            next += batchCount
+            sent += batchCount
         }
         sender.finish()
         let seconds = Double(cepoll_monotonic_ns() - start) / 1e9
@@ -58,7 +62,8 @@ struct Generator: ParsableCommand {
     }
 }
 
-/// Pre-built lines, so the generator spends its time sending, not formatting.
+/// Pre-built lines in one contiguous buffer, so the generator spends its time sending, not formatting:
+/// a run of consecutive lines is one slice of `bytes`.
 struct LinePool {
     static let services = ["auth-service", "payment-gateway", "user-db", "frontend", "search-api", "inventory", "mailer"]
     static let messages: [(String, String)] = [
@@ -68,18 +73,38 @@ struct LinePool {
         ("ERROR", "Health check failed"), ("ERROR", "Transaction declined: insufficient funds"),
         ("FATAL", "Out of memory, shutting down"), ("TRACE", "Entering handler /api/orders"),
     ]
-    private let lines: [[UInt8]]
+    let bytes: [UInt8]
+    /// Start offset of each line in `bytes`, plus the end of the last.
+    let offsets: [Int]
+    var count: Int { offsets.count - 1 }
 
     init(size: Int) {
         var generator = SystemRandomNumberGenerator()
-        lines = (0..<size).map { index in
+        var bytes: [UInt8] = []
+        var offsets = [0]
+        for index in 0..<size {
             let (level, message) = Self.messages.randomElement(using: &generator)!
             let service = Self.services.randomElement(using: &generator)!
-            return Array("\(level) [\(service)] \(message) request_id=\(100_000 + index)\n".utf8)
+            bytes += Array("\(level) [\(service)] \(message) request_id=\(100_000 + index)\n".utf8)
+            offsets.append(bytes.count)
         }
+        self.bytes = bytes
+        self.offsets = offsets
     }
 
-    func line(_ index: Int) -> [UInt8] { lines[index % lines.count] }
+    /// Lines `first..<first+count` (indexes wrap around the pool) as contiguous runs.
+    func runs(from first: Int, count: Int) -> [Range<Int>] {
+        var runs: [Range<Int>] = []
+        var line = first % self.count
+        var remaining = count
+        while remaining > 0 {
+            let take = min(remaining, self.count - line)
+            runs.append(line..<(line + take))
+            remaining -= take
+            line = 0
+        }
+        return runs
+    }
 }
 
 final class Sender {
@@ -101,46 +126,43 @@ final class Sender {
         }
     }
 
-    func send(_ lines: [[UInt8]]) throws {
-        transport == .udp ? try sendDatagrams(lines) : try sendStream(lines)
+    func send(_ run: Range<Int>, of pool: LinePool) throws {
+        transport == .udp ? try sendDatagrams(run, of: pool) : try sendStream(run, of: pool)
     }
 
-    /// One datagram per line (without its newline), 64 per sendmmsg call.
-    private func sendDatagrams(_ lines: [[UInt8]]) throws {
-        var index = 0
-        while index < lines.count {
-            let batch = lines[index..<min(index + 64, lines.count)]
-            let joined = Array(batch.joined())
-            var lengths = batch.map { UInt32($0.count - 1) }
-            let sent = joined.withUnsafeBufferPointer { buffer in
-                var offset = 0
-                let pointers: [UnsafePointer<UInt8>?] = batch.map { line in
-                    defer { offset += line.count }
-                    return buffer.baseAddress! + offset
+    /// One datagram per line (without its newline), up to 64 per sendmmsg call.
+    private func sendDatagrams(_ run: Range<Int>, of pool: LinePool) throws {
+        try pool.bytes.withUnsafeBufferPointer { buffer in
+            var line = run.lowerBound
+            while line < run.upperBound {
+                let batch = line..<min(line + 64, run.upperBound)
+                let pointers: [UnsafePointer<UInt8>?] = batch.map { buffer.baseAddress! + pool.offsets[$0] }
+                var lengths: [UInt32] = batch.map { UInt32(pool.offsets[$0 + 1] - pool.offsets[$0] - 1) }
+                let sent = cepoll_send_datagrams(sockets[0], pointers, &lengths, UInt32(batch.count))
+                if sent < 0 {
+                    if errno == ENOBUFS || errno == EAGAIN || errno == EINTR { usleep(50); continue }
+                    throw ValidationError("send: \(String(cString: strerror(errno)))")
                 }
-                return cepoll_send_datagrams(sockets[0], pointers, &lengths, UInt32(batch.count))
+                line += Int(sent)
             }
-            if sent < 0 {
-                if errno == ENOBUFS || errno == EAGAIN { usleep(50); continue }
-                throw ValidationError("send: \(String(cString: strerror(errno)))")
-            }
-            index += Int(sent)
         }
     }
 
-    /// Lines joined into one large write per connection, round-robin.
-    private func sendStream(_ lines: [[UInt8]]) throws {
+    /// Consecutive lines in one write, round-robin over the connections.
+    private func sendStream(_ run: Range<Int>, of pool: LinePool) throws {
         let fd = sockets[nextSocket]
         nextSocket = (nextSocket + 1) % sockets.count
-        let chunk = Array(lines.joined())
-        var offset = 0
-        while offset < chunk.count {
-            let written = chunk.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
-            if written < 0 {
-                if errno == EINTR { continue }
-                throw ValidationError("send: \(String(cString: strerror(errno)))")
+        var offset = pool.offsets[run.lowerBound]
+        let end = pool.offsets[run.upperBound]
+        try pool.bytes.withUnsafeBytes { bytes in
+            while offset < end {
+                let written = Glibc.send(fd, bytes.baseAddress! + offset, end - offset, Int32(MSG_NOSIGNAL))
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    throw ValidationError("send: \(String(cString: strerror(errno)))")
+                }
+                offset += written
             }
-            offset += written
         }
     }
 

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Runs every test on a fresh Debian 12 machine: installs what the tests need, builds, then runs the Swift unit
+# tests and the end-to-end tests against the release binary. Usage: ./test.sh
+set -euo pipefail
+cd "$(dirname "$0")"
+
+apt_packages=()
+command -v logger >/dev/null || apt_packages+=(bsdutils)
+command -v curl >/dev/null || apt_packages+=(curl)
+command -v nc >/dev/null || apt_packages+=(netcat-openbsd)
+command -v chromium >/dev/null || apt_packages+=(chromium)
+command -v chromedriver >/dev/null || apt_packages+=(chromium-driver)
+[ -f /usr/include/openssl/sha.h ] || apt_packages+=(libssl-dev)
+if [ ${#apt_packages[@]} -gt 0 ]; then
+    echo "== installing ${apt_packages[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq "${apt_packages[@]}" >/dev/null
+fi
+python3 -c 'import websockets, pytest, selenium' 2>/dev/null || python3 -m pip install -q 'websockets>=12' pytest selenium
+
+echo "== unit tests (swift test)"
+swift test 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\] (Compiling|Emitting|Write|Linking|Merging)'
+
+echo "== release build"
+swift build -c release --product logstream
+
+echo "== end-to-end tests (real binary, real clients)"
+LOGSTREAM_BIN="$PWD/.build/release/logstream" python3 -m pytest -p no:cacheprovider -q Tests/EndToEnd
