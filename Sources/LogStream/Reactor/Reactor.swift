@@ -30,6 +30,9 @@ public final class Reactor {
     private var events = [epoll_event](repeating: epoll_event(), count: 512)
     private var iterationEndActions: [() -> Void] = []
     private var isRunning = false
+    /// Sockets waiting for their peer to close; swept by a timer created on first use.
+    private var lingering: [LingeringClose] = []
+    private var hasLingerSweep = false
 
     public init() throws(SystemError) {
         let fd = cepoll_create()
@@ -106,6 +109,18 @@ public final class Reactor {
             }
             for action in iterationEndActions { action() }
         }
+    }
+
+    func trackLingering(_ linger: LingeringClose) {
+        lingering.append(linger)
+        guard !hasLingerSweep else { return }
+        hasLingerSweep = (try? addTimer(everyMilliseconds: 500) { [unowned self] in sweepLingering() }) != nil
+    }
+
+    private func sweepLingering() {
+        let now = cepoll_monotonic_ns()
+        for linger in lingering where now >= linger.deadlineNanoseconds { linger.finish() }
+        lingering.removeAll { $0.isFinished }
     }
 
     /// Ends `run()` after the current batch of events.

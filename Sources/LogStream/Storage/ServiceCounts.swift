@@ -1,5 +1,6 @@
 // Counts per service name without creating a String per record: an open-addressing table keyed by the
 // name's bytes. Distinct names are capped so a sender inventing names cannot grow it without bound.
+import Glibc
 
 public struct ServiceCounts {
     public static let maxDistinct = 1024
@@ -21,7 +22,7 @@ public struct ServiceCounts {
         var slot = Int(Self.hash(name)) & (table.count - 1)
         while table[slot] >= 0 {
             let index = Int(table[slot])
-            if names[index].withUnsafeBytes({ $0.elementsEqual(name) }) {
+            if names[index].count == name.count, names[index].withUnsafeBytes({ memcmp($0.baseAddress!, name.baseAddress!, name.count) == 0 }) {
                 counts[index] += 1
                 return
             }

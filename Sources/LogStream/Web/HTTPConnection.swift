@@ -108,7 +108,7 @@ final class HTTPConnection: ReactorHandler {
             return
         }
         if isDone && isClosingAfterFlush {
-            server.close(self)
+            server.close(self, gracefully: true)
         } else if isDone {
             server.reactor.setInterest(.readable, for: fd)
         } else {

@@ -39,10 +39,15 @@ final class HTTPServer: ReactorHandler {
         reactor.deregister(fd)
     }
 
-    func close(_ connection: HTTPConnection) {
-        reactor.deregister(connection.fd)
-        connection.fd.close()
+    /// Closes at once (the peer is gone), or gracefully after a final response (the peer may still be sending).
+    func close(_ connection: HTTPConnection, gracefully: Bool = false) {
         connections[connection.fd.rawValue] = nil
+        if gracefully {
+            reactor.closeGracefully(connection.fd)
+        } else {
+            reactor.deregister(connection.fd)
+            connection.fd.close()
+        }
     }
 
     /// The connection's descriptor now belongs to a WebSocket session.

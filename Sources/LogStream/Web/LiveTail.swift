@@ -20,10 +20,15 @@ final class LiveTail {
         sessions[session.fd.rawValue] = session
     }
 
-    func close(_ session: WebSocketSession) {
-        reactor.deregister(session.fd)
-        session.fd.close()
+    /// Closes at once (the peer is gone), or gracefully after our close frame (the peer may still be sending).
+    func close(_ session: WebSocketSession, gracefully: Bool = false) {
         sessions[session.fd.rawValue] = nil
+        if gracefully {
+            reactor.closeGracefully(session.fd)
+        } else {
+            reactor.deregister(session.fd)
+            session.fd.close()
+        }
     }
 
     func publish() {

@@ -146,7 +146,7 @@ final class WebSocketSession: ReactorHandler {
             return
         }
         if isDone && isClosing {
-            liveTail.close(self)
+            liveTail.close(self, gracefully: true)
         } else {
             liveTail.reactor.setInterest(isDone ? .readable : (isClosing ? .writable : [.readable, .writable]), for: fd)
         }
