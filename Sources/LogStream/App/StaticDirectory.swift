@@ -2,10 +2,16 @@
 import Glibc
 
 enum StaticDirectory {
-    /// `./static`, else a `static` folder beside the executable or up to five levels above it
-    /// (`.build/<triple>/release/logstream` sits four levels below the repository).
+    /// `./static`; else a `static` folder beside the executable or up to five levels above it
+    /// (`.build/<triple>/release/logstream` sits four levels below the repository); else an installed copy in
+    /// `<prefix>/share/logstream/static` beside `<prefix>/bin/logstream`, or in /usr/local or /usr.
     static func find() -> String? {
         if hasDashboard("static") { return "static" }
+        if let found = besideExecutable() { return found }
+        return ["/usr/local/share/logstream/static", "/usr/share/logstream/static"].first(where: hasDashboard)
+    }
+
+    private static func besideExecutable() -> String? {
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
         guard length > 0 else { return nil }
@@ -14,6 +20,7 @@ enum StaticDirectory {
             guard let slash = directory.lastIndex(of: "/") else { break }
             directory = String(directory[..<slash])
             if hasDashboard(directory + "/static") { return directory + "/static" }
+            if hasDashboard(directory + "/share/logstream/static") { return directory + "/share/logstream/static" }
         }
         return nil
     }
