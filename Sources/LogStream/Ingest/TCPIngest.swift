@@ -27,22 +27,11 @@ public final class TCPIngestListener: ReactorHandler {
     public var connectionCount: Int { connections.count }
 
     public func readable() {
-        while isAccepting {
-            let accepted: (FileDescriptor, SocketAddress)?
-            do { accepted = try Socket.accept(from: fd) } catch {
-                FileDescriptorReserve.shared.shedPendingConnection(on: fd, after: error)
-                return
-            }
-            guard let (connectionFD, peer) = accepted else { return }
-            let connection = TCPIngestConnection(fd: connectionFD, host: Array(peer.hostText.utf8),
-                                                 maxLineBytes: maxLineBytes, listener: self)
-            do {
-                try reactor.register(connectionFD, interest: .readable, handler: connection)
-                connections[connectionFD.rawValue] = connection
-            } catch {
-                connectionFD.close()
-            }
+        guard isAccepting else { return }
+        let accepted = reactor.acceptConnections(on: fd) { connectionFD, peer in
+            TCPIngestConnection(fd: connectionFD, host: Array(peer.hostText.utf8), maxLineBytes: maxLineBytes, listener: self)
         }
+        for connection in accepted { connections[connection.fd.rawValue] = connection }
     }
 
     /// Stops accepting and reads what every open connection has already delivered.
@@ -53,9 +42,8 @@ public final class TCPIngestListener: ReactorHandler {
     }
 
     fileprivate func close(_ connection: TCPIngestConnection) {
-        reactor.deregister(connection.fd)
-        connection.fd.close()
         connections[connection.fd.rawValue] = nil
+        reactor.close(connection.fd)
     }
 }
 

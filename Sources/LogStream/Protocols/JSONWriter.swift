@@ -26,6 +26,25 @@ public struct JSONWriter {
         value ? raw("true") : raw("false")
     }
 
+    /// `"key":` — the key is ours, written verbatim.
+    public mutating func key(_ name: StaticString) {
+        bytes.append(UInt8(ascii: "\""))
+        raw(name)
+        raw("\":")
+    }
+
+    /// `{"a":1,"b":2}` from names (escaped) and counts.
+    public mutating func counts(_ pairs: some Sequence<(String, UInt64)>) {
+        bytes.append(UInt8(ascii: "{"))
+        for (index, pair) in pairs.enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            string(pair.0)
+            bytes.append(UInt8(ascii: ":"))
+            integer(pair.1)
+        }
+        bytes.append(UInt8(ascii: "}"))
+    }
+
     public mutating func string(_ value: String) {
         var copy = value
         copy.withUTF8 { string(UnsafeRawBufferPointer($0)) }

@@ -38,8 +38,7 @@ final class LingeringClose: ReactorHandler {
     func finish() {
         guard !isFinished else { return }
         isFinished = true
-        reactor.deregister(fd)
-        fd.close()
+        reactor.close(fd)
     }
 }
 

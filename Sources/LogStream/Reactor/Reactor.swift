@@ -66,6 +66,41 @@ public final class Reactor {
         if Int(fd.rawValue) < handlers.count { handlers[Int(fd.rawValue)] = nil }
     }
 
+    /// Stops watching `fd` and closes it.
+    public func close(_ fd: FileDescriptor) {
+        deregister(fd)
+        fd.close()
+    }
+
+    /// Closes at once, or, when the peer may still be sending after our last words, gracefully.
+    public func close(_ fd: FileDescriptor, gracefully: Bool) {
+        gracefully ? closeGracefully(fd) : close(fd)
+    }
+
+    /// Accepts every pending connection on `listener` and registers each for reading with the handler
+    /// `makeHandler` returns for it. Returns the handlers registered.
+    @discardableResult
+    public func acceptConnections<Handler: ReactorHandler>(
+        on listener: FileDescriptor, _ makeHandler: (FileDescriptor, SocketAddress) -> Handler
+    ) -> [Handler] {
+        var accepted: [Handler] = []
+        while true {
+            let connection: (FileDescriptor, SocketAddress)?
+            do { connection = try Socket.accept(from: listener) } catch {
+                FileDescriptorReserve.shared.shedPendingConnection(on: listener, after: error)
+                return accepted
+            }
+            guard let (fd, peer) = connection else { return accepted }
+            let handler = makeHandler(fd, peer)
+            do {
+                try register(fd, interest: .readable, handler: handler)
+                accepted.append(handler)
+            } catch {
+                fd.close()
+            }
+        }
+    }
+
     /// Runs `action` every `intervalMilliseconds` on the loop thread.
     public func addTimer(everyMilliseconds intervalMilliseconds: Int, _ action: @escaping () -> Void) throws(SystemError) {
         let fd = cepoll_timer_create(UInt64(intervalMilliseconds) * 1_000_000)

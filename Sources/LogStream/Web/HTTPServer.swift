@@ -17,21 +17,8 @@ final class HTTPServer: ReactorHandler {
     var connectionCount: Int { connections.count }
 
     func readable() {
-        while true {
-            let accepted: (FileDescriptor, SocketAddress)?
-            do { accepted = try Socket.accept(from: fd) } catch {
-                FileDescriptorReserve.shared.shedPendingConnection(on: fd, after: error)
-                return
-            }
-            guard let (connectionFD, _) = accepted else { return }
-            let connection = HTTPConnection(fd: connectionFD, server: self)
-            do {
-                try reactor.register(connectionFD, interest: .readable, handler: connection)
-                connections[connectionFD.rawValue] = connection
-            } catch {
-                connectionFD.close()
-            }
-        }
+        let accepted = reactor.acceptConnections(on: fd) { connectionFD, _ in HTTPConnection(fd: connectionFD, server: self) }
+        for connection in accepted { connections[connection.fd.rawValue] = connection }
     }
 
     /// Stops accepting connections.
@@ -42,12 +29,7 @@ final class HTTPServer: ReactorHandler {
     /// Closes at once (the peer is gone), or gracefully after a final response (the peer may still be sending).
     func close(_ connection: HTTPConnection, gracefully: Bool = false) {
         connections[connection.fd.rawValue] = nil
-        if gracefully {
-            reactor.closeGracefully(connection.fd)
-        } else {
-            reactor.deregister(connection.fd)
-            connection.fd.close()
-        }
+        reactor.close(connection.fd, gracefully: gracefully)
     }
 
     /// The connection's descriptor now belongs to a WebSocket session.

@@ -23,12 +23,7 @@ final class LiveTail {
     /// Closes at once (the peer is gone), or gracefully after our close frame (the peer may still be sending).
     func close(_ session: WebSocketSession, gracefully: Bool = false) {
         sessions[session.fd.rawValue] = nil
-        if gracefully {
-            reactor.closeGracefully(session.fd)
-        } else {
-            reactor.deregister(session.fd)
-            session.fd.close()
-        }
+        reactor.close(session.fd, gracefully: gracefully)
     }
 
     func publish() {

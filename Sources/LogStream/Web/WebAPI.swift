@@ -61,45 +61,29 @@ final class WebAPI {
     }
 
     private func statsJSON() -> [UInt8] {
+        let figures: [(StaticString, Int)] = [
+            ("received", Int(stats.received)), ("stored", ring.storedCount), ("capacity", ring.capacity),
+            ("evicted", Int(ring.evictedCount)), ("truncated", Int(stats.truncated)), ("bytes", ring.storedBytes),
+            ("capacity_bytes", ring.arenaBytes),
+        ]
         var json = JSONWriter(capacity: 1024)
-        json.raw("{\"received\":")
-        json.integer(stats.received)
-        json.raw(",\"stored\":")
-        json.integer(ring.storedCount)
-        json.raw(",\"capacity\":")
-        json.integer(ring.capacity)
-        json.raw(",\"evicted\":")
-        json.integer(ring.evictedCount)
-        json.raw(",\"truncated\":")
-        json.integer(stats.truncated)
-        json.raw(",\"bytes\":")
-        json.integer(ring.storedBytes)
-        json.raw(",\"capacity_bytes\":")
-        json.integer(ring.arenaBytes)
-        json.raw(",\"rate\":")
+        json.raw("{")
+        for (name, value) in figures {
+            json.key(name)
+            json.integer(value)
+            json.raw(",")
+        }
+        json.key("rate")
         json.number((stats.rate * 10).rounded() / 10)
-        json.raw(",\"levels\":{")
-        for level in LogLevel.allCases {
-            if level.rawValue > 0 { json.raw(",") }
-            json.string(level.name)
-            json.raw(":")
-            json.integer(stats.byLevel[Int(level.rawValue)])
-        }
-        json.raw("},\"protocols\":{")
-        for ingestProtocol in IngestProtocol.allCases {
-            if ingestProtocol.rawValue > 0 { json.raw(",") }
-            json.string(ingestProtocol.name)
-            json.raw(":")
-            json.integer(stats.byProtocol[Int(ingestProtocol.rawValue)])
-        }
-        json.raw("},\"services\":{")
-        for (index, service) in stats.byService.all.enumerated() {
-            if index > 0 { json.raw(",") }
-            json.string(service.name)
-            json.raw(":")
-            json.integer(service.count)
-        }
-        json.raw("}")
+        json.raw(",")
+        json.key("levels")
+        json.counts(LogLevel.allCases.map { ($0.name, stats.byLevel[Int($0.rawValue)]) })
+        json.raw(",")
+        json.key("protocols")
+        json.counts(IngestProtocol.allCases.map { ($0.name, stats.byProtocol[Int($0.rawValue)]) })
+        json.raw(",")
+        json.key("services")
+        json.counts(stats.byService.all.map { ($0.name, $0.count) })
         for (name, value) in extraStats() {
             json.raw(",")
             json.string(name)
