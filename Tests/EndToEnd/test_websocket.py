@@ -212,3 +212,28 @@ class FrameReader:
             return None
         self.position = end
         return data[start] & 0x0F, bytes(data[start + offset:end])
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+
+
+def test_a_client_that_pings_but_never_reads_is_held_back_not_buffered(server):
+    client = raw_websocket(server)
+    before = rss_kib(server.process.pid)
+    ping = masked_frame(0x9, b"p" * 125)
+    client.settimeout(2)
+    sent = 0
+    try:
+        while sent < 64 << 20:
+            client.sendall(ping * 512)
+            sent += len(ping) * 512
+    except socket.timeout:
+        pass  # the server stopped reading us: our send buffer and its receive buffer are full
+    assert sent < 64 << 20, "the server kept reading a client that never reads its pongs"
+    assert rss_kib(server.process.pid) - before < 32 * 1024
+    assert server.status("/healthz") == 200
+    server.send_udp(b"INFO [ok] still ingesting")
+    server.wait_received(1)
+    client.close()

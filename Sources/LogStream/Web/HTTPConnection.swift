@@ -7,6 +7,7 @@ final class HTTPConnection: ReactorHandler {
     private var output = OutboundQueue(limit: 8 * 1024 * 1024)
     /// Set once a response says `Connection: close`: nothing more is read, the socket closes after flushing.
     private var isClosingAfterFlush = false
+    private var isClosed = false
 
     static let maxHeadBytes = 8 * 1024
     /// Pipelined requests are not parsed while this much output waits for a slow reader.
@@ -19,13 +20,13 @@ final class HTTPConnection: ReactorHandler {
     }
 
     func readable() {
-        guard !isClosingAfterFlush else { return }
+        guard !isClosingAfterFlush, !isClosed else { return }
         var chunk = [UInt8](repeating: 0, count: Self.readChunkBytes)
         var reachedEnd = false
         while input.count <= Self.maxHeadBytes {
             let result: FileDescriptor.ReadResult
             do { result = try chunk.withUnsafeMutableBytes { raw in Result { () throws(SystemError) in try fd.read(into: raw) } }.get() } catch {
-                server.close(self)
+                close()
                 return
             }
             guard case .bytes(let count) = result else {
@@ -44,7 +45,7 @@ final class HTTPConnection: ReactorHandler {
 
     func writable() {
         flush()
-        if !isClosingAfterFlush, output.pendingBytes < Self.outputPauseBytes, !input.isEmpty {
+        if !isClosingAfterFlush, !isClosed, output.pendingBytes < Self.outputPauseBytes, !input.isEmpty {
             if processRequests() { return }
             flush()
         }
@@ -101,14 +102,21 @@ final class HTTPConnection: ReactorHandler {
         if !keepAlive { isClosingAfterFlush = true }
     }
 
+    private func close(gracefully: Bool = false) {
+        guard !isClosed else { return }
+        isClosed = true
+        server.close(self, gracefully: gracefully)
+    }
+
     private func flush() {
+        guard !isClosed else { return }
         let isDone: Bool
         do { isDone = try output.flush(to: fd) } catch {
-            server.close(self)
+            close()
             return
         }
         if isDone && isClosingAfterFlush {
-            server.close(self, gracefully: true)
+            close(gracefully: true)
         } else if isDone {
             server.reactor.setInterest(.readable, for: fd)
         } else {

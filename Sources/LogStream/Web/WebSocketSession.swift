@@ -11,12 +11,16 @@ final class WebSocketSession: ReactorHandler {
     private(set) var filter = RecordFilter.everything
     /// Messages dropped since the client was last told.
     private var droppedCount = 0
+    /// Our close frame is queued: nothing more is read or sent.
     private var isClosing = false
+    private var isClosed = false
 
     static let maxMessageBytes = 64 * 1024
     static let sendQueueBytes = 1024 * 1024
     static let historyCount = 50
     static let readChunkBytes = 16 * 1024
+    /// Reads per readiness event, so one chatty client cannot starve the others.
+    static let readsPerWakeup = 8
 
     init(fd: FileDescriptor, liveTail: LiveTail, output: OutboundQueue) {
         self.fd = fd
@@ -25,46 +29,52 @@ final class WebSocketSession: ReactorHandler {
     }
 
     func readable() {
-        guard !isClosing else { return }
+        guard !isClosing, !isClosed, isAcceptingInput else { return }
         var chunk = [UInt8](repeating: 0, count: Self.readChunkBytes)
-        while true {
+        for _ in 0..<Self.readsPerWakeup {
             let result: FileDescriptor.ReadResult
             do { result = try chunk.withUnsafeMutableBytes { raw in Result { () throws(SystemError) in try fd.read(into: raw) } }.get() } catch {
-                liveTail.close(self)
+                close()
                 return
             }
             switch result {
             case .bytes(let count):
                 receive(Array(chunk[..<count]))
-                if isClosing { return }
+                if isClosing || !isAcceptingInput { return }
             case .wouldBlock:
                 flush()
                 return
             case .endOfFile:
-                liveTail.close(self)
+                close()
                 return
             }
         }
+        flush()
     }
 
-    func writable() { flush() }
+    func writable() {
+        flush()
+        if !isClosing, !isClosed, isAcceptingInput, !input.isEmpty { receive([]) }
+    }
 
-    /// Decodes and handles every whole frame in `bytes` (and what was left over before them).
+    /// A client's messages are not read while our replies to earlier ones wait: that bounds what a client that
+    /// sends (pings, filter updates) but never reads can make us hold.
+    private var isAcceptingInput: Bool { output.pendingBytes <= Self.sendQueueBytes }
+
+    /// Decodes and handles every whole frame in `bytes` (and what was left over before them), then sends
+    /// what the frames asked for.
     func receive(_ bytes: [UInt8]) {
         input.append(contentsOf: bytes)
         var consumed = 0
-        defer { input.removeFirst(consumed) }
-        while !isClosing {
+        decoding: while !isClosing && isAcceptingInput {
             let decoded = input.withUnsafeMutableBytes { raw in
                 WebSocketFrameCodec.decode(UnsafeMutableRawBufferPointer(rebasing: raw[consumed...]), maxPayloadBytes: Self.maxMessageBytes)
             }
             switch decoded {
             case .incomplete:
-                flush()
-                return
+                break decoding
             case .invalid(let code, let reason):
                 fail(WebSocketFailure(code, reason))
-                return
             case .frame(let frame, let length):
                 let payloadRange = (consumed + frame.payload.lowerBound)..<(consumed + frame.payload.upperBound)
                 consumed += length
@@ -76,6 +86,8 @@ final class WebSocketSession: ReactorHandler {
                 }
             }
         }
+        input.removeFirst(consumed)
+        flush()
     }
 
     private func handle(_ message: WebSocketMessage) {
@@ -92,7 +104,6 @@ final class WebSocketSession: ReactorHandler {
         case .close:
             output.append(WebSocketFrameCodec.closeFrame(.normal))
             isClosing = true
-            flush()
         case .binary, .pong:
             break
         }
@@ -109,7 +120,6 @@ final class WebSocketSession: ReactorHandler {
     private func fail(_ failure: WebSocketFailure) {
         output.append(WebSocketFrameCodec.closeFrame(failure.code, reason: failure.reason))
         isClosing = true
-        flush()
     }
 
     /// `{"type":"history","data":[...]}`: the newest matching records not yet published as new_log.
@@ -120,7 +130,6 @@ final class WebSocketSession: ReactorHandler {
                                   before: liveTail.publishedUpTo, to: &json)
         json.raw("}")
         output.append(WebSocketFrameCodec.textFrame(json.bytes))
-        flush()
     }
 
     /// Queues a live message unless the client is too far behind; then it is counted as dropped.
@@ -133,10 +142,17 @@ final class WebSocketSession: ReactorHandler {
         }
     }
 
+    private func close(gracefully: Bool = false) {
+        guard !isClosed else { return }
+        isClosed = true
+        liveTail.close(self, gracefully: gracefully)
+    }
+
     func flush() {
+        guard !isClosed else { return }
         let isDone: Bool
         do { isDone = try output.flush(to: fd) } catch {
-            liveTail.close(self)
+            close()
             return
         }
         if isDone && droppedCount > 0 && !isClosing {
@@ -145,10 +161,12 @@ final class WebSocketSession: ReactorHandler {
             flush()
             return
         }
-        if isDone && isClosing {
-            liveTail.close(self, gracefully: true)
-        } else {
-            liveTail.reactor.setInterest(isDone ? .readable : (isClosing ? .writable : [.readable, .writable]), for: fd)
+        if isClosing {
+            if isDone { close(gracefully: true) } else { liveTail.reactor.setInterest(.writable, for: fd) }
+            return
         }
+        var interest: Interest = isAcceptingInput ? .readable : []
+        if !isDone { interest.insert(.writable) }
+        liveTail.reactor.setInterest(interest, for: fd)
     }
 }
