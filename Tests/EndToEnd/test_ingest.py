@@ -60,17 +60,41 @@ def test_levels_are_whole_words_near_the_start(server):
     assert [entry["level"] for entry in server.logs()] == ["WARN", "TRACE", "FATAL", "DEBUG", "INFO"]
 
 
-def test_logger_over_udp_and_tcp(server):
-    for transport in ("--udp", "--tcp"):
-        subprocess.run(["logger", "-n", "127.0.0.1", "-P", str(server.udp_port if transport == "--udp" else server.tcp_port),
-                        transport, "-t", "myapp", f"ERROR [billing] charge failed via {transport}"], check=True)
+def test_logger_over_udp_and_tcp_in_both_syslog_formats(server):
+    sends = [("--udp", "--rfc5424", "err"), ("--tcp", "--rfc5424", "warning"), ("--udp", "--rfc3164", "crit"),
+             ("--tcp", "--rfc3164", "debug")]
+    for transport, syslog_format, priority in sends:
+        port = server.udp_port if transport == "--udp" else server.tcp_port
+        subprocess.run(["logger", "-n", "127.0.0.1", "-P", str(port), transport, syslog_format, "-p", f"user.{priority}",
+                        "-t", "billing", f"charge failed via {transport} {syslog_format}"], check=True)
+    server.wait_received(len(sends))
+    entries = {entry["raw"].rsplit("via ", 1)[1]: entry for entry in server.logs()}
+    expected_levels = {"--udp --rfc5424": "ERROR", "--tcp --rfc5424": "WARN", "--udp --rfc3164": "FATAL",
+                       "--tcp --rfc3164": "DEBUG"}
+    assert set(entries) == set(expected_levels)
+    for key, entry in entries.items():
+        assert entry["level"] == expected_levels[key], key
+        assert entry["service"] == "billing", key
+        assert entry["host"] == socket.gethostname(), key
+        assert entry["protocol"] == key.split()[0][2:].upper()
+
+
+def test_python_syslog_handler_over_udp(server):
+    import logging
+    import logging.handlers
+    handler = logging.handlers.SysLogHandler(address=("127.0.0.1", server.udp_port))
+    logger = logging.getLogger("logstream-e2e")
+    logger.addHandler(handler)
+    try:
+        logger.error("ERROR [payments] card declined")
+        logger.warning("WARN [payments] retrying")
+    finally:
+        logger.removeHandler(handler)
+        handler.close()
     server.wait_received(2)
-    entries = server.logs()
-    by_protocol = {entry["protocol"]: entry for entry in entries}
-    assert set(by_protocol) == {"UDP", "TCP"}
-    for protocol, entry in by_protocol.items():
-        assert entry["raw"].endswith(f"ERROR [billing] charge failed via --{protocol.lower()}")
-        assert entry["service"] == "billing" and entry["level"] == "ERROR" and entry["host"] == "127.0.0.1"
+    newest, oldest = server.logs()
+    assert (oldest["raw"], oldest["level"], oldest["service"]) == ("<11>ERROR [payments] card declined", "ERROR", "payments")
+    assert (newest["level"], newest["host"]) == ("WARN", "127.0.0.1")
 
 
 def test_bytes_that_are_not_utf8_are_kept_and_shown_as_replacement_characters(server):

@@ -140,3 +140,43 @@ struct SyslogParserTests {
         }
     }
 }
+
+@Suite("Record parser")
+struct RecordParserTests {
+    func parse(_ line: String) -> (level: LogLevel, service: String?, hostname: String?, content: String)? {
+        withBytes(line) { bytes in
+            RecordParser.parse(bytes).map { parsed in
+                func text(_ range: Range<Int>?) -> String? { range.map { UnsafeRawBufferPointer(rebasing: bytes[$0]).text } }
+                return (parsed.level, text(parsed.service), text(parsed.hostname), text(parsed.content)!)
+            }
+        }
+    }
+
+    @Test("plain lines take level and service from their words")
+    func plain() {
+        let parsed = parse("  WARN [disk] almost full\r")
+        #expect(parsed?.level == .warn && parsed?.service == "disk" && parsed?.hostname == nil)
+        #expect(parsed?.content == "WARN [disk] almost full")
+    }
+
+    @Test("syslog lines take the level from PRI, the service from APP-NAME or TAG, and name their host")
+    func syslog() {
+        let rfc5424 = parse("<11>1 2026-11-28T18:00:00Z web1 billing 42 - - INFO [ignored] charge failed")
+        #expect(rfc5424?.level == .error && rfc5424?.service == "billing" && rfc5424?.hostname == "web1")
+        let rfc3164 = parse("<28>Nov 28 18:00:00 db2 postgres[7]: checkpoint slow")
+        #expect(rfc3164?.level == .warn && rfc3164?.service == "postgres" && rfc3164?.hostname == "db2")
+    }
+
+    @Test("a syslog message without a tag falls back to its [service]; a trailing NUL is trimmed")
+    func pythonSysLogHandler() {
+        let parsed = parse("<11>ERROR [payments] card declined\u{0}")
+        #expect(parsed?.level == .error && parsed?.service == "payments" && parsed?.hostname == nil)
+        #expect(parsed?.content == "<11>ERROR [payments] card declined")
+    }
+
+    @Test("a line that only looks like syslog stays plain text")
+    func notSyslog() {
+        let parsed = parse("<html> ERROR [web] not a priority")
+        #expect(parsed?.level == .error && parsed?.service == "web")
+    }
+}

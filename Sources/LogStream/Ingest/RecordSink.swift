@@ -11,14 +11,16 @@ public final class RecordSink {
         self.stats = stats
     }
 
-    /// Stores `line` unless it is blank.
+    /// Stores `line` unless it is blank. `host` is the sender's address, used unless the line names its host.
     @inline(__always)
     func ingest(_ line: FramedLine, host: UnsafeRawBufferPointer, protocol ingestProtocol: IngestProtocol,
                 receivedAtMilliseconds: Int64) {
-        guard let parsed = LineParser.parse(line.bytes) else { return }
+        guard let parsed = RecordParser.parse(line.bytes) else { return }
+        let contentStart = parsed.content.lowerBound
         let content = UnsafeRawBufferPointer(rebasing: line.bytes[parsed.content])
-        let service = parsed.service.map { ($0.lowerBound - parsed.content.lowerBound)..<($0.upperBound - parsed.content.lowerBound) }
-        ring.append(NewRecord(line: content, host: host, level: parsed.level, service: service,
+        let service = parsed.service.map { ($0.lowerBound - contentStart)..<($0.upperBound - contentStart) }
+        let recordHost = parsed.hostname.map { UnsafeRawBufferPointer(rebasing: line.bytes[$0]) } ?? host
+        ring.append(NewRecord(line: content, host: recordHost, level: parsed.level, service: service,
                               ingestProtocol: ingestProtocol, isTruncated: line.isTruncated,
                               receivedAtMilliseconds: receivedAtMilliseconds))
         let serviceBytes = service.map { UnsafeRawBufferPointer(rebasing: content[$0]) } ?? UnsafeRawBufferPointer(start: nil, count: 0)

@@ -71,8 +71,9 @@ public enum LineParser {
         return nil
     }
 
+    /// Spaces, tabs, line ends, and NUL, which some syslog senders put after each message.
     @inline(__always) static func isWhitespace(_ byte: UInt8) -> Bool {
-        byte == 0x20 || (byte >= 0x09 && byte <= 0x0D)
+        byte == 0x20 || (byte >= 0x09 && byte <= 0x0D) || byte == 0
     }
 
     @inline(__always) static func isDigit(_ byte: UInt8) -> Bool { byte &- 0x30 < 10 }
