@@ -79,6 +79,31 @@ def test_logger_over_udp_and_tcp_in_both_syslog_formats(server):
         assert entry["protocol"] == key.split()[0][2:].upper()
 
 
+def test_logger_octet_counted_tcp_frames(server):
+    command = ["logger", "-n", "127.0.0.1", "-P", str(server.tcp_port), "--tcp", "--octet-count", "--rfc5424",
+               "-p", "local0.err", "-t", "framed"]
+    stdin_messages = [f"frame {index} from stdin" for index in range(20)]  # one connection, one frame per line
+    subprocess.run(command, input="\n".join(stdin_messages) + "\n", text=True, check=True)
+    subprocess.run(command + ["a frame with a\nnewline inside"], check=True)
+    expected = stdin_messages + ["a frame with a\nnewline inside"]
+    server.wait_received(len(expected))
+    entries = server.logs(service="framed", limit=100)
+    assert sorted(entry["raw"].split("] ", 1)[-1] for entry in entries) == sorted(expected)
+    assert all(entry["level"] == "ERROR" for entry in entries)
+
+
+def test_plain_lines_starting_with_digits_are_not_octet_counts(server):
+    lines = [f"2026-11-28T18:00:{index % 60:02d}Z INFO [clock] tick {index}" for index in range(1000)]
+    lines += ["200 <b>not a count</b>", "42 <13 also not"]
+    with socket.create_connection(("127.0.0.1", server.tcp_port)) as connection:
+        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        payload = "".join(line + "\n" for line in lines).encode()
+        for offset in range(0, len(payload), 997):  # odd-sized writes split prefixes across reads
+            connection.sendall(payload[offset:offset + 997])
+    server.wait_received(len(lines))
+    assert [entry["raw"] for entry in reversed(server.logs(limit=2000))] == lines
+
+
 def test_python_syslog_handler_over_udp(server):
     import logging
     import logging.handlers

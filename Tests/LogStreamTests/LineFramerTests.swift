@@ -74,3 +74,56 @@ struct LineFramerTests {
         #expect(lines.map(\.1) == [true, false])
     }
 }
+
+@Suite("Line framer: NUL and RFC 6587 octet counting")
+struct OctetCountingTests {
+    @Test("NUL ends a record like a newline")
+    func nulTerminated() {
+        #expect(frame(["<11>one\u{0}<12>two\u{0}three\n"]).map(\.0) == ["<11>one", "<12>two", "three"])
+    }
+
+    @Test("octet-counted frames are read by their length, newlines inside included")
+    func counted() {
+        let lines = frame(["11 <13>hello\nx9 <13>world"], finish: false)
+        #expect(lines.map(\.0) == ["<13>hello\nx", "<13>world"])
+    }
+
+    @Test("counted and newline-framed records may alternate")
+    func mixed() {
+        #expect(frame(["8 <13>abcdplain line\n5 <13>x"]).map(\.0) == ["<13>abcd", "plain line", "<13>x"])
+    }
+
+    @Test("a counted frame split anywhere across reads is reassembled", arguments: Array(1..<24))
+    func splitCounted(at split: Int) {
+        let stream = "15 <13>first frame21 <14>second frame here"
+        let bytes = Array(stream.utf8)
+        let chunks = [String(decoding: bytes[..<split], as: UTF8.self), String(decoding: bytes[split...], as: UTF8.self)]
+        #expect(frame(chunks).map(\.0) == ["<13>first frame", "<14>second frame here"])
+    }
+
+    @Test("lines that begin with digits but are not counts pass through untouched", arguments: [
+        "2026-11-28T18:00:00Z INFO started", "200 OK", "12345", "42 is the answer", "7 <notsyslog", "0 <13>zero",
+        "5 <1234>x", "12 <>", "3 <", "99",
+    ])
+    func digitsAreNotCounts(line: String) {
+        #expect(frame([line + "\n"]).map(\.0) == [line])
+        // Also when the digits arrive one read before the rest.
+        let split = line.index(after: line.startIndex)
+        #expect(frame([String(line[..<split]), String(line[split...]) + "\n"]).map(\.0) == [line])
+    }
+
+    @Test("a counted frame longer than the limit is truncated and counted once")
+    func countedTruncation() {
+        let body = "<13>" + String(repeating: "a", count: 96)
+        let lines = frame(["100 " + body, "5 <13>z"], maxLineBytes: 10)
+        #expect(lines.map(\.0) == ["<13>aaaaaa", "<13>z"])
+        #expect(lines.map(\.1) == [true, false])
+    }
+
+    @Test("a counted frame cut short by the end of the stream is kept and marked")
+    func shortFrameAtEnd() {
+        let lines = frame(["50 <13>only part"], finish: true)
+        #expect(lines.map(\.0) == ["<13>only part"])
+        #expect(lines.map(\.1) == [true])
+    }
+}
