@@ -170,3 +170,20 @@ def test_sigterm_keeps_what_was_sent_and_exits_zero(make_server):
         instance.wait_received(1)
     assert instance.stop() == 0
     assert b"stopped: 1 records received" in instance.process.stderr.read()
+
+
+def test_json_lines_take_level_and_service_from_their_members(server):
+    import json
+    samples = [
+        ({"level": 50, "time": 1732816800123, "pid": 1, "hostname": "h", "name": "checkout", "msg": "payment failed"}, "ERROR", "checkout"),
+        ({"event": "cache miss", "level": "debug", "logger": "api.cache", "timestamp": "2026-11-28T18:00:00Z"}, "DEBUG", "api.cache"),
+        ({"level": "warn", "ts": 1732816800.5, "caller": "main.go:12", "msg": "slow dial", "service": "gateway"}, "WARN", "gateway"),
+        ({"@timestamp": "2026-11-28T18:00:00.123Z", "log.level": "fatal", "service.name": "billing", "message": "down"}, "FATAL", "billing"),
+    ]
+    server.send_tcp(b"".join(json.dumps(record).encode() + b"\n" for record, _, _ in samples) + b'{"level": "error", broken\n')
+    server.wait_received(len(samples) + 1)
+    entries = list(reversed(server.logs()))
+    for (record, level, service), entry in zip(samples, entries):
+        assert json.loads(entry["raw"]) == record
+        assert (entry["level"], entry["service"]) == (level, service)
+    assert (entries[-1]["raw"], entries[-1]["level"]) == ('{"level": "error", broken', "ERROR")

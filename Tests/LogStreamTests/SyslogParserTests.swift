@@ -180,3 +180,23 @@ struct RecordParserTests {
         #expect(parsed?.level == .error && parsed?.service == "web")
     }
 }
+
+@Suite("Record parser: JSON lines")
+struct RecordParserJSONTests {
+    func parse(_ line: String) -> (LogLevel, String?)? {
+        withBytes(line) { bytes in
+            RecordParser.parse(bytes).map { ($0.level, $0.service.map { UnsafeRawBufferPointer(rebasing: bytes[$0]).text }) }
+        }
+    }
+
+    @Test("a JSON object's level and service come from its members")
+    func json() {
+        #expect(parse(#"{"level":40,"name":"api","msg":"ERROR in text is not the level"}"#)! == (.warn, "api"))
+        #expect(parse(#"{"msg":"no level"}"#)! == (.info, nil))
+    }
+
+    @Test("invalid JSON is parsed as plain text")
+    func invalidJSON() {
+        #expect(parse(#"{"level":"error" broken [svc]"#)! == (.error, "svc"))
+    }
+}
