@@ -5,6 +5,8 @@ import CEpoll
 public final class RecordSink {
     public let ring: LogRing
     public let stats: IngestStats
+    /// Reused for every record, so fields cost no allocation once it has grown.
+    private var fields = FieldsBuilder()
 
     public init(ring: LogRing, stats: IngestStats) {
         self.ring = ring
@@ -15,14 +17,18 @@ public final class RecordSink {
     @inline(__always)
     func ingest(_ line: FramedLine, host: UnsafeRawBufferPointer, protocol ingestProtocol: IngestProtocol,
                 receivedAtMilliseconds: Int64) {
-        guard let parsed = RecordParser.parse(line.bytes) else { return }
+        fields.removeAll()
+        guard let parsed = RecordParser.parse(line.bytes, receivedAt: receivedAtMilliseconds, fields: &fields) else { return }
         let contentStart = parsed.content.lowerBound
         let content = UnsafeRawBufferPointer(rebasing: line.bytes[parsed.content])
         let service = parsed.service.map { ($0.lowerBound - contentStart)..<($0.upperBound - contentStart) }
         let recordHost = parsed.hostname.map { UnsafeRawBufferPointer(rebasing: line.bytes[$0]) } ?? host
-        ring.append(NewRecord(line: content, host: recordHost, level: parsed.level, service: service,
-                              ingestProtocol: ingestProtocol, isTruncated: line.isTruncated,
-                              receivedAtMilliseconds: receivedAtMilliseconds))
+        fields.bytes.withUnsafeBytes { fieldBytes in
+            ring.append(NewRecord(line: content, host: recordHost, level: parsed.level, service: service,
+                                  ingestProtocol: ingestProtocol, isTruncated: line.isTruncated,
+                                  receivedAtMilliseconds: receivedAtMilliseconds, fields: fieldBytes, format: parsed.format,
+                                  sourceTimeMilliseconds: parsed.sourceTimeMilliseconds))
+        }
         let serviceBytes = service.map { UnsafeRawBufferPointer(rebasing: content[$0]) } ?? UnsafeRawBufferPointer(start: nil, count: 0)
         stats.count(level: parsed.level, protocol: ingestProtocol, service: serviceBytes, isTruncated: line.isTruncated)
     }

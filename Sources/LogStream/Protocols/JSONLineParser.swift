@@ -19,7 +19,10 @@ public enum JSONValueKind: Equatable {
 public enum JSONLineParser {
     static let maxDepth = 32
 
-    public static func parse(_ line: UnsafeRawBufferPointer) -> JSONLine? {
+    /// Parses a JSON object line; other top-level scalar members are added to `fields` (strings decoded,
+    /// numbers, booleans and null as literals). Nil, with `fields` as it was, if the line is not one valid object.
+    public static func parse(_ line: UnsafeRawBufferPointer, fields: inout FieldsBuilder) -> JSONLine? {
+        let mark = fields.mark
         var result = JSONLine()
         let isValid = forEachMember(in: line) { key, value, kind in
             let name = UnsafeRawBufferPointer(rebasing: line[key])
@@ -46,10 +49,30 @@ public enum JSONLineParser {
                 } else if ["time", "ts", "timestamp", "@timestamp"].contains(where: { equals(name, $0) }),
                           kind == .number || kind == .string(hasEscapes: false) {
                     result.time = result.time ?? value
+                } else {
+                    switch kind {
+                    case .string:
+                        fields.beginField(name: name)
+                        fields.appendJSONStringValue(UnsafeRawBufferPointer(rebasing: line[value]))
+                    case .number, .boolean, .null:
+                        fields.append(name: name, value: UnsafeRawBufferPointer(rebasing: line[value]), kind: .literal)
+                    case .object, .array:
+                        break
+                    }
                 }
             }
         }
-        return isValid ? result : nil
+        guard isValid else {
+            fields.rollBack(to: mark)
+            return nil
+        }
+        return result
+    }
+
+    /// Without fields, for callers that need only level, service, message and time.
+    public static func parse(_ line: UnsafeRawBufferPointer) -> JSONLine? {
+        var fields = FieldsBuilder()
+        return parse(line, fields: &fields)
     }
 
     /// Calls `body` with each top-level member's key (string content) and value (a string's content, or the

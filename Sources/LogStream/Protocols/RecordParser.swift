@@ -1,6 +1,7 @@
-// Everything the sink learns from one line before storing it: plain text gives its level and service from
-// the words (LineParser); a syslog line gives them from its header (SyslogParser), plus the sender's own name;
-// a JSON object from its members (JSONLineParser).
+// Everything the sink learns from one line before storing it, by format: plain text gives its level and
+// service from its words (LineParser); syslog from its header (SyslogParser), with the sender's own hostname;
+// a JSON object and a logfmt line from their members. Structured parts go into a FieldsBuilder.
+import Glibc
 
 public struct ParsedRecord: Equatable {
     /// Ranges are byte offsets into the line given to `RecordParser.parse`.
@@ -9,35 +10,56 @@ public struct ParsedRecord: Equatable {
     public var service: Range<Int>?
     /// The hostname the message names itself (syslog), to store instead of the sender's address.
     public var hostname: Range<Int>?
+    public var format: LogFormat = .plain
+    public var sourceTimeMilliseconds: Int64?
 }
 
 public enum RecordParser {
-    /// Nil for a blank line.
-    public static func parse(_ line: UnsafeRawBufferPointer) -> ParsedRecord? {
+    /// Nil for a blank line. `receivedAt` resolves year-less syslog timestamps.
+    public static func parse(_ line: UnsafeRawBufferPointer, receivedAt: Int64, fields: inout FieldsBuilder) -> ParsedRecord? {
         guard let plain = LineParser.parse(line) else { return nil }
-        let content = plain.content
-        if line[content.lowerBound] == UInt8(ascii: "{") {
-            return parseJSON(line, content: content) ?? plain.record
-        }
-        guard line[content.lowerBound] == UInt8(ascii: "<"),
-              let syslog = SyslogParser.parse(UnsafeRawBufferPointer(rebasing: line[content])) else { return plain.record }
-        func shifted(_ range: Range<Int>) -> Range<Int> { (range.lowerBound + content.lowerBound)..<(range.upperBound + content.lowerBound) }
-        let message = shifted(syslog.message)
-        let service = syslog.appName.map(shifted) ?? LineParser.findService(in: UnsafeRawBufferPointer(rebasing: line[message])).map {
-            ($0.lowerBound + message.lowerBound)..<($0.upperBound + message.lowerBound)
-        }
-        return ParsedRecord(content: content, level: syslog.level, service: service, hostname: syslog.hostname.map(shifted))
-    }
-}
+        var record = ParsedRecord(content: plain.content, level: plain.level, service: plain.service, hostname: nil)
+        let content = UnsafeRawBufferPointer(rebasing: line[plain.content])
+        let offset = plain.content.lowerBound
+        func shifted(_ range: Range<Int>) -> Range<Int> { (range.lowerBound + offset)..<(range.upperBound + offset) }
 
-extension RecordParser {
-    private static func parseJSON(_ line: UnsafeRawBufferPointer, content: Range<Int>) -> ParsedRecord? {
-        guard let json = JSONLineParser.parse(UnsafeRawBufferPointer(rebasing: line[content])) else { return nil }
-        let service = json.service.map { ($0.lowerBound + content.lowerBound)..<($0.upperBound + content.lowerBound) }
-        return ParsedRecord(content: content, level: json.level ?? .info, service: service, hostname: nil)
+        switch content[0] {
+        case UInt8(ascii: "{"):
+            guard let json = JSONLineParser.parse(content, fields: &fields) else { return record }
+            record.format = .json
+            record.level = json.level ?? .info
+            record.service = json.service.map(shifted)
+            record.sourceTimeMilliseconds = json.time.flatMap { time(UnsafeRawBufferPointer(rebasing: content[$0])) }
+        case UInt8(ascii: "<"):
+            guard let syslog = SyslogParser.parse(content) else { return record }
+            record.format = syslog.format == .rfc5424 ? .rfc5424 : .rfc3164
+            record.level = syslog.level
+            let message = shifted(syslog.message)
+            record.service = syslog.appName.map(shifted) ?? LineParser.findService(in: UnsafeRawBufferPointer(rebasing: line[message])).map {
+                ($0.lowerBound + message.lowerBound)..<($0.upperBound + message.lowerBound)
+            }
+            record.hostname = syslog.hostname.map(shifted)
+            record.sourceTimeMilliseconds = syslog.sourceTimeMilliseconds(in: content, receivedAt: receivedAt)
+            syslog.appendFields(from: content, to: &fields)
+        default:
+            guard memchr(content.baseAddress!, Int32(UInt8(ascii: "=")), content.count) != nil,
+                  let logfmt = LogfmtParser.parse(content, fields: &fields) else { return record }
+            record.format = .logfmt
+            record.level = logfmt.level ?? plain.level
+            if let service = logfmt.service { record.service = shifted(service) }
+            record.sourceTimeMilliseconds = logfmt.time.flatMap { time(UnsafeRawBufferPointer(rebasing: content[$0])) }
+        }
+        return record
     }
-}
 
-extension ParsedLine {
-    fileprivate var record: ParsedRecord { ParsedRecord(content: content, level: level, service: service, hostname: nil) }
+    /// Without fields, for callers that need only the rest.
+    public static func parse(_ line: UnsafeRawBufferPointer) -> ParsedRecord? {
+        var fields = FieldsBuilder()
+        return parse(line, receivedAt: 0, fields: &fields)
+    }
+
+    /// RFC 3339 text or epoch seconds/milliseconds.
+    static func time(_ text: UnsafeRawBufferPointer) -> Int64? {
+        Timestamp.milliseconds(rfc3339: text) ?? Timestamp.milliseconds(epoch: text)
+    }
 }

@@ -53,3 +53,85 @@ public enum Timestamp {
         }
     }
 }
+
+extension Timestamp {
+    /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days-from-civil).
+    static func daysSinceEpoch(year: Int64, month: Int64, day: Int64) -> Int64 {
+        let shiftedYear = month <= 2 ? year - 1 : year
+        let era = (shiftedYear >= 0 ? shiftedYear : shiftedYear - 399) / 400
+        let yearOfEra = shiftedYear - era * 400
+        let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146_097 + dayOfEra - 719_468
+    }
+
+    /// Milliseconds since the epoch of an RFC 3339 timestamp (`2026-11-28T18:00:00.123456+01:00`); nil if it is
+    /// not one. Fractions beyond milliseconds are dropped.
+    public static func milliseconds(rfc3339 text: UnsafeRawBufferPointer) -> Int64? {
+        guard SyslogParser.isRFC3339(text, 0..<text.count) else { return nil }
+        func number(_ at: Int, _ count: Int) -> Int64 {
+            text[at..<(at + count)].reduce(0) { $0 * 10 + Int64($1 - 0x30) }
+        }
+        let days = daysSinceEpoch(year: number(0, 4), month: number(5, 2), day: number(8, 2))
+        var milliseconds = ((days * 24 + number(11, 2)) * 60 + number(14, 2)) * 60_000 + number(17, 2) * 1000
+        var index = 19
+        if text[index] == UInt8(ascii: ".") {
+            index += 1
+            var scale: Int64 = 100
+            while index < text.count, text[index] &- 0x30 < 10 {
+                milliseconds += Int64(text[index] - 0x30) * scale
+                scale /= 10
+                index += 1
+            }
+        }
+        if text[index] | 0x20 != UInt8(ascii: "z") {
+            let offset = (number(index + 1, 2) * 60 + number(index + 4, 2)) * 60_000
+            milliseconds += text[index] == UInt8(ascii: "+") ? -offset : offset
+        }
+        return milliseconds
+    }
+
+    /// An RFC 3164 `Mmm dd hh:mm:ss` (no year, no zone: read as UTC) in the year of `reference`, or the year
+    /// before when that would put it more than a day after `reference` (a December line read in January).
+    public static func milliseconds(bsd text: UnsafeRawBufferPointer, near reference: Int64) -> Int64? {
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        guard text.count == 15, let monthIndex = months.firstIndex(where: { $0.utf8.elementsEqual(text[0..<3]) }) else { return nil }
+        func number(_ at: Int, _ count: Int) -> Int64 {
+            text[at..<(at + count)].reduce(0) { $0 * 10 + Int64($1 == 0x20 ? 0 : $1 - 0x30) }
+        }
+        let (day, hour, minute, second) = (number(4, 2), number(7, 2), number(10, 2), number(13, 2))
+        guard (1...31).contains(day), hour < 24, minute < 60, second < 61 else { return nil }
+        let year = civilDate(daysSinceEpoch: reference >= 0 ? reference / 86_400_000 : (reference + 1) / 86_400_000 - 1).year
+        func at(_ year: Int64) -> Int64 {
+            let days = daysSinceEpoch(year: year, month: Int64(monthIndex + 1), day: day)
+            return ((days * 24 + hour) * 60 + minute) * 60_000 + second * 1000
+        }
+        let sameYear = at(year)
+        return sameYear > reference + 86_400_000 ? at(year - 1) : sameYear
+    }
+
+    /// Epoch seconds or milliseconds written as a JSON number (`1732816800`, `1732816800.5`, `1732816800123`):
+    /// values from 10^11 up are read as milliseconds.
+    public static func milliseconds(epoch text: UnsafeRawBufferPointer) -> Int64? {
+        var whole: Int64 = 0
+        var index = 0
+        while index < text.count, text[index] &- 0x30 < 10 {
+            guard whole < 1_000_000_000_000_000 else { return nil }
+            whole = whole * 10 + Int64(text[index] - 0x30)
+            index += 1
+        }
+        guard index > 0 else { return nil }
+        var fraction: Int64 = 0
+        if index < text.count, text[index] == UInt8(ascii: ".") {
+            var scale: Int64 = 100
+            index += 1
+            while index < text.count, text[index] &- 0x30 < 10 {
+                fraction += Int64(text[index] - 0x30) * scale
+                scale /= 10
+                index += 1
+            }
+        }
+        guard index == text.count else { return nil }
+        return whole >= 100_000_000_000 ? whole : whole * 1000 + fraction
+    }
+}

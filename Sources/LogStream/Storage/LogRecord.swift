@@ -16,9 +16,16 @@ public struct NewRecord {
     public var ingestProtocol: IngestProtocol
     public var isTruncated: Bool
     public var receivedAtMilliseconds: Int64
+    /// Structured fields, encoded by `FieldsBuilder`.
+    public var fields: UnsafeRawBufferPointer
+    public var format: LogFormat
+    /// The time the message gives itself, if any.
+    public var sourceTimeMilliseconds: Int64?
 
     public init(line: UnsafeRawBufferPointer, host: UnsafeRawBufferPointer, level: LogLevel, service: Range<Int>?,
-                ingestProtocol: IngestProtocol, isTruncated: Bool, receivedAtMilliseconds: Int64) {
+                ingestProtocol: IngestProtocol, isTruncated: Bool, receivedAtMilliseconds: Int64,
+                fields: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0), format: LogFormat = .plain,
+                sourceTimeMilliseconds: Int64? = nil) {
         self.line = line
         self.host = host
         self.level = level
@@ -26,6 +33,9 @@ public struct NewRecord {
         self.ingestProtocol = ingestProtocol
         self.isTruncated = isTruncated
         self.receivedAtMilliseconds = receivedAtMilliseconds
+        self.fields = fields
+        self.format = format
+        self.sourceTimeMilliseconds = sourceTimeMilliseconds
     }
 }
 
@@ -41,4 +51,7 @@ public struct LogRecord {
     public var host: UnsafeRawBufferPointer
     /// Empty when the line names no service.
     public var service: UnsafeRawBufferPointer
+    public var fields: RecordFields
+    public var format: LogFormat
+    public var sourceTimeMilliseconds: Int64?
 }

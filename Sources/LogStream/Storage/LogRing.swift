@@ -10,7 +10,8 @@ public final class LogRing: @unchecked Sendable {
     public let capacity: Int
     public let arenaBytes: Int
 
-    /// Four words per slot: arena start offset; lengths and flags; receive time; service range.
+    /// Six words per slot: arena start offset; lengths and flags; receive time; service range; fields length;
+    /// source time.
     private let slots: UnsafeMutablePointer<Atomic<UInt64>>
     private let arena: UnsafeMutableRawPointer
     /// Ids below this are evicted (or about to be overwritten).
@@ -23,7 +24,8 @@ public final class LogRing: @unchecked Sendable {
     private var writeOffset: UInt64 = 0
     public private(set) var evictedCount: UInt64 = 0
 
-    static let wordsPerSlot = 4
+    static let wordsPerSlot = 6
+    static let noSourceTime = Int64.min
     /// A line and its host must fit the 32- and 8-bit length fields of a slot.
     public static let maxLineBytes = Int(UInt32.max)
     public static let maxHostBytes = 255
@@ -52,7 +54,9 @@ public final class LogRing: @unchecked Sendable {
     public func append(_ record: NewRecord) -> UInt64 {
         let hostBytes = min(record.host.count, Self.maxHostBytes)
         let lineBytes = min(record.line.count, arenaBytes - hostBytes)
-        let size = UInt64(hostBytes + lineBytes)
+        // Fields that do not fit whole are dropped: a cut blob would lose its last field anyway.
+        let fieldsBytes = record.fields.count <= arenaBytes - hostBytes - lineBytes ? record.fields.count : 0
+        let size = UInt64(hostBytes + lineBytes + fieldsBytes)
         let id = nextID.load(ordering: .relaxed)
 
         // Records are stored contiguously: one that would straddle the arena's end starts over at its beginning.
@@ -71,12 +75,17 @@ public final class LogRing: @unchecked Sendable {
         if lineBytes > 0 {
             arena.advanced(by: position + hostBytes).copyMemory(from: record.line.baseAddress!, byteCount: lineBytes)
         }
+        if fieldsBytes > 0 {
+            arena.advanced(by: position + hostBytes + lineBytes).copyMemory(from: record.fields.baseAddress!, byteCount: fieldsBytes)
+        }
         let service = record.service.map { $0.clamped(to: 0..<lineBytes) } ?? 0..<0
         let slot = self.slot(for: id)
         slot[0].store(start, ordering: .relaxed)
         slot[1].store(Self.packLengths(line: lineBytes, host: hostBytes, record: record), ordering: .relaxed)
         slot[2].store(UInt64(bitPattern: record.receivedAtMilliseconds), ordering: .relaxed)
         slot[3].store(UInt64(service.lowerBound) << 32 | UInt64(service.count), ordering: .relaxed)
+        slot[4].store(UInt64(fieldsBytes), ordering: .relaxed)
+        slot[5].store(UInt64(bitPattern: record.sourceTimeMilliseconds ?? Self.noSourceTime), ordering: .relaxed)
         nextID.store(id + 1, ordering: .releasing)
         return id
     }
@@ -123,6 +132,8 @@ public final class LogRing: @unchecked Sendable {
         let lengths = slot[1].load(ordering: .relaxed)
         let received = Int64(bitPattern: slot[2].load(ordering: .relaxed))
         let serviceWord = slot[3].load(ordering: .relaxed)
+        let fieldsBytes = Int(truncatingIfNeeded: slot[4].load(ordering: .relaxed) & 0xFFFF_FFFF)
+        let sourceTime = Int64(bitPattern: slot[5].load(ordering: .relaxed))
 
         let lineBytes = Int(lengths & 0xFFFF_FFFF)
         let hostBytes = Int(lengths >> 32 & 0xFF)
@@ -130,7 +141,7 @@ public final class LogRing: @unchecked Sendable {
         let serviceStart = Int(serviceWord >> 32)
         let serviceBytes = Int(serviceWord & 0xFFFF_FFFF)
         // Words from a concurrently overwritten slot may disagree; never let them point outside the arena.
-        guard position + hostBytes + lineBytes <= arenaBytes, serviceStart + serviceBytes <= lineBytes else {
+        guard position + hostBytes + lineBytes + fieldsBytes <= arenaBytes, serviceStart + serviceBytes <= lineBytes else {
             return nil
         }
         let host = UnsafeRawBufferPointer(start: arena + position, count: hostBytes)
@@ -143,7 +154,10 @@ public final class LogRing: @unchecked Sendable {
             isTruncated: lengths >> 44 & 1 == 1,
             line: line,
             host: host,
-            service: UnsafeRawBufferPointer(rebasing: line[serviceStart..<(serviceStart + serviceBytes)])
+            service: UnsafeRawBufferPointer(rebasing: line[serviceStart..<(serviceStart + serviceBytes)]),
+            fields: RecordFields(blob: UnsafeRawBufferPointer(start: arena + position + hostBytes + lineBytes, count: fieldsBytes)),
+            format: LogFormat(rawValue: UInt8(lengths >> 45 & 0x7)) ?? .plain,
+            sourceTimeMilliseconds: sourceTime == Self.noSourceTime ? nil : sourceTime
         )
         let result = body(record)
         atomicMemoryFence(ordering: .acquiring)
@@ -166,9 +180,10 @@ public final class LogRing: @unchecked Sendable {
         slots + Int(id % UInt64(capacity)) * Self.wordsPerSlot
     }
 
-    /// line length: bits 0–31; host length: 32–39; level: 40–42; protocol: 43; truncated: 44.
+    /// line length: bits 0–31; host length: 32–39; level: 40–42; protocol: 43; truncated: 44; format: 45–47.
     private static func packLengths(line: Int, host: Int, record: NewRecord) -> UInt64 {
         UInt64(line) | UInt64(host) << 32 | UInt64(record.level.rawValue) << 40
             | UInt64(record.ingestProtocol.rawValue) << 43 | (record.isTruncated ? 1 << 44 : 0)
+            | UInt64(record.format.rawValue) << 45
     }
 }

@@ -1,5 +1,6 @@
 // The original LogStream's filters: a case-insensitive substring of the line, an exact level and an exact
-// service (both case-insensitive here, unlike the original). Empty parts match everything.
+// service (both case-insensitive here, unlike the original); and exact structured-field values. Empty parts
+// match everything.
 
 public struct RecordFilter: Equatable, Sendable {
     /// Lower-cased needle.
@@ -7,12 +8,21 @@ public struct RecordFilter: Equatable, Sendable {
     public var level: LogLevel?
     /// Lower-cased service name.
     public private(set) var service: [UInt8]?
+    /// Field name and exact value pairs that must all be present.
+    public private(set) var fields: [(name: [UInt8], value: [UInt8])] = []
     /// A level or service was asked for that no record can have.
     public private(set) var matchesNothing = false
 
+    public static func == (lhs: RecordFilter, rhs: RecordFilter) -> Bool {
+        lhs.query == rhs.query && lhs.level == rhs.level && lhs.service == rhs.service
+            && lhs.matchesNothing == rhs.matchesNothing
+            && lhs.fields.elementsEqual(rhs.fields) { $0.name == $1.name && $0.value == $1.value }
+    }
+
     public static let everything = RecordFilter()
 
-    public init(query: String? = nil, level: String? = nil, service: String? = nil) {
+    public init(query: String? = nil, level: String? = nil, service: String? = nil, fields: [String: String] = [:]) {
+        self.fields = fields.sorted { $0.key < $1.key }.map { (Array($0.key.utf8), Array($0.value.utf8)) }
         self.query = Array((query ?? "").utf8).map(Self.lowercased)
         if let level, !level.isEmpty {
             if let parsed = LogLevel(name: level) { self.level = parsed } else { matchesNothing = true }
@@ -26,6 +36,9 @@ public struct RecordFilter: Equatable, Sendable {
         if matchesNothing { return false }
         if let level, record.level != level { return false }
         if let service, !Self.equalsIgnoringCase(record.service, service) { return false }
+        for field in fields {
+            guard let value = record.fields.value(named: field.name), value.elementsEqual(field.value) else { return false }
+        }
         return query.isEmpty || Self.contains(record.line, lowercasedNeedle: query)
     }
 

@@ -9,16 +9,31 @@ struct ClientMessage: Decodable {
         var query: String?
         var level: String?
         var service: String?
+        /// From `"field.<name>": "value"` members, or a `"fields": {"name": "value"}` object.
+        var fields: [String: String] = [:]
 
         init(from decoder: Decoder) throws {
-            let container = try decoder.container(keyedBy: CodingKeys.self)
+            let container = try decoder.container(keyedBy: Key.self)
             // Clients send null or "" for "no filter"; anything that is not a string is treated the same way.
-            query = try? container.decodeIfPresent(String.self, forKey: .query)
-            level = try? container.decodeIfPresent(String.self, forKey: .level)
-            service = try? container.decodeIfPresent(String.self, forKey: .service)
+            func text(_ name: String) -> String? { try? container.decodeIfPresent(String.self, forKey: Key(name)) }
+            query = text("query")
+            level = text("level")
+            service = text("service")
+            if let object = try? container.decodeIfPresent([String: String].self, forKey: Key("fields")) {
+                fields = object.filter { !$0.value.isEmpty }
+            }
+            for key in container.allKeys where key.stringValue.hasPrefix("field.") {
+                if let value = text(key.stringValue), !value.isEmpty { fields[String(key.stringValue.dropFirst(6))] = value }
+            }
         }
 
-        enum CodingKeys: String, CodingKey { case query, level, service }
+        struct Key: CodingKey {
+            var stringValue: String
+            var intValue: Int? { nil }
+            init(_ name: String) { stringValue = name }
+            init?(stringValue: String) { self.stringValue = stringValue }
+            init?(intValue: Int) { nil }
+        }
     }
 
     static func decode(_ bytes: [UInt8]) -> ClientMessage? {

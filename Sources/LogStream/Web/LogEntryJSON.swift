@@ -18,7 +18,25 @@ enum LogEntryJSON {
         json.string(record.line)
         json.raw(",\"truncated\":")
         json.boolean(record.isTruncated)
-        json.raw("}")
+        json.raw(",\"format\":\"")
+        json.bytes.append(contentsOf: record.format.name.utf8)
+        json.raw("\",\"source_time\":")
+        if let sourceTime = record.sourceTimeMilliseconds {
+            json.raw("\"")
+            Timestamp.appendISO8601(milliseconds: sourceTime, to: &json.bytes)
+            json.raw("\"")
+        } else {
+            json.raw("null")
+        }
+        json.raw(",\"fields\":{")
+        for (index, field) in record.fields.enumerated() {
+            if index > 0 { json.raw(",") }
+            json.string(field.name)
+            json.raw(":")
+            // Literals were validated as JSON when parsed; text is escaped like any log text.
+            if field.kind == .literal { json.bytes.append(contentsOf: field.value) } else { json.string(field.value) }
+        }
+        json.raw("}}")
     }
 
     /// The newest records matching `filter` (ids below `id` when given), newest first, as a JSON array.

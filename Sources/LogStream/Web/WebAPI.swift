@@ -54,7 +54,11 @@ final class WebAPI {
             guard let value = Int(text), value >= 0 else { return .error(400, "limit must be a non-negative integer") }
             limit = min(value, Self.maxLimit)
         }
-        let filter = RecordFilter(query: query["query"], level: query["level"], service: query["service"])
+        var fields: [String: String] = [:]
+        for (key, value) in query where key.hasPrefix("field.") && key.count > "field.".count {
+            fields[String(key.dropFirst("field.".count))] = value
+        }
+        let filter = RecordFilter(query: query["query"], level: query["level"], service: query["service"], fields: fields)
         var json = JSONWriter(capacity: 256 * min(limit, 1000))
         LogEntryJSON.appendNewest(from: ring, matching: filter, limit: limit, to: &json)
         return .json(json.bytes)

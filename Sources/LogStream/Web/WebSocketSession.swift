@@ -95,7 +95,8 @@ final class WebSocketSession: ReactorHandler {
         case .text(let bytes):
             guard let message = ClientMessage.decode(bytes), message.type == "update_filters" else { return }
             let filters = message.filters
-            filter = RecordFilter(query: filters?.query, level: filters?.level, service: filters?.service)
+            filter = RecordFilter(query: filters?.query, level: filters?.level, service: filters?.service,
+                                  fields: filters?.fields ?? [:])
             sendHistory()
         case .ping(let payload):
             var frame: [UInt8] = []
