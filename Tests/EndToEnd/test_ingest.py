@@ -5,7 +5,7 @@ import socket
 import subprocess
 import time
 
-ENTRY_KEYS = {"id", "timestamp", "level", "service", "protocol", "host", "raw", "truncated"}
+ENTRY_KEYS = {"id", "timestamp", "level", "service", "protocol", "host", "raw", "truncated", "format", "source_time", "fields"}
 ISO_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 
 
@@ -187,3 +187,26 @@ def test_json_lines_take_level_and_service_from_their_members(server):
         assert json.loads(entry["raw"]) == record
         assert (entry["level"], entry["service"]) == (level, service)
     assert (entries[-1]["raw"], entries[-1]["level"]) == ('{"level": "error", broken', "ERROR")
+
+
+def test_structured_fields_format_and_source_time_are_returned_and_filterable(server):
+    import json
+    server.send_tcp(b"".join([
+        b'<165>1 2003-10-11T22:14:15.003Z web1 evntslog 8710 ID47 [origin@32473 ip="10.0.0.7" note="say \\"hi\\""] event one\n',
+        b'{"level":"error","ts":1732816800.5,"msg":"dial failed","service":"gw","user":"alice","attempt":3}\n',
+        b'time=2026-11-28T18:00:00Z level=warn service=disk msg="almost full" free=2.1GB user=bob\n',
+        b"INFO [plain] no fields\n",
+    ]))
+    server.wait_received(4)
+    plain, logfmt, json_line, syslog = server.logs()
+    assert (syslog["format"], syslog["source_time"], syslog["host"], syslog["service"]) == ("rfc5424", "2003-10-11T22:14:15.003Z", "web1", "evntslog")
+    assert syslog["fields"] == {"facility": "local4", "procid": "8710", "msgid": "ID47", "sd.origin@32473.ip": "10.0.0.7",
+                                "sd.origin@32473.note": 'say "hi"'}
+    assert (json_line["format"], json_line["source_time"], json_line["level"]) == ("json", "2024-11-28T18:00:00.500Z", "ERROR")
+    assert json_line["fields"] == {"user": "alice", "attempt": 3}
+    assert (logfmt["format"], logfmt["source_time"], logfmt["service"]) == ("logfmt", "2026-11-28T18:00:00.000Z", "disk")
+    assert logfmt["fields"] == {"free": "2.1GB", "user": "bob"}
+    assert (plain["format"], plain["source_time"], plain["fields"]) == ("plain", None, {})
+    assert [entry["service"] for entry in server.logs(**{"field.user": "alice"})] == ["gw"]
+    assert [entry["service"] for entry in server.logs(**{"field.sd.origin@32473.ip": "10.0.0.7"})] == ["evntslog"]
+    assert server.logs(**{"field.user": "alice", "level": "warn"}) == []

@@ -237,3 +237,16 @@ def test_a_client_that_pings_but_never_reads_is_held_back_not_buffered(server):
     server.send_udp(b"INFO [ok] still ingesting")
     server.wait_received(1)
     client.close()
+
+
+def test_field_filters_over_the_websocket(server):
+    with connect(ws_url(server)) as client:
+        client.send(json.dumps({"type": "update_filters", "filters": {"query": "", "field.user": "alice"}}))
+        assert receive(client) == {"type": "history", "data": []}
+        server.send_tcp(b'{"msg":"x","user":"bob"}\n{"msg":"y","user":"alice"}\nuser=alice level=info msg=z\n')
+        first, second = receive(client)["data"], receive(client)["data"]
+        assert (first["format"], first["fields"]) == ("json", {"user": "alice"})
+        assert (second["format"], second["fields"]) == ("logfmt", {"user": "alice"})
+        client.send(json.dumps({"type": "update_filters", "filters": {"fields": {"user": "bob"}}}))
+        history = receive(client)
+        assert [entry["raw"] for entry in history["data"]] == ['{"msg":"x","user":"bob"}']
