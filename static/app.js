@@ -70,7 +70,34 @@ function row(entry, isNew) {
     tr.lastElementChild.append(mark);
   }
   rememberService(entry.service);
+  tr.addEventListener("click", () => toggleDetails(tr, entry));
   return tr;
+}
+
+// A row's details: format, both times, every field. Built with textContent like everything else.
+function toggleDetails(tr, entry) {
+  const next = tr.nextElementSibling;
+  if (next && next.classList.contains("details")) { next.remove(); return; }
+  const details = document.createElement("tr");
+  details.className = "details";
+  const td = document.createElement("td");
+  td.colSpan = 5;
+  const list = document.createElement("dl");
+  const add = (name, value) => {
+    const dt = document.createElement("dt");
+    dt.textContent = name;
+    const dd = document.createElement("dd");
+    dd.textContent = typeof value === "string" ? value : JSON.stringify(value);
+    list.append(dt, dd);
+  };
+  add("format", entry.format || "plain");
+  add("received", entry.timestamp);
+  if (entry.source_time) add("source time", entry.source_time);
+  add("id", entry.id);
+  for (const [name, value] of Object.entries(entry.fields || {})) add(name, value);
+  td.append(list);
+  details.append(td);
+  tr.after(details);
 }
 
 function rememberService(name) {
@@ -87,7 +114,8 @@ function setConnection(state) {
 }
 
 function updateCounts() {
-  const count = $("rows").childElementCount;
+  const rows = $("rows");
+  const count = rows.childElementCount - rows.getElementsByClassName("details").length;
   $("shown-count").textContent = count.toLocaleString();
   $("empty").className = count ? "empty hidden" : "empty";
 }

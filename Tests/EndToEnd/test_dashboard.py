@@ -81,3 +81,20 @@ def test_log_text_is_never_interpreted_as_html(server, browser):
     assert rows.find_elements(By.TAG_NAME, "b") == []
     services = [cell.text for cell in browser.find_elements(By.CSS_SELECTOR, "#rows td.service")]
     assert services[0] == "unknown"  # "[<b>bold</b>]" is not a service name
+
+
+def test_a_clicked_row_shows_format_times_and_fields_as_text(server, browser):
+    server.send_tcp(b'{"level":"warn","time":1732816800123,"msg":"slow","service":"api","user":"<img src=x onerror=window.__pwned=3>"}\n')
+    server.wait_received(1)
+    browser.get(server.base_url + "/")
+    wait_until(browser, lambda: len(message_texts(browser)) == 1)
+    browser.find_element(By.CSS_SELECTOR, "#rows td.message").click()
+    details = wait_until(browser, lambda: browser.find_elements(By.CSS_SELECTOR, "#rows tr.details dl"))
+    pairs = dict(zip([dt.text for dt in details[0].find_elements(By.TAG_NAME, "dt")],
+                     [dd.text for dd in details[0].find_elements(By.TAG_NAME, "dd")]))
+    assert pairs["format"] == "json" and pairs["source time"] == "2024-11-28T18:00:00.123Z"
+    assert pairs["user"] == "<img src=x onerror=window.__pwned=3>"
+    assert browser.execute_script("return window.__pwned") is None
+    assert browser.find_element(By.ID, "rows").find_elements(By.TAG_NAME, "img") == []
+    browser.find_element(By.CSS_SELECTOR, "#rows td.message").click()
+    wait_until(browser, lambda: browser.find_elements(By.CSS_SELECTOR, "#rows tr.details") == [])
