@@ -10,6 +10,7 @@ command -v curl >/dev/null || apt_packages+=(curl)
 command -v nc >/dev/null || apt_packages+=(netcat-openbsd)
 command -v chromium >/dev/null || apt_packages+=(chromium)
 command -v chromedriver >/dev/null || apt_packages+=(chromium-driver)
+[ -x /usr/sbin/rsyslogd ] || apt_packages+=(rsyslog)
 [ -f /usr/include/openssl/sha.h ] || apt_packages+=(libssl-dev)
 if [ ${#apt_packages[@]} -gt 0 ]; then
     echo "== installing ${apt_packages[*]}"

@@ -104,6 +104,24 @@ def test_plain_lines_starting_with_digits_are_not_octet_counts(server):
     assert [entry["raw"] for entry in reversed(server.logs(limit=2000))] == lines
 
 
+def test_python_syslog_handler_over_tcp_with_nul_framing(server):
+    import logging
+    import logging.handlers
+    handler = logging.handlers.SysLogHandler(address=("127.0.0.1", server.tcp_port), socktype=socket.SOCK_STREAM)
+    logger = logging.getLogger("logstream-e2e-tcp")
+    logger.addHandler(handler)
+    try:
+        for index in range(50):
+            logger.error(f"ERROR [tcp-handler] failure {index}")
+    finally:
+        logger.removeHandler(handler)
+        handler.close()
+    server.wait_received(50)
+    entries = server.logs(service="tcp-handler")
+    assert sorted(entry["raw"] for entry in entries) == sorted(f"<11>ERROR [tcp-handler] failure {index}" for index in range(50))
+    assert all(entry["level"] == "ERROR" and entry["format"] == "rfc3164" for entry in entries)
+
+
 def test_python_syslog_handler_over_udp(server):
     import logging
     import logging.handlers
