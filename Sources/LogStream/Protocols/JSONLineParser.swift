@@ -18,6 +18,11 @@ public enum JSONValueKind: Equatable {
 
 public enum JSONLineParser {
     static let maxDepth = 32
+    // Member names read for the record itself; kept static so no array is built per line.
+    static let levelKeys: [StaticString] = ["level", "lvl", "severity", "log.level"]
+    static let serviceKeys: [StaticString] = ["service", "service.name", "app", "logger", "name"]
+    static let messageKeys: [StaticString] = ["msg", "message"]
+    static let timeKeys: [StaticString] = ["time", "ts", "timestamp", "@timestamp"]
 
     /// Parses a JSON object line; other top-level scalar members are added to `fields` (strings decoded,
     /// numbers, booleans and null as literals). Nil, with `fields` as it was, if the line is not one valid object.
@@ -39,14 +44,14 @@ public enum JSONLineParser {
                     }
                 }
             default:
-                if ["level", "lvl", "severity", "log.level"].contains(where: { equals(name, $0) }) {
+                if levelKeys.contains(where: { equals(name, $0) }) {
                     result.level = result.level ?? level(line, value, kind)
-                } else if ["service", "service.name", "app", "logger", "name"].contains(where: { equals(name, $0) }),
+                } else if serviceKeys.contains(where: { equals(name, $0) }),
                           kind == .string(hasEscapes: false), !value.isEmpty {
                     result.service = result.service ?? value
-                } else if ["msg", "message"].contains(where: { equals(name, $0) }), case .string = kind {
+                } else if messageKeys.contains(where: { equals(name, $0) }), case .string = kind {
                     result.message = result.message ?? value
-                } else if ["time", "ts", "timestamp", "@timestamp"].contains(where: { equals(name, $0) }),
+                } else if timeKeys.contains(where: { equals(name, $0) }),
                           kind == .number || kind == .string(hasEscapes: false) {
                     result.time = result.time ?? value
                 } else {

@@ -106,7 +106,7 @@ public enum SyslogParser {
 
     // MARK: RFC 3164
 
-    private static let months: [[UInt8]] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+    static let months: [[UInt8]] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
         .map { Array($0.utf8) }
 
     private static func parse3164(_ cursor: inout Cursor, priority: UInt8) -> SyslogMessage? {

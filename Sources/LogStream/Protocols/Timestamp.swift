@@ -94,8 +94,9 @@ extension Timestamp {
     /// An RFC 3164 `Mmm dd hh:mm:ss` (no year, no zone: read as UTC) in the year of `reference`, or the year
     /// before when that would put it more than a day after `reference` (a December line read in January).
     public static func milliseconds(bsd text: UnsafeRawBufferPointer, near reference: Int64) -> Int64? {
-        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-        guard text.count == 15, let monthIndex = months.firstIndex(where: { $0.utf8.elementsEqual(text[0..<3]) }) else { return nil }
+        guard text.count == 15, let monthIndex = SyslogParser.months.firstIndex(where: { $0.elementsEqual(text[0..<3]) }) else {
+            return nil
+        }
         func number(_ at: Int, _ count: Int) -> Int64 {
             text[at..<(at + count)].reduce(0) { $0 * 10 + Int64($1 == 0x20 ? 0 : $1 - 0x30) }
         }
