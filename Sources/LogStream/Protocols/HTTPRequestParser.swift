@@ -137,13 +137,15 @@ public enum HTTPRequestParser {
         return .success(HTTPHeaderRange(name: name, value: index..<valueEnd))
     }
 
+    private static let extraTokenBytes: [UInt8] = Array("!#$%&'*+-.^_`|~".utf8)
+
     /// RFC 9110 `tchar`.
     static func isTokenByte(_ byte: UInt8) -> Bool {
         switch byte {
         case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
             return true
         default:
-            return Array("!#$%&'*+-.^_`|~".utf8).contains(byte)
+            return extraTokenBytes.contains(byte)
         }
     }
 }

@@ -138,7 +138,7 @@ public struct LineFramer {
     private mutating func octetCountedFrame(in chunk: UnsafeRawBufferPointer, at start: Int) -> OctetCount {
         guard chunk[start] &- 0x30 < 10 else { return carryIntoLine() }
         let end = min(chunk.count, start + Self.maxPrefixBytes)
-        switch Self.classifyPrefix(Array(UnsafeRawBufferPointer(rebasing: chunk[start..<end]))) {
+        switch Self.classifyPrefix(UnsafeRawBufferPointer(rebasing: chunk[start..<end])) {
         case .needMore:
             return .needMore
         case .notCounted:
@@ -151,7 +151,7 @@ public struct LineFramer {
     static let maxPrefixBytes = maxCountDigits + 6
 
     /// `LEN SP <PRI>` at the start of `prefix`: the frame's length and where its body (the `<`) starts.
-    static func classifyPrefix(_ prefix: [UInt8]) -> OctetCount {
+    static func classifyPrefix(_ prefix: UnsafeRawBufferPointer) -> OctetCount {
         func isDigit(_ index: Int) -> Bool { prefix[index] &- 0x30 < 10 }
         var index = 0
         var length = 0

@@ -73,7 +73,7 @@ public enum SyslogParser {
 
     /// `YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)`, checked for shape and ranges.
     static func isRFC3339(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> Bool {
-        let text = Array(bytes[range])
+        let text = UnsafeRawBufferPointer(rebasing: bytes[range])
         guard text.count >= 20 else { return false }
         func digits(_ at: Int, _ count: Int) -> Int? {
             guard at + count <= text.count else { return nil }
