@@ -18,14 +18,23 @@ public enum LineParser {
 
     /// Nil for a line that is empty or only whitespace.
     public static func parse(_ line: UnsafeRawBufferPointer) -> ParsedLine? {
+        trimmed(line).map { parse(line, content: $0) }
+    }
+
+    /// The line without leading and trailing whitespace; nil if nothing is left.
+    public static func trimmed(_ line: UnsafeRawBufferPointer) -> Range<Int>? {
         var start = 0
         var end = line.count
         while start < end, isWhitespace(line[start]) { start += 1 }
         while end > start, isWhitespace(line[end - 1]) { end -= 1 }
-        guard start < end else { return nil }
-        let content = UnsafeRawBufferPointer(rebasing: line[start..<end])
-        let service = findService(in: content).map { ($0.lowerBound + start)..<($0.upperBound + start) }
-        return ParsedLine(content: start..<end, level: findLevel(in: content), service: service)
+        return start < end ? start..<end : nil
+    }
+
+    /// Level and service of the already trimmed `content` of `line`.
+    public static func parse(_ line: UnsafeRawBufferPointer, content range: Range<Int>) -> ParsedLine {
+        let content = UnsafeRawBufferPointer(rebasing: line[range])
+        let service = findService(in: content).map { ($0.lowerBound + range.lowerBound)..<($0.upperBound + range.lowerBound) }
+        return ParsedLine(content: range, level: findLevel(in: content), service: service)
     }
 
     /// The first level word among the leading word tokens. Tokens are runs of letters, digits, `_` and `-`;

@@ -17,21 +17,26 @@ public struct ParsedRecord: Equatable {
 public enum RecordParser {
     /// Nil for a blank line. `receivedAt` resolves year-less syslog timestamps.
     public static func parse(_ line: UnsafeRawBufferPointer, receivedAt: Int64, fields: inout FieldsBuilder) -> ParsedRecord? {
-        guard let plain = LineParser.parse(line) else { return nil }
-        var record = ParsedRecord(content: plain.content, level: plain.level, service: plain.service, hostname: nil)
-        let content = UnsafeRawBufferPointer(rebasing: line[plain.content])
-        let offset = plain.content.lowerBound
+        guard let contentRange = LineParser.trimmed(line) else { return nil }
+        let content = UnsafeRawBufferPointer(rebasing: line[contentRange])
+        let offset = contentRange.lowerBound
         func shifted(_ range: Range<Int>) -> Range<Int> { (range.lowerBound + offset)..<(range.upperBound + offset) }
+        // Structured formats say their own level and service; the word scan is for the rest.
+        func plainRecord() -> ParsedRecord {
+            let plain = LineParser.parse(line, content: contentRange)
+            return ParsedRecord(content: contentRange, level: plain.level, service: plain.service, hostname: nil)
+        }
 
+        var record = ParsedRecord(content: contentRange, level: .info, service: nil, hostname: nil)
         switch content[0] {
         case UInt8(ascii: "{"):
-            guard let json = JSONLineParser.parse(content, fields: &fields) else { return record }
+            guard let json = JSONLineParser.parse(content, fields: &fields) else { return plainRecord() }
             record.format = .json
             record.level = json.level ?? .info
             record.service = json.service.map(shifted)
             record.sourceTimeMilliseconds = json.time.flatMap { time(UnsafeRawBufferPointer(rebasing: content[$0])) }
         case UInt8(ascii: "<"):
-            guard let syslog = SyslogParser.parse(content) else { return record }
+            guard let syslog = SyslogParser.parse(content) else { return plainRecord() }
             record.format = syslog.format == .rfc5424 ? .rfc5424 : .rfc3164
             record.level = syslog.level
             let message = shifted(syslog.message)
@@ -42,10 +47,11 @@ public enum RecordParser {
             record.sourceTimeMilliseconds = syslog.sourceTimeMilliseconds(in: content, receivedAt: receivedAt)
             syslog.appendFields(from: content, to: &fields)
         default:
+            record = plainRecord()
             guard memchr(content.baseAddress!, Int32(UInt8(ascii: "=")), content.count) != nil,
                   let logfmt = LogfmtParser.parse(content, fields: &fields) else { return record }
             record.format = .logfmt
-            record.level = logfmt.level ?? plain.level
+            if let level = logfmt.level { record.level = level }
             if let service = logfmt.service { record.service = shifted(service) }
             record.sourceTimeMilliseconds = logfmt.time.flatMap { time(UnsafeRawBufferPointer(rebasing: content[$0])) }
         }
