@@ -6,6 +6,8 @@ let package = Package(
     products: [
         .executable(name: "logstream", targets: ["logstream-server"]),
         .executable(name: "logstream-gen", targets: ["logstream-gen"]),
+        // For bench/, a package of its own so the benchmark framework is not built by every test run.
+        .library(name: "LogStream", targets: ["LogStream"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

@@ -1,0 +1,23 @@
+// swift-tools-version:6.1
+// Micro-benchmarks of LogStream's hot path with ordo-one/benchmark. A package of its own, beside the server's,
+// so that the benchmark framework is built only by those who run it: `cd bench && swift package benchmark`.
+import PackageDescription
+
+let package = Package(
+    name: "LogStreamBenchmarks",
+    dependencies: [
+        .package(name: "LogStream", path: ".."),
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+    ],
+    targets: [
+        .executableTarget(
+            name: "Parsers",
+            dependencies: [
+                .product(name: "LogStream", package: "LogStream"),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/Parsers",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+    ]
+)
