@@ -228,3 +228,17 @@ def test_structured_fields_format_and_source_time_are_returned_and_filterable(se
     assert [entry["service"] for entry in server.logs(**{"field.user": "alice"})] == ["gw"]
     assert [entry["service"] for entry in server.logs(**{"field.sd.origin@32473.ip": "10.0.0.7"})] == ["evntslog"]
     assert server.logs(**{"field.user": "alice", "level": "warn"}) == []
+
+
+def test_logger_structured_data_and_msgid_become_fields(server):
+    for transport, port in (("--udp", server.udp_port), ("--tcp", server.tcp_port)):
+        subprocess.run(["logger", "-n", "127.0.0.1", "-P", str(port), transport, "--rfc5424", "--octet-count",
+                        "-t", "zoo", "--msgid", "FEED", "--sd-id", "zoo@32473", "--sd-param", 'tiger="hungry"',
+                        "--sd-param", 'keeper="says \\"hi\\""', f"feeding time over {transport}"], check=True)
+    server.wait_received(2)
+    for entry in server.logs(service="zoo"):
+        assert entry["format"] == "rfc5424"
+        assert entry["fields"]["msgid"] == "FEED"
+        assert entry["fields"]["sd.zoo@32473.tiger"] == "hungry"
+        assert entry["fields"]["sd.zoo@32473.keeper"] == 'says "hi"'
+        assert entry["raw"].endswith("feeding time over --" + entry["protocol"].lower())

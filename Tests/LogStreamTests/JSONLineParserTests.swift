@@ -62,6 +62,18 @@ struct JSONLineParserTests {
         #expect(parse(line) == nil)
     }
 
+    @Test("invalid UTF-8 inside a JSON string keeps the line JSON; the bytes are kept for the writer to replace")
+    func invalidUTF8() {
+        let line: [UInt8] = Array(#"{"level":"warn","user":"caf"#.utf8) + [0xE9] + Array(#""}"#.utf8)
+        let result = line.withUnsafeBytes { bytes -> (LogLevel?, [UInt8])? in
+            var fields = FieldsBuilder()
+            guard let parsed = JSONLineParser.parse(bytes, fields: &fields) else { return nil }
+            return (parsed.level, fields.bytes.withUnsafeBytes { Array(Array(RecordFields(blob: $0))[0].value) })
+        }
+        #expect(result?.0 == .warn)
+        #expect(result?.1 == Array("caf".utf8) + [0xE9])
+    }
+
     @Test("deep nesting is refused, not a stack overflow")
     func deepNesting() {
         #expect(parse("{\"a\":" + String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000) + "}") == nil)
