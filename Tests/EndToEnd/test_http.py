@@ -110,3 +110,13 @@ def test_head_requests_have_no_body(server):
     response = server.raw_http(b"HEAD /api/stats HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
     head, body = response.split(b"\r\n\r\n", 1)
     assert b"Content-Length: " in head and body == b""
+
+
+def test_a_huge_answer_is_cut_at_a_size_bound_not_at_memory(make_server):
+    instance = make_server("--max-line-bytes", "64K", "--buffer-bytes", "1G")
+    line = b"INFO [big] " + b"x" * 60_000 + b"\n"
+    instance.send_tcp(line * 1000)
+    instance.wait_received(1000, timeout=30)
+    entries = instance.logs(limit=10_000)
+    assert 400 < len(entries) < 1000  # 32 MiB of ~60 KB entries
+    assert all(entry["raw"] == line.decode().strip() for entry in entries)

@@ -1,6 +1,8 @@
 // A stored record as the JSON object the original LogStream's clients read, plus `id` and `truncated`.
 
 enum LogEntryJSON {
+    static let maxResponseBytes = 32 << 20
+
     static func append(_ record: LogRecord, to json: inout JSONWriter) {
         json.raw("{\"id\":")
         json.integer(record.id)
@@ -45,7 +47,8 @@ enum LogEntryJSON {
         json.raw("[")
         var count = 0
         var current = min(id ?? .max, ring.storedIDs.upperBound)
-        while count < limit, current > 1 {
+        // 10,000 lines of 64 KiB would be a 640 MB answer: stop adding entries once the body is this large.
+        while count < limit, current > 1, json.bytes.count < maxResponseBytes {
             current -= 1
             let mark = json.bytes.count
             // Encode in place; if the record was evicted while being read, the bytes written are taken back.
