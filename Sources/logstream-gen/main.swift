@@ -36,6 +36,7 @@ struct Generator: ParsableCommand {
         let lines = LinePool(size: 4096)
         let start = cepoll_monotonic_ns()
         var sent = 0
+        var sentBytes = 0
         var next = 0
         while count == 0 || sent < count {
             let elapsed = Double(cepoll_monotonic_ns() - start) / 1e9
@@ -52,13 +53,14 @@ struct Generator: ParsableCommand {
                     for line in run { print(String(decoding: lines.bytes[lines.offsets[line]..<(lines.offsets[line + 1] - 1)], as: UTF8.self)) }
                 }
                 try sender.send(run, of: lines)
+                sentBytes += lines.offsets[run.upperBound] - lines.offsets[run.lowerBound]
             }
             next += batchCount
             sent += batchCount
         }
         sender.finish()
         let seconds = Double(cepoll_monotonic_ns() - start) / 1e9
-        print("{\"protocol\":\"\(protocolName.rawValue)\",\"lines\":\(sent),\"seconds\":\(seconds),\"lines_per_second\":\(Int(Double(sent) / max(seconds, 1e-9)))}")
+        print("{\"protocol\":\"\(protocolName.rawValue)\",\"lines\":\(sent),\"bytes\":\(sentBytes),\"seconds\":\(seconds),\"lines_per_second\":\(Int(Double(sent) / max(seconds, 1e-9)))}")
     }
 }
 
