@@ -48,7 +48,9 @@ public enum RecordParser {
             syslog.appendFields(from: content, to: &fields)
         default:
             record = plainRecord()
-            guard memchr(content.baseAddress!, Int32(UInt8(ascii: "=")), content.count) != nil,
+            // logfmt's first word is a pair: lines like `INFO user=bob ...` are not worth an attempt.
+            let firstWord = memchr(content.baseAddress!, 0x20, content.count).map { content.baseAddress!.distance(to: UnsafeRawPointer($0)) } ?? content.count
+            guard memchr(content.baseAddress!, Int32(UInt8(ascii: "=")), firstWord) != nil,
                   let logfmt = LogfmtParser.parse(content, fields: &fields) else { return record }
             record.format = .logfmt
             if let level = logfmt.level { record.level = level }
