@@ -1,7 +1,7 @@
 // A parsed request head turned into values the routes use, with the checks that decide whether the request
 // can be served on a kept-alive connection.
 
-public struct HTTPRequest: Equatable {
+public struct HTTPRequest {
     public var method: String
     public var path: String
     public var query: [String: String]
@@ -10,12 +10,6 @@ public struct HTTPRequest: Equatable {
     public var isKeepAlive: Bool
     /// Bytes of body that follow the head.
     public var contentLength: Int
-
-    public static func == (lhs: HTTPRequest, rhs: HTTPRequest) -> Bool {
-        lhs.method == rhs.method && lhs.path == rhs.path && lhs.query == rhs.query
-            && lhs.headers.elementsEqual(rhs.headers, by: { $0 == $1 }) && lhs.isKeepAlive == rhs.isKeepAlive
-            && lhs.contentLength == rhs.contentLength
-    }
 
     public func header(_ name: String) -> String? {
         headers.first { $0.name == name }?.value

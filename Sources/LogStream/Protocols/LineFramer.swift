@@ -36,9 +36,6 @@ public struct LineFramer {
         self.maxLineBytes = maxLineBytes
     }
 
-    /// Bytes held for an unfinished record.
-    public var carriedBytes: Int { carry.count }
-
     /// Hands every record completed by `chunk` to `emit`, and keeps an unfinished tail for the next call.
     public mutating func feed(_ chunk: UnsafeRawBufferPointer, emit: (FramedLine) -> Void) {
         if state == .lineStart && !carry.isEmpty {

@@ -24,7 +24,8 @@ extension SyslogMessage {
     public func sourceTimeMilliseconds(in line: UnsafeRawBufferPointer, receivedAt: Int64) -> Int64? {
         guard let timestamp else { return nil }
         let text = UnsafeRawBufferPointer(rebasing: line[timestamp])
-        return Timestamp.milliseconds(rfc3339: text) ?? Timestamp.milliseconds(bsd: text, near: receivedAt)
+        // The parser only sets a timestamp it has checked: RFC 3339 (starting with a digit) or BSD.
+        return text[0] &- 0x30 < 10 ? Timestamp.milliseconds(validRFC3339: text) : Timestamp.milliseconds(bsd: text, near: receivedAt)
     }
 
     /// Visits `[id name="value" ...]` elements that the parser already validated; values are still escaped.

@@ -68,7 +68,11 @@ extension Timestamp {
     /// Milliseconds since the epoch of an RFC 3339 timestamp (`2026-11-28T18:00:00.123456+01:00`); nil if it is
     /// not one. Fractions beyond milliseconds are dropped.
     public static func milliseconds(rfc3339 text: UnsafeRawBufferPointer) -> Int64? {
-        guard SyslogParser.isRFC3339(text, 0..<text.count) else { return nil }
+        SyslogParser.isRFC3339(text, 0..<text.count) ? milliseconds(validRFC3339: text) : nil
+    }
+
+    /// The same, for text already checked by `SyslogParser.isRFC3339`.
+    static func milliseconds(validRFC3339 text: UnsafeRawBufferPointer) -> Int64 {
         func number(_ at: Int, _ count: Int) -> Int64 {
             text[at..<(at + count)].reduce(0) { $0 * 10 + Int64($1 - 0x30) }
         }

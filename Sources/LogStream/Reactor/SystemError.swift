@@ -11,8 +11,6 @@ public struct SystemError: Error, CustomStringConvertible, Equatable {
     }
 
     public var description: String { "\(operation): \(String(cString: strerror(code)))" }
-
-    var isWouldBlock: Bool { code == EAGAIN || code == EWOULDBLOCK }
 }
 
 /// Runs a syscall, retrying on EINTR; returns its non-negative result or throws its errno.
