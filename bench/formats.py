@@ -13,10 +13,9 @@ import socket
 import statistics
 import subprocess
 import time
-import urllib.request
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from common import ROOT, free_port, received, start_logstream, wait_growth
+
 SERVICES = ["auth", "payment-gateway", "user-db", "frontend", "search-api"]
 LEVELS = [("INFO", 6, 30, "info"), ("WARN", 4, 40, "warn"), ("ERROR", 3, 50, "error"), ("DEBUG", 7, 20, "debug")]
 
@@ -43,25 +42,13 @@ def sample_lines(kind, count):
     return ("\n".join(lines) + "\n").encode()
 
 
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def received(http_port):
-    with urllib.request.urlopen(f"http://127.0.0.1:{http_port}/api/stats", timeout=5) as response:
-        return json.loads(response.read())["received"]
-
-
 def measure(payload, lines, ports):
     before = received(ports["http"])
     started = time.perf_counter()
     with socket.create_connection(("127.0.0.1", ports["tcp"])) as connection:
         connection.sendall(payload)
-    while received(ports["http"]) - before < lines:
-        time.sleep(0.005)
-    return lines / (time.perf_counter() - started)
+    count, finished = wait_growth(lambda: received(ports["http"]) - before, lines)
+    return count / (finished - started)
 
 
 def main():
@@ -73,16 +60,8 @@ def main():
     kinds = ["plain", "rfc5424", "rfc3164", "json", "logfmt"]
     payloads = {kind: sample_lines(kind, args.lines) for kind in kinds}
     ports = {"udp": free_port(), "tcp": free_port(), "http": free_port()}
-    server = subprocess.Popen([str(ROOT / ".build/release/logstream"), "--bind", "127.0.0.1", "--udp-port", str(ports["udp"]),
-                               "--tcp-port", str(ports["tcp"]), "--http-port", str(ports["http"]), "--buffer-size", "1000000"],
-                              stderr=subprocess.DEVNULL)
+    server = start_logstream(ports["tcp"], ports["udp"], ports["http"])
     try:
-        for _ in range(100):
-            try:
-                received(ports["http"])
-                break
-            except OSError:
-                time.sleep(0.05)
         rates = {kind: [] for kind in kinds}
         for _ in range(args.runs):
             for kind in kinds:  # alternate formats within each run: the machine is shared and noisy

@@ -6,49 +6,21 @@ Starts logstream on free loopback ports, sends with logstream-gen (TCP: 1 and 8 
 one line per datagram, sendmmsg) and reports the median, min and max of each scenario, plus UDP loss.
 """
 import argparse
-import json
-import socket
 import statistics
 import subprocess
 import time
-import urllib.request
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-RELEASE = ROOT / ".build" / "release"
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def stats(http_port):
-    with urllib.request.urlopen(f"http://127.0.0.1:{http_port}/api/stats", timeout=5) as response:
-        return json.loads(response.read())
-
+from common import RELEASE, ROOT, free_port, received, start_logstream, wait_growth
 
 def run_scenario(protocol, lines, connections, ports):
-    before = stats(ports["http"])["received"]
+    before = received(ports["http"])
     started = time.perf_counter()
     port = ports["udp"] if protocol == "udp" else ports["tcp"]
     subprocess.run([str(RELEASE / "logstream-gen"), "--protocol-name", protocol, "--port", str(port), "--rate", "0",
                     "--count", str(lines), "--connections", str(connections)], check=True, capture_output=True)
     # The server may still be reading what the kernel buffered: wait until its count stops growing.
-    last, stable_since = -1, time.perf_counter()
-    while True:
-        received = stats(ports["http"])["received"] - before
-        now = time.perf_counter()
-        if received >= lines:
-            finished = now
-            break
-        if received != last:
-            last, stable_since, finished = received, now, now
-        elif now - stable_since > 1.0:
-            break  # lost datagrams will not arrive
-        time.sleep(0.01)
-    return received / (finished - started), lines - received
+    count, finished = wait_growth(lambda: received(ports["http"]) - before, lines, settle=1.0)
+    return count / (finished - started), lines - count
 
 
 def main():
@@ -59,16 +31,8 @@ def main():
     args = parser.parse_args()
     subprocess.run(["swift", "build", "-c", "release"], cwd=ROOT, check=True, capture_output=True)
     ports = {"udp": free_port(), "tcp": free_port(), "http": free_port()}
-    server = subprocess.Popen([str(RELEASE / "logstream"), "--bind", "127.0.0.1", "--udp-port", str(ports["udp"]),
-                               "--tcp-port", str(ports["tcp"]), "--http-port", str(ports["http"]),
-                               "--buffer-size", "1000000"], stderr=subprocess.DEVNULL)
+    server = start_logstream(ports["tcp"], ports["udp"], ports["http"])
     try:
-        for _ in range(100):
-            try:
-                stats(ports["http"])
-                break
-            except OSError:
-                time.sleep(0.05)
         scenarios = [("tcp", args.tcp_lines, 1), ("tcp", args.tcp_lines, 8), ("udp", args.udp_lines, 1)]
         results = {scenario: [] for scenario in scenarios}
         for _ in range(args.runs):

@@ -18,18 +18,11 @@ import statistics
 import subprocess
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-RELEASE = ROOT / ".build" / "release"
+from common import RELEASE, ROOT, free_port, received, start_logstream, wait_growth
+
 WORK = ROOT / "bench" / ".build-peers"
-
-
-def free_port(kind=socket.SOCK_STREAM):
-    with socket.socket(socket.AF_INET, kind) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def wait_until(condition, timeout, poll=0.005):
@@ -47,20 +40,10 @@ class LogStream:
 
     def start(self, tcp, udp):
         self.http = free_port()
-        self.process = subprocess.Popen([str(RELEASE / "logstream"), "--bind", "127.0.0.1", "--tcp-port", str(tcp),
-                                         "--udp-port", str(udp), "--http-port", str(self.http), "--buffer-size", "1000000"],
-                                        stderr=subprocess.DEVNULL)
-        wait_until(lambda: self.received() is not None, 10, 0.05)
-
-    def received(self):
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{self.http}/api/stats", timeout=2) as response:
-                return json.loads(response.read())["received"]
-        except OSError:
-            return None
+        self.process = start_logstream(tcp, udp, self.http)
 
     def held(self, sent, started):
-        count, finished = wait_growth(lambda: self.received() or 0, sent["lines"])
+        count, finished = wait_growth(lambda: received(self.http) or 0, sent["lines"])
         return count, finished - started
 
     def stop(self):
@@ -140,21 +123,6 @@ def port_open(port):
             return True
     except OSError:
         return False
-
-
-def wait_growth(read, target, settle=1.5):
-    """Polls `read` until it reaches `target`, or until it has not grown for `settle` seconds (lines lost)."""
-    last, last_change = -1, time.perf_counter()
-    while True:
-        value = read()
-        now = time.perf_counter()
-        if value >= target:
-            return value, now
-        if value != last:
-            last, last_change = value, now
-        elif now - last_change > settle:
-            return value, last_change
-        time.sleep(0.005)
 
 
 def measure(receiver, protocol, lines):

@@ -1,0 +1,54 @@
+"""What the benchmark scripts share: ports, starting LogStream, and reading how many lines a receiver holds."""
+import json
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RELEASE = ROOT / ".build" / "release"
+
+
+def free_port(kind=socket.SOCK_STREAM):
+    with socket.socket(socket.AF_INET, kind) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def received(http_port):
+    """Records LogStream has accepted since it started; None while it does not answer."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{http_port}/api/stats", timeout=5) as response:
+            return json.loads(response.read())["received"]
+    except OSError:
+        return None
+
+
+def start_logstream(tcp, udp, http):
+    """The release server on loopback with a 1,000,000-record ring, once it answers."""
+    process = subprocess.Popen([str(RELEASE / "logstream"), "--bind", "127.0.0.1", "--udp-port", str(udp),
+                                "--tcp-port", str(tcp), "--http-port", str(http), "--buffer-size", "1000000"],
+                               stderr=subprocess.DEVNULL)
+    for _ in range(200):
+        if received(http) is not None:
+            return process
+        time.sleep(0.05)
+    process.kill()
+    raise RuntimeError("logstream did not start")
+
+
+def wait_growth(read, target, settle=1.5):
+    """Polls `read` until it reaches `target`, or until it has not grown for `settle` seconds (lines lost).
+    Returns the last value and when it was reached."""
+    last, last_change = -1, time.perf_counter()
+    while True:
+        value = read()
+        now = time.perf_counter()
+        if value >= target:
+            return value, now
+        if value != last:
+            last, last_change = value, now
+        elif now - last_change > settle:
+            return value, last_change
+        time.sleep(0.005)
