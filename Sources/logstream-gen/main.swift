@@ -11,6 +11,7 @@ struct Generator: ParsableCommand {
     )
 
     enum Transport: String, ExpressibleByArgument { case udp, tcp }
+    enum Format: String, ExpressibleByArgument, CaseIterable { case plain, rfc3164, rfc5424, json, logfmt }
 
     @Option(help: "udp or tcp.") var protocolName: Transport = .udp
     @Option(help: "Receiver address (numeric IPv4).") var host = "127.0.0.1"
@@ -19,6 +20,7 @@ struct Generator: ParsableCommand {
     @Option(help: "Stop after this many lines (0: no limit).") var count = 0
     @Option(help: "Stop after this many seconds (0: no limit).") var duration: Double = 0
     @Option(help: "TCP connections to spread the lines over.") var connections = 1
+    @Option(help: "Line format: plain, rfc3164, rfc5424, json or logfmt (~100-170 bytes each).") var format: Format = .plain
     @Flag(help: "Print each line as it is sent.") var echo = false
 
     func validate() throws {
@@ -33,7 +35,7 @@ struct Generator: ParsableCommand {
         address.sin_port = (port ?? (protocolName == .udp ? 9000 : 9001)).bigEndian
         guard inet_pton(AF_INET, host, &address.sin_addr) == 1 else { throw ValidationError("--host must be an IPv4 address") }
         let sender = try Sender(transport: protocolName, address: address, connections: connections)
-        let lines = LinePool(size: 4096)
+        let lines = LinePool(size: 4096, format: format)
         let start = cepoll_monotonic_ns()
         var sent = 0
         var sentBytes = 0
@@ -65,9 +67,11 @@ struct Generator: ParsableCommand {
 }
 
 /// Pre-built lines in one contiguous buffer, so the generator spends its time sending, not formatting:
-/// a run of consecutive lines is one slice of `bytes`.
+/// a run of consecutive lines is one slice of `bytes`. Plain lines are about 107 bytes, like the issue's.
 struct LinePool {
     static let services = ["auth-service", "payment-gateway", "user-db", "frontend", "search-api", "inventory", "mailer"]
+    static let hosts = ["web-01", "web-02", "db-01", "worker-07"]
+    static let users = ["alice", "bob", "carol", "dave", "erin"]
     static let messages: [(String, String)] = [
         ("INFO", "User login successful"), ("INFO", "Request completed in 23ms"), ("INFO", "Cache refreshed"),
         ("DEBUG", "Connection pool stats: active=4 idle=12"), ("DEBUG", "Query plan cached"),
@@ -75,19 +79,37 @@ struct LinePool {
         ("ERROR", "Health check failed"), ("ERROR", "Transaction declined: insufficient funds"),
         ("FATAL", "Out of memory, shutting down"), ("TRACE", "Entering handler /api/orders"),
     ]
+    static let severities = ["TRACE": 7, "DEBUG": 7, "INFO": 6, "WARN": 4, "ERROR": 3, "FATAL": 2]
     let bytes: [UInt8]
     /// Start offset of each line in `bytes`, plus the end of the last.
     let offsets: [Int]
     var count: Int { offsets.count - 1 }
 
-    init(size: Int) {
+    init(size: Int, format: Generator.Format = .plain) {
         var generator = SystemRandomNumberGenerator()
         var bytes: [UInt8] = []
         var offsets = [0]
         for index in 0..<size {
             let (level, message) = Self.messages.randomElement(using: &generator)!
             let service = Self.services.randomElement(using: &generator)!
-            bytes += Array("\(level) [\(service)] \(message) request_id=\(100_000 + index)\n".utf8)
+            let host = Self.hosts.randomElement(using: &generator)!
+            let user = Self.users.randomElement(using: &generator)!
+            let second = index % 60
+            let time = "2026-11-29T10:\(10 + index / 60 % 50):\(second < 10 ? "0" : "")\(second).\(100 + index % 900)Z"
+            let pri = 8 + Self.severities[level]!  // facility 1 (user)
+            let line = switch format {
+            case .plain:
+                "\(time) \(level) [\(service)] \(message) user=\(user) request_id=\(100_000 + index)"
+            case .rfc3164:
+                "<\(pri)>Nov 29 10:\(10 + index / 60 % 50):\(second < 10 ? "0" : "")\(second) \(host) \(service)[\(1000 + index % 50)]: \(message) user=\(user) request_id=\(100_000 + index)"
+            case .rfc5424:
+                "<\(pri)>1 \(time) \(host) \(service) \(1000 + index % 50) - [req@32473 id=\"\(100_000 + index)\" user=\"\(user)\"] \(message)"
+            case .json:
+                "{\"time\":\"\(time)\",\"level\":\"\(level.lowercased())\",\"service\":\"\(service)\",\"msg\":\"\(message)\",\"user\":\"\(user)\",\"request_id\":\(100_000 + index)}"
+            case .logfmt:
+                "time=\(time) level=\(level.lowercased()) service=\(service) msg=\"\(message)\" user=\(user) request_id=\(100_000 + index)"
+            }
+            bytes += Array((line + "\n").utf8)
             offsets.append(bytes.count)
         }
         self.bytes = bytes

@@ -5,7 +5,7 @@ import Testing
 struct CountersTests {
     @Test("service counts are kept per name, with unknown for none and a cap on distinct names")
     func serviceCounts() {
-        var counts = ServiceCounts()
+        let counts = ServiceCounts()
         for name in ["auth", "pay", "auth", ""] { withBytes(name) { counts.increment($0) } }
         let table = Dictionary(uniqueKeysWithValues: counts.all.map { ($0.name, $0.count) })
         #expect(table == ["auth": 2, "pay": 1, "unknown": 1])

@@ -53,4 +53,20 @@ struct JSONWriterTests {
     func timestamps(milliseconds: Int64, expected: String) {
         #expect(Timestamp.iso8601(milliseconds: milliseconds) == expected)
     }
+
+    @Test("dates and day numbers agree both ways from year 1 to 9999")
+    func daysSinceEpochInvertsCivilDate() {
+        // Every day of 1899-2101 (leap rules of 1900, 2000, 2100), then every 97th day across the whole range.
+        let first = Timestamp.daysSinceEpoch(year: 1, month: 1, day: 1)
+        let last = Timestamp.daysSinceEpoch(year: 9999, month: 12, day: 31)
+        let dense = Timestamp.daysSinceEpoch(year: 1899, month: 1, day: 1)...Timestamp.daysSinceEpoch(year: 2101, month: 12, day: 31)
+        var mismatches = 0
+        for days in Array(dense) + Array(stride(from: first, through: last, by: 97)) {
+            let date = Timestamp.civilDate(daysSinceEpoch: days)
+            if Timestamp.daysSinceEpoch(year: date.year, month: date.month, day: date.day) != days { mismatches += 1 }
+        }
+        #expect(mismatches == 0)
+        #expect(Timestamp.daysSinceEpoch(year: 1970, month: 1, day: 1) == 0)
+        #expect(Timestamp.daysSinceEpoch(year: 2000, month: 3, day: 1) == 11_017)
+    }
 }

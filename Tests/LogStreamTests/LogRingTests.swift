@@ -34,6 +34,36 @@ struct LogRingTests {
         #expect(ring.storedIDs == first..<(second + 1))
     }
 
+    @Test("hosts are numbered once; past the table's capacity they are stored with the line and still read back")
+    func hostsAreInterned() {
+        let ring = LogRing(capacity: 10, arenaBytes: 1024, hostCapacity: 2)
+        let ids = ["10.0.0.1", "10.0.0.2", "10.0.0.1", "web-03", "10.0.0.2", String(repeating: "h", count: 300)].map {
+            (append(ring, "line from \($0)", host: $0), $0)
+        }
+        #expect(ring.hosts.count == 2)
+        for (id, host) in ids {
+            #expect(ring.read(id) { $0.host.text } == String(host.prefix(LogRing.maxHostBytes)))
+            #expect(ring.read(id) { $0.line.text } == "line from \(host)")
+        }
+    }
+
+    @Test("times, service and flags survive the slot's packing")
+    func slotPacking() {
+        let ring = LogRing(capacity: 4, arenaBytes: 1 << 20)
+        let line = String(repeating: "x", count: 70_000) + "[svc]"
+        let id = withBytes(line) { line in
+            withBytes("h") { host in
+                ring.append(NewRecord(line: line, host: host, level: .fatal, service: 70_001..<70_004, ingestProtocol: .udp,
+                                      isTruncated: true, receivedAtMilliseconds: 253_402_300_799_999, format: .logfmt,
+                                      sourceTimeMilliseconds: -62_135_596_800_000))
+            }
+        }
+        let read = ring.read(id) { ($0.level, $0.ingestProtocol, $0.isTruncated, $0.receivedAtMilliseconds, $0.format,
+                                    $0.sourceTimeMilliseconds, $0.service.text, $0.line.count) }
+        #expect(read?.0 == .fatal && read?.1 == .udp && read?.2 == true && read?.3 == 253_402_300_799_999)
+        #expect(read?.4 == .logfmt && read?.5 == -62_135_596_800_000 && read?.6 == "svc" && read?.7 == 70_005)
+    }
+
     @Test("the record count bound evicts the oldest first and counts evictions")
     func countBound() {
         let ring = LogRing(capacity: 3, arenaBytes: 1024)

@@ -15,7 +15,7 @@ public final class RecordSink {
 
     /// Stores `line` unless it is blank. `host` is the sender's address, used unless the line names its host.
     @inline(__always)
-    func ingest(_ line: FramedLine, host: UnsafeRawBufferPointer, protocol ingestProtocol: IngestProtocol,
+    public func ingest(_ line: FramedLine, host: UnsafeRawBufferPointer, protocol ingestProtocol: IngestProtocol,
                 receivedAtMilliseconds: Int64) {
         fields.removeAll()
         guard let parsed = RecordParser.parse(line.bytes, receivedAt: receivedAtMilliseconds, fields: &fields) else { return }
@@ -23,11 +23,17 @@ public final class RecordSink {
         let content = UnsafeRawBufferPointer(rebasing: line.bytes[parsed.content])
         let service = parsed.service.map { ($0.lowerBound - contentStart)..<($0.upperBound - contentStart) }
         let recordHost = parsed.hostname.map { UnsafeRawBufferPointer(rebasing: line.bytes[$0]) } ?? host
-        fields.bytes.withUnsafeBytes { fieldBytes in
-            ring.append(NewRecord(line: content, host: recordHost, level: parsed.level, service: service,
-                                  ingestProtocol: ingestProtocol, isTruncated: line.isTruncated,
-                                  receivedAtMilliseconds: receivedAtMilliseconds, fields: fieldBytes, format: parsed.format,
-                                  sourceTimeMilliseconds: parsed.sourceTimeMilliseconds))
+        var record = NewRecord(line: content, host: recordHost, level: parsed.level, service: service,
+                               ingestProtocol: ingestProtocol, isTruncated: line.isTruncated,
+                               receivedAtMilliseconds: receivedAtMilliseconds, format: parsed.format,
+                               sourceTimeMilliseconds: parsed.sourceTimeMilliseconds)
+        if fields.isEmpty {
+            ring.append(record)  // without touching the array: its retain and release cost 10 % of a plain line
+        } else {
+            fields.bytes.withUnsafeBytes { fieldBytes in
+                record.fields = fieldBytes
+                ring.append(record)
+            }
         }
         let serviceBytes = service.map { UnsafeRawBufferPointer(rebasing: content[$0]) } ?? UnsafeRawBufferPointer(start: nil, count: 0)
         stats.count(level: parsed.level, protocol: ingestProtocol, service: serviceBytes, isTruncated: line.isTruncated)

@@ -9,6 +9,11 @@ public struct FramedLine {
     public var bytes: UnsafeRawBufferPointer
     /// The record was longer than the limit and was cut there.
     public var isTruncated: Bool
+
+    public init(bytes: UnsafeRawBufferPointer, isTruncated: Bool) {
+        self.bytes = bytes
+        self.isTruncated = isTruncated
+    }
 }
 
 public struct LineFramer {

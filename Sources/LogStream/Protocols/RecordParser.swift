@@ -24,7 +24,8 @@ public enum RecordParser {
         // Structured formats say their own level and service; the word scan is for the rest.
         func plainRecord() -> ParsedRecord {
             let plain = LineParser.parse(line, content: contentRange)
-            return ParsedRecord(content: contentRange, level: plain.level, service: plain.service, hostname: nil)
+            return ParsedRecord(content: contentRange, level: plain.level, service: plain.service, hostname: nil,
+                                sourceTimeMilliseconds: plain.sourceTimeMilliseconds)
         }
 
         var record = ParsedRecord(content: contentRange, level: .info, service: nil, hostname: nil)

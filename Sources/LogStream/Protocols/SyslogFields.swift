@@ -25,7 +25,7 @@ extension SyslogMessage {
         guard let timestamp else { return nil }
         let text = UnsafeRawBufferPointer(rebasing: line[timestamp])
         // The parser only sets a timestamp it has checked: RFC 3339 (starting with a digit) or BSD.
-        return text[0] &- 0x30 < 10 ? Timestamp.milliseconds(validRFC3339: text) : Timestamp.milliseconds(bsd: text, near: receivedAt)
+        return text[0] &- 0x30 < 10 ? Timestamp.milliseconds(rfc3339: text) : Timestamp.milliseconds(bsd: text, near: receivedAt)
     }
 
     /// Visits `[id name="value" ...]` elements that the parser already validated; values are still escaped.

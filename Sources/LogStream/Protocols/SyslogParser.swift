@@ -73,35 +73,7 @@ public enum SyslogParser {
 
     /// `YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)`, checked for shape and ranges.
     static func isRFC3339(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> Bool {
-        let text = UnsafeRawBufferPointer(rebasing: bytes[range])
-        guard text.count >= 20 else { return false }
-        func digits(_ at: Int, _ count: Int) -> Int? {
-            guard at + count <= text.count else { return nil }
-            var value = 0
-            for byte in text[at..<(at + count)] {
-                guard byte &- 0x30 < 10 else { return nil }
-                value = value * 10 + Int(byte - 0x30)
-            }
-            return value
-        }
-        guard let month = digits(5, 2), let day = digits(8, 2), let hour = digits(11, 2), let minute = digits(14, 2),
-              let second = digits(17, 2), digits(0, 4) != nil,
-              text[4] == UInt8(ascii: "-"), text[7] == UInt8(ascii: "-"), text[10] | 0x20 == UInt8(ascii: "t"),
-              text[13] == UInt8(ascii: ":"), text[16] == UInt8(ascii: ":"),
-              (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61 else { return false }
-        var index = 19
-        if text[index] == UInt8(ascii: ".") {
-            index += 1
-            let fractionStart = index
-            while index < text.count, text[index] &- 0x30 < 10 { index += 1 }
-            guard index > fractionStart, index - fractionStart <= 9 else { return false }
-        }
-        guard index < text.count else { return false }
-        if text[index] | 0x20 == UInt8(ascii: "z") { return index + 1 == text.count }
-        guard text[index] == UInt8(ascii: "+") || text[index] == UInt8(ascii: "-"), index + 6 == text.count,
-              let offsetHours = digits(index + 1, 2), text[index + 3] == UInt8(ascii: ":"),
-              let offsetMinutes = digits(index + 4, 2) else { return false }
-        return offsetHours < 24 && offsetMinutes < 60
+        Timestamp.milliseconds(rfc3339: UnsafeRawBufferPointer(rebasing: bytes[range])) != nil
     }
 
     // MARK: RFC 3164

@@ -55,44 +55,53 @@ public enum Timestamp {
 }
 
 extension Timestamp {
-    /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days-from-civil).
+    /// Days since 1970-01-01 of a proleptic Gregorian date in years 1–9999: whole years, their leap days, and
+    /// the days before the month from a table (positive operands keep the divisions cheap multiplies).
     static func daysSinceEpoch(year: Int64, month: Int64, day: Int64) -> Int64 {
-        let shiftedYear = month <= 2 ? year - 1 : year
-        let era = (shiftedYear >= 0 ? shiftedYear : shiftedYear - 399) / 400
-        let yearOfEra = shiftedYear - era * 400
-        let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146_097 + dayOfEra - 719_468
+        let daysBeforeMonth: (Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64) =
+            (0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334)
+        let before = withUnsafeBytes(of: daysBeforeMonth) { $0.load(fromByteOffset: Int(month - 1) * 8, as: Int64.self) }
+        let previous = UInt64(year - 1)
+        let leapDaysBefore = Int64(previous / 4 - previous / 100 + previous / 400) - 477  // 477 up to 1970
+        let isLeap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+        return (year - 1970) * 365 + leapDaysBefore + before + (isLeap && month > 2 ? 1 : 0) + day - 1
     }
 
     /// Milliseconds since the epoch of an RFC 3339 timestamp (`2026-11-28T18:00:00.123456+01:00`); nil if it is
-    /// not one. Fractions beyond milliseconds are dropped.
+    /// not one. Fractions beyond milliseconds are dropped. One pass over fixed positions: it runs for every
+    /// plain line that starts with a timestamp and every RFC 5424 message.
     public static func milliseconds(rfc3339 text: UnsafeRawBufferPointer) -> Int64? {
-        SyslogParser.isRFC3339(text, 0..<text.count) ? milliseconds(validRFC3339: text) : nil
-    }
-
-    /// The same, for text already checked by `SyslogParser.isRFC3339`.
-    static func milliseconds(validRFC3339 text: UnsafeRawBufferPointer) -> Int64 {
-        func number(_ at: Int, _ count: Int) -> Int64 {
-            text[at..<(at + count)].reduce(0) { $0 * 10 + Int64($1 - 0x30) }
+        guard text.count >= 20 else { return nil }
+        func twoDigits(_ at: Int) -> Int64? {
+            let tens = text[at] &- 0x30, ones = text[at + 1] &- 0x30
+            return tens < 10 && ones < 10 ? Int64(tens) * 10 + Int64(ones) : nil
         }
-        let days = daysSinceEpoch(year: number(0, 4), month: number(5, 2), day: number(8, 2))
-        var milliseconds = ((days * 24 + number(11, 2)) * 60 + number(14, 2)) * 60_000 + number(17, 2) * 1000
+        guard let century = twoDigits(0), let yearOfCentury = twoDigits(2), let month = twoDigits(5), let day = twoDigits(8),
+              let hour = twoDigits(11), let minute = twoDigits(14), let second = twoDigits(17),
+              text[4] == UInt8(ascii: "-"), text[7] == UInt8(ascii: "-"), text[10] | 0x20 == UInt8(ascii: "t"),
+              text[13] == UInt8(ascii: ":"), text[16] == UInt8(ascii: ":"),
+              (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61 else { return nil }
+        let days = daysSinceEpoch(year: century * 100 + yearOfCentury, month: month, day: day)
+        var milliseconds = ((days * 24 + hour) * 60 + minute) * 60_000 + second * 1000
         var index = 19
         if text[index] == UInt8(ascii: ".") {
             index += 1
+            let fractionStart = index
             var scale: Int64 = 100
             while index < text.count, text[index] &- 0x30 < 10 {
                 milliseconds += Int64(text[index] - 0x30) * scale
                 scale /= 10
                 index += 1
             }
+            guard index > fractionStart, index - fractionStart <= 9 else { return nil }
         }
-        if text[index] | 0x20 != UInt8(ascii: "z") {
-            let offset = (number(index + 1, 2) * 60 + number(index + 4, 2)) * 60_000
-            milliseconds += text[index] == UInt8(ascii: "+") ? -offset : offset
-        }
-        return milliseconds
+        guard index < text.count else { return nil }
+        if text[index] | 0x20 == UInt8(ascii: "z") { return index + 1 == text.count ? milliseconds : nil }
+        guard text[index] == UInt8(ascii: "+") || text[index] == UInt8(ascii: "-"), index + 6 == text.count,
+              let offsetHours = twoDigits(index + 1), text[index + 3] == UInt8(ascii: ":"),
+              let offsetMinutes = twoDigits(index + 4), offsetHours < 24, offsetMinutes < 60 else { return nil }
+        let offset = (offsetHours * 60 + offsetMinutes) * 60_000
+        return text[index] == UInt8(ascii: "+") ? milliseconds - offset : milliseconds + offset
     }
 
     /// An RFC 3164 `Mmm dd hh:mm:ss` (no year, no zone: read as UTC) in the year of `reference`, or the year

@@ -1,23 +1,37 @@
-// Counters for /api/stats, kept by the reactor thread as records arrive.
+// Counters for /api/stats, kept by the reactor thread as records arrive. Plain words in one allocation: an
+// Array per counter group would cost a uniqueness check on every increment of every line.
 
 public final class IngestStats {
-    public private(set) var received: UInt64 = 0
-    public private(set) var truncated: UInt64 = 0
-    public private(set) var byLevel = [UInt64](repeating: 0, count: LogLevel.allCases.count)
-    public private(set) var byProtocol = [UInt64](repeating: 0, count: IngestProtocol.allCases.count)
-    public private(set) var byService = ServiceCounts()
+    private let counters: UnsafeMutablePointer<UInt64>
+    public let byService = ServiceCounts()
     /// Received counts sampled once a second, newest last, for the rate.
     private var samples: [UInt64] = []
     static let rateWindowSeconds = 5
 
-    public init() {}
+    // Counter layout: received, truncated, then one per level, then one per protocol.
+    private static let levelBase = 2
+    private static let protocolBase = levelBase + LogLevel.allCases.count
+    private static let counterCount = protocolBase + IngestProtocol.allCases.count
 
+    public init() {
+        counters = .allocate(capacity: Self.counterCount)
+        counters.initialize(repeating: 0, count: Self.counterCount)
+    }
+
+    deinit { counters.deallocate() }
+
+    public var received: UInt64 { counters[0] }
+    public var truncated: UInt64 { counters[1] }
+    public var byLevel: [UInt64] { (0..<LogLevel.allCases.count).map { counters[Self.levelBase + $0] } }
+    public var byProtocol: [UInt64] { (0..<IngestProtocol.allCases.count).map { counters[Self.protocolBase + $0] } }
+
+    @inline(__always)
     public func count(level: LogLevel, protocol ingestProtocol: IngestProtocol, service: UnsafeRawBufferPointer,
-                               isTruncated: Bool) {
-        received += 1
-        if isTruncated { truncated += 1 }
-        byLevel[Int(level.rawValue)] += 1
-        byProtocol[Int(ingestProtocol.rawValue)] += 1
+                      isTruncated: Bool) {
+        counters[0] += 1
+        if isTruncated { counters[1] += 1 }
+        counters[Self.levelBase + Int(level.rawValue)] += 1
+        counters[Self.protocolBase + Int(ingestProtocol.rawValue)] += 1
         byService.increment(service)
     }
 

@@ -9,10 +9,13 @@ import Synchronization
 public final class LogRing: @unchecked Sendable {
     public let capacity: Int
     public let arenaBytes: Int
+    /// Hosts by number: a record names its host in two bytes of its slot rather than in the arena.
+    public let hosts: InternTable
 
-    /// Six words per slot: arena start offset; lengths and flags; receive time; service range; fields length;
-    /// source time.
+    /// Five words per slot (layout under "Slot layout"), on zero pages: a zero word is an `Atomic(0)`.
+    private let slotPages: ZeroedPages
     private let slots: UnsafeMutablePointer<Atomic<UInt64>>
+    private let arenaPages: ZeroedPages
     private let arena: UnsafeMutableRawPointer
     /// Ids below this are evicted (or about to be overwritten).
     private let oldestID = Atomic<UInt64>(1)
@@ -24,26 +27,25 @@ public final class LogRing: @unchecked Sendable {
     private var writeOffset: UInt64 = 0
     public private(set) var evictedCount: UInt64 = 0
 
-    static let wordsPerSlot = 6
+    static let wordsPerSlot = 5
     static let noSourceTime = Int64.min
-    /// A line and its host must fit the 32- and 8-bit length fields of a slot.
+    /// The widths of the slot's length fields.
     public static let maxLineBytes = Int(UInt32.max)
     public static let maxHostBytes = 255
+    static let maxFieldsBytes = 1 << 24 - 1
+    static let maxServiceBytes = Int(UInt16.max)
 
-    public init(capacity: Int, arenaBytes: Int) {
-        precondition(capacity > 0 && arenaBytes > 0)
+    /// `hostCapacity` distinct hosts are numbered (at most 65,535, the width of the slot's field); later ones are
+    /// stored with each line.
+    public init(capacity: Int, arenaBytes: Int, hostCapacity: Int = 65_535) {
+        precondition(capacity > 0 && arenaBytes > 0 && (1...65_535).contains(hostCapacity))
+        hosts = InternTable(capacity: hostCapacity, maxNameBytes: Self.maxHostBytes)
         self.capacity = capacity
         self.arenaBytes = arenaBytes
-        let wordCount = capacity * Self.wordsPerSlot
-        slots = UnsafeMutablePointer<Atomic<UInt64>>.allocate(capacity: wordCount)
-        for index in 0..<wordCount { (slots + index).initialize(to: Atomic(0)) }
-        arena = UnsafeMutableRawPointer.allocate(byteCount: arenaBytes, alignment: 64)
-    }
-
-    deinit {
-        slots.deinitialize(count: capacity * Self.wordsPerSlot)
-        slots.deallocate()
-        arena.deallocate()
+        slotPages = ZeroedPages(byteCount: capacity * Self.wordsPerSlot * MemoryLayout<Atomic<UInt64>>.stride)
+        slots = slotPages.base.bindMemory(to: Atomic<UInt64>.self, capacity: capacity * Self.wordsPerSlot)
+        arenaPages = ZeroedPages(byteCount: arenaBytes)
+        arena = arenaPages.base
     }
 
     // MARK: Writer (one thread only)
@@ -52,11 +54,14 @@ public final class LogRing: @unchecked Sendable {
     /// A record larger than the whole arena is cut to fit.
     @discardableResult
     public func append(_ record: NewRecord) -> UInt64 {
-        let hostBytes = min(record.host.count, Self.maxHostBytes)
-        let lineBytes = min(record.line.count, arenaBytes - hostBytes)
+        // A known host is a number in the slot; a host that finds the table full is stored with the line.
+        let host = record.host.count > Self.maxHostBytes ? UnsafeRawBufferPointer(rebasing: record.host[..<Self.maxHostBytes]) : record.host
+        let hostNumber = hosts.index(of: host).map { $0 + 1 } ?? 0
+        let inlineHostBytes = hostNumber == 0 ? host.count : 0
+        let lineBytes = min(record.line.count, arenaBytes - inlineHostBytes)
         // Fields that do not fit whole are dropped: a cut blob would lose its last field anyway.
-        let fieldsBytes = record.fields.count <= arenaBytes - hostBytes - lineBytes ? record.fields.count : 0
-        let size = UInt64(hostBytes + lineBytes + fieldsBytes)
+        let fieldsBytes = record.fields.count <= min(Self.maxFieldsBytes, arenaBytes - inlineHostBytes - lineBytes) ? record.fields.count : 0
+        let size = UInt64(inlineHostBytes + lineBytes + fieldsBytes)
         let id = nextID.load(ordering: .relaxed)
 
         // Records are stored contiguously: one that would straddle the arena's end starts over at its beginning.
@@ -69,23 +74,24 @@ public final class LogRing: @unchecked Sendable {
         writeOffset += size
         evict(toAppend: id, endingAt: writeOffset)
 
-        if hostBytes > 0 {
-            arena.advanced(by: position).copyMemory(from: record.host.baseAddress!, byteCount: hostBytes)
+        if inlineHostBytes > 0 {
+            arena.advanced(by: position).copyMemory(from: host.baseAddress!, byteCount: inlineHostBytes)
         }
         if lineBytes > 0 {
-            arena.advanced(by: position + hostBytes).copyMemory(from: record.line.baseAddress!, byteCount: lineBytes)
+            arena.advanced(by: position + inlineHostBytes).copyMemory(from: record.line.baseAddress!, byteCount: lineBytes)
         }
         if fieldsBytes > 0 {
-            arena.advanced(by: position + hostBytes + lineBytes).copyMemory(from: record.fields.baseAddress!, byteCount: fieldsBytes)
+            arena.advanced(by: position + inlineHostBytes + lineBytes).copyMemory(from: record.fields.baseAddress!, byteCount: fieldsBytes)
         }
         let service = record.service.map { $0.clamped(to: 0..<lineBytes) } ?? 0..<0
         let slot = self.slot(for: id)
         slot[0].store(start, ordering: .relaxed)
-        slot[1].store(Self.packLengths(line: lineBytes, host: hostBytes, record: record), ordering: .relaxed)
-        slot[2].store(UInt64(bitPattern: record.receivedAtMilliseconds), ordering: .relaxed)
-        slot[3].store(UInt64(service.lowerBound) << 32 | UInt64(service.count), ordering: .relaxed)
-        slot[4].store(UInt64(fieldsBytes), ordering: .relaxed)
-        slot[5].store(UInt64(bitPattern: record.sourceTimeMilliseconds ?? Self.noSourceTime), ordering: .relaxed)
+        slot[1].store(Self.packLengths(line: lineBytes, fields: fieldsBytes, record: record), ordering: .relaxed)
+        slot[2].store(UInt64(truncatingIfNeeded: record.receivedAtMilliseconds) & Self.receivedMask | UInt64(hostNumber) << 48,
+                      ordering: .relaxed)
+        slot[3].store(UInt64(service.lowerBound) << 32 | UInt64(min(service.count, Self.maxServiceBytes)) << 16
+                      | UInt64(inlineHostBytes) << 8, ordering: .relaxed)
+        slot[4].store(UInt64(bitPattern: record.sourceTimeMilliseconds ?? Self.noSourceTime), ordering: .relaxed)
         nextID.store(id + 1, ordering: .releasing)
         return id
     }
@@ -101,8 +107,9 @@ public final class LogRing: @unchecked Sendable {
         guard oldest != before else { return }
         evictedCount += oldest - before
         oldestID.store(oldest, ordering: .relaxed)
-        // Readers must see the new horizon before they can see any byte overwritten after this point.
-        atomicMemoryFence(ordering: .sequentiallyConsistent)
+        // Readers must see the new horizon before they can see any byte overwritten after this point: a reader
+        // that sees a later store then fences (acquiring) before it re-reads the horizon. (Free on x86.)
+        atomicMemoryFence(ordering: .releasing)
     }
 
     // MARK: Readers (any thread)
@@ -130,33 +137,35 @@ public final class LogRing: @unchecked Sendable {
         let slot = self.slot(for: id)
         let start = slot[0].load(ordering: .relaxed)
         let lengths = slot[1].load(ordering: .relaxed)
-        let received = Int64(bitPattern: slot[2].load(ordering: .relaxed))
+        let timeWord = slot[2].load(ordering: .relaxed)
         let serviceWord = slot[3].load(ordering: .relaxed)
-        let fieldsBytes = Int(truncatingIfNeeded: slot[4].load(ordering: .relaxed) & 0xFFFF_FFFF)
-        let sourceTime = Int64(bitPattern: slot[5].load(ordering: .relaxed))
+        let sourceTime = Int64(bitPattern: slot[4].load(ordering: .relaxed))
 
         let lineBytes = Int(lengths & 0xFFFF_FFFF)
-        let hostBytes = Int(lengths >> 32 & 0xFF)
+        let fieldsBytes = Int(lengths >> 32 & UInt64(Self.maxFieldsBytes))
+        let hostNumber = Int(timeWord >> 48)
+        let inlineHostBytes = Int(serviceWord >> 8 & 0xFF)
         let position = Int(start % UInt64(arenaBytes))
         let serviceStart = Int(serviceWord >> 32)
-        let serviceBytes = Int(serviceWord & 0xFFFF_FFFF)
+        let serviceBytes = Int(serviceWord >> 16 & 0xFFFF)
         // Words from a concurrently overwritten slot may disagree; never let them point outside the arena.
-        guard position + hostBytes + lineBytes + fieldsBytes <= arenaBytes, serviceStart + serviceBytes <= lineBytes else {
+        guard position + inlineHostBytes + lineBytes + fieldsBytes <= arenaBytes, serviceStart + serviceBytes <= lineBytes,
+              hostNumber <= hosts.count else {
             return nil
         }
-        let host = UnsafeRawBufferPointer(start: arena + position, count: hostBytes)
-        let line = UnsafeRawBufferPointer(start: arena + position + hostBytes, count: lineBytes)
+        let host = hostNumber > 0 ? hosts.name(at: hostNumber - 1) : UnsafeRawBufferPointer(start: arena + position, count: inlineHostBytes)
+        let line = UnsafeRawBufferPointer(start: arena + position + inlineHostBytes, count: lineBytes)
         let record = LogRecord(
             id: id,
-            receivedAtMilliseconds: received,
-            level: LogLevel(rawValue: UInt8(lengths >> 40 & 0x7)) ?? .info,
-            ingestProtocol: IngestProtocol(rawValue: UInt8(lengths >> 43 & 0x1)) ?? .udp,
-            isTruncated: lengths >> 44 & 1 == 1,
+            receivedAtMilliseconds: Int64(bitPattern: timeWord & Self.receivedMask),
+            level: LogLevel(rawValue: UInt8(lengths >> 56 & 0x7)) ?? .info,
+            ingestProtocol: IngestProtocol(rawValue: UInt8(lengths >> 59 & 0x1)) ?? .udp,
+            isTruncated: lengths >> 60 & 1 == 1,
             line: line,
             host: host,
             service: UnsafeRawBufferPointer(rebasing: line[serviceStart..<(serviceStart + serviceBytes)]),
-            fields: RecordFields(blob: UnsafeRawBufferPointer(start: arena + position + hostBytes + lineBytes, count: fieldsBytes)),
-            format: LogFormat(rawValue: UInt8(lengths >> 45 & 0x7)) ?? .plain,
+            fields: RecordFields(blob: UnsafeRawBufferPointer(start: arena + position + inlineHostBytes + lineBytes, count: fieldsBytes)),
+            format: LogFormat(rawValue: UInt8(lengths >> 61 & 0x7)) ?? .plain,
             sourceTimeMilliseconds: sourceTime == Self.noSourceTime ? nil : sourceTime
         )
         let result = body(record)
@@ -180,10 +189,16 @@ public final class LogRing: @unchecked Sendable {
         slots + Int(id % UInt64(capacity)) * Self.wordsPerSlot
     }
 
-    /// line length: bits 0–31; host length: 32–39; level: 40–42; protocol: 43; truncated: 44; format: 45–47.
-    private static func packLengths(line: Int, host: Int, record: NewRecord) -> UInt64 {
-        UInt64(line) | UInt64(host) << 32 | UInt64(record.level.rawValue) << 40
-            | UInt64(record.ingestProtocol.rawValue) << 43 | (record.isTruncated ? 1 << 44 : 0)
-            | UInt64(record.format.rawValue) << 45
+    /// Word 0: the record's logical arena offset. Word 1 (below): lengths and flags. Word 2: receive time in
+    /// milliseconds (bits 0–47, good until the year 10889) and the host's number in `hosts` plus one (48–63; 0
+    /// when the host is stored in the arena before the line). Word 3: service start (32–63) and length (16–31)
+    /// in the line, inline host length (8–15). Word 4: source time, or `noSourceTime`.
+    static let receivedMask: UInt64 = 1 << 48 - 1
+
+    /// line length: bits 0–31; fields length: 32–55; level: 56–58; protocol: 59; truncated: 60; format: 61–63.
+    private static func packLengths(line: Int, fields: Int, record: NewRecord) -> UInt64 {
+        UInt64(line) | UInt64(fields) << 32 | UInt64(record.level.rawValue) << 56
+            | UInt64(record.ingestProtocol.rawValue) << 59 | (record.isTruncated ? 1 << 60 : 0)
+            | UInt64(record.format.rawValue) << 61
     }
 }

@@ -21,7 +21,10 @@ public struct FieldsBuilder {
         bytes.reserveCapacity(1024)
     }
 
+    public var isEmpty: Bool { bytes.isEmpty }
+
     public mutating func removeAll() {
+        guard !bytes.isEmpty else { return }  // most lines have no fields: skip the array's uniqueness check
         bytes.removeAll(keepingCapacity: true)
         count = 0
     }

@@ -60,6 +60,21 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    // Everything the reactor does with a TCP read but the read itself: framing, parsing, counting, storing.
+    Benchmark("TCP read to ring, plain (per line)") { benchmark in
+        let sink = RecordSink(ring: LogRing(capacity: 100_000, arenaBytes: 64 << 20), stats: IngestStats())
+        var framer = LineFramer(maxLineBytes: 64 * 1024)
+        let host = Array("10.0.0.7".utf8)
+        host.withUnsafeBytes { host in
+            for index in benchmark.scaledIterations where index % lineCount == 0 {
+                stream.withUnsafeBytes {
+                    framer.feed($0) { sink.ingest($0, host: host, protocol: .tcp, receivedAtMilliseconds: 1_764_352_800_000) }
+                }
+            }
+        }
+        blackHole(sink.stats.received)
+    }
+
     Benchmark("JSONWriter.string (per line)") { benchmark in
         var json = JSONWriter(capacity: 256 * lineCount)
         for index in benchmark.scaledIterations {
