@@ -8,6 +8,7 @@ let package = Package(
     dependencies: [
         .package(name: "LogStream", path: ".."),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         .executableTarget(
@@ -18,6 +19,16 @@ let package = Package(
             ],
             path: "Benchmarks/Parsers",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
+            name: "livetail-latency",
+            dependencies: [.product(name: "Histogram", package: "hdrhistogram-swift")],
+            path: "Tools/LiveTailLatency"
+        ),
+        .executableTarget(
+            name: "sink-profile",
+            dependencies: [.product(name: "LogStream", package: "LogStream")],
+            path: "Tools/SinkProfile"
         ),
     ]
 )

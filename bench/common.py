@@ -1,7 +1,6 @@
-"""What the benchmark scripts share: ports, starting LogStream, and reading how many lines a receiver holds."""
+"""What the benchmark scripts share: ports, LogStream's count of received lines, and waiting for a count."""
 import json
 import socket
-import subprocess
 import time
 import urllib.request
 from pathlib import Path
@@ -23,19 +22,6 @@ def received(http_port):
             return json.loads(response.read())["received"]
     except OSError:
         return None
-
-
-def start_logstream(tcp, udp, http):
-    """The release server on loopback with a 1,000,000-record ring, once it answers."""
-    process = subprocess.Popen([str(RELEASE / "logstream"), "--bind", "127.0.0.1", "--udp-port", str(udp),
-                                "--tcp-port", str(tcp), "--http-port", str(http), "--buffer-size", "1000000"],
-                               stderr=subprocess.DEVNULL)
-    for _ in range(200):
-        if received(http) is not None:
-            return process
-        time.sleep(0.05)
-    process.kill()
-    raise RuntimeError("logstream did not start")
 
 
 def wait_growth(read, target, settle=1.5):

@@ -69,4 +69,37 @@ struct JSONWriterTests {
         #expect(Timestamp.daysSinceEpoch(year: 1970, month: 1, day: 1) == 0)
         #expect(Timestamp.daysSinceEpoch(year: 2000, month: 3, day: 1) == 11_017)
     }
+
+    @Test("RFC 3339 times read back what ISO 8601 formatting wrote, for random instants of years 1 to 9999")
+    func rfc3339RoundTrip() {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<20_000 {
+            let milliseconds = Int64.random(in: -62_135_596_800_000...253_402_300_799_999, using: &generator)
+            let text = Timestamp.iso8601(milliseconds: milliseconds)
+            #expect(withBytes(text) { Timestamp.milliseconds(rfc3339: $0) } == milliseconds, "\(text)")
+        }
+    }
+
+    @Test("RFC 3339 shapes: offsets, fractions, lower case, and every byte of the fixed part checked")
+    func rfc3339Shapes() {
+        func parsed(_ text: String) -> Int64? { withBytes(text) { Timestamp.milliseconds(rfc3339: $0) } }
+        #expect(parsed("2026-11-29T10:00:00Z") == 1_795_946_400_000)
+        #expect(parsed("2026-11-29t10:00:00.5z") == 1_795_946_400_500)
+        #expect(parsed("2026-11-29T11:30:00.123456+01:30") == 1_795_946_400_123)
+        #expect(parsed("2026-11-29T08:00:00-02:00") == 1_795_946_400_000)
+        let valid = Array("2026-11-29T10:00:00Z".utf8)
+        for position in 0..<19 {
+            for replacement in [UInt8(ascii: "a"), UInt8(ascii: "/"), UInt8(ascii: ":"), 0x3A, 0x40, 0xB0, 0] where replacement != valid[position] {
+                var broken = valid
+                broken[position] = replacement
+                let accepted = withBytes(broken) { Timestamp.milliseconds(rfc3339: $0) }
+                #expect(accepted == nil || (position == 10 && replacement | 0x20 == 0x74), "byte \(position) = \(replacement)")
+            }
+        }
+        for bad in ["2026-13-01T00:00:00Z", "2026-00-01T00:00:00Z", "2026-11-32T00:00:00Z", "2026-11-29T24:00:00Z",
+                    "2026-11-29T10:60:00Z", "0000-11-29T10:00:00Z", "2026-11-29T10:00:00", "2026-11-29T10:00:00.Z",
+                    "2026-11-29T10:00:00+0100", "2026-11-29 10:00:00Z"] {
+            #expect(parsed(bad) == nil, "\(bad)")
+        }
+    }
 }

@@ -1,7 +1,7 @@
 /* The physical limit LogStream is measured against: the least work a receiver can do. It accepts TCP
  * connections and counts newlines with memchr, and counts UDP datagrams read with recvmmsg, on one epoll
- * thread. It exits once it has seen --expect lines and prints {"lines":N,"seconds":S} (from the first byte
- * to the last line), or on SIGTERM with what it has. Usage: raw-receiver --tcp PORT --udp PORT --expect N */
+ * thread. On SIGUSR1 it prints {"lines":N,"last":T}: lines so far and the CLOCK_MONOTONIC time in seconds of
+ * the last one (Python's time.perf_counter() reads the same clock). Usage: raw-receiver --tcp PORT --udp PORT */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -14,8 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
-static volatile sig_atomic_t stopping = 0;
-static void on_term(int signal) { (void)signal; stopping = 1; }
+static volatile sig_atomic_t report_wanted = 0;
+static void on_report(int signal) { (void)signal; report_wanted = 1; }
 
 static double now(void) {
     struct timespec t;
@@ -36,19 +36,18 @@ static int bound_socket(int type, int port) {
 
 int main(int argc, char **argv) {
     int tcp_port = 0, udp_port = 0;
-    long long expect = 0, lines = 0;
+    long long lines = 0;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--tcp")) tcp_port = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--udp")) udp_port = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--expect")) expect = atoll(argv[i + 1]);
     }
     int epoll = epoll_create1(0), tcp = bound_socket(SOCK_STREAM, tcp_port), udp = bound_socket(SOCK_DGRAM, udp_port);
     struct epoll_event event = {.events = EPOLLIN, .data.fd = tcp};
     epoll_ctl(epoll, EPOLL_CTL_ADD, tcp, &event);
     event.data.fd = udp;
     epoll_ctl(epoll, EPOLL_CTL_ADD, udp, &event);
-    struct sigaction action = {.sa_handler = on_term};
-    sigaction(SIGTERM, &action, NULL);  /* no SA_RESTART: epoll_wait returns, the count is printed */
+    struct sigaction action = {.sa_handler = on_report};
+    sigaction(SIGUSR1, &action, NULL);  /* no SA_RESTART: epoll_wait returns and the report is printed */
     printf("ready\n");
     fflush(stdout);
 
@@ -57,10 +56,15 @@ int main(int argc, char **argv) {
     static char slots[BATCH][SLOT];
     struct mmsghdr messages[BATCH];
     struct iovec vectors[BATCH];
-    double first = 0, last = 0;
+    double last = 0;
     struct epoll_event events[64];
-    while ((expect == 0 || lines < expect) && !stopping) {
-        int count = epoll_wait(epoll, events, 64, -1);
+    for (;;) {
+        if (report_wanted) {
+            report_wanted = 0;
+            printf("{\"lines\":%lld,\"last\":%.6f}\n", lines, last);
+            fflush(stdout);
+        }
+        int count = epoll_wait(epoll, events, 64, 50);  /* bounded: a report asked for just before it waits */
         if (count < 0) continue;
         for (int i = 0; i < count; i++) {
             int fd = events[i].data.fd;
@@ -79,19 +83,15 @@ int main(int argc, char **argv) {
                 }
                 int received = recvmmsg(udp, messages, BATCH, MSG_DONTWAIT, NULL);
                 if (received > 0) {
-                    if (first == 0) first = now();
                     lines += received;
                     last = now();
                 }
             } else {
                 ssize_t n = read(fd, buffer, sizeof buffer);
                 if (n <= 0) { close(fd); continue; }
-                if (first == 0) first = now();
                 for (char *p = buffer, *end = buffer + n; (p = memchr(p, '\n', end - p)) != NULL; p++) lines++;
                 last = now();
             }
         }
     }
-    printf("{\"lines\":%lld,\"seconds\":%.6f}\n", lines, last - first);
-    return 0;
 }

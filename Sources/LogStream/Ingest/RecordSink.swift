@@ -13,10 +13,11 @@ public final class RecordSink {
         self.stats = stats
     }
 
-    /// Stores `line` unless it is blank. `host` is the sender's address, used unless the line names its host.
+    /// Stores `line` unless it is blank. `host` is the sender's address, used unless the line names its host;
+    /// `hostNumber` is its number in the ring's host table if the caller keeps it.
     @inline(__always)
-    public func ingest(_ line: FramedLine, host: UnsafeRawBufferPointer, protocol ingestProtocol: IngestProtocol,
-                receivedAtMilliseconds: Int64) {
+    public func ingest(_ line: FramedLine, host: UnsafeRawBufferPointer, hostNumber: Int? = nil,
+                       protocol ingestProtocol: IngestProtocol, receivedAtMilliseconds: Int64) {
         fields.removeAll()
         guard let parsed = RecordParser.parse(line.bytes, receivedAt: receivedAtMilliseconds, fields: &fields) else { return }
         let contentStart = parsed.content.lowerBound
@@ -26,7 +27,8 @@ public final class RecordSink {
         var record = NewRecord(line: content, host: recordHost, level: parsed.level, service: service,
                                ingestProtocol: ingestProtocol, isTruncated: line.isTruncated,
                                receivedAtMilliseconds: receivedAtMilliseconds, format: parsed.format,
-                               sourceTimeMilliseconds: parsed.sourceTimeMilliseconds)
+                               sourceTimeMilliseconds: parsed.sourceTimeMilliseconds,
+                               hostNumber: parsed.hostname == nil ? hostNumber : nil)
         if fields.isEmpty {
             ring.append(record)  // without touching the array: its retain and release cost 10 % of a plain line
         } else {

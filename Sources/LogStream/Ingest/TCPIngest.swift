@@ -50,6 +50,8 @@ public final class TCPIngestListener: ReactorHandler {
 final class TCPIngestConnection: ReactorHandler {
     let fd: FileDescriptor
     private let host: [UInt8]
+    /// The peer's number in the ring's host table, found once rather than per line.
+    private let hostNumber: Int?
     private var framer: LineFramer
     private unowned let listener: TCPIngestListener
 
@@ -59,6 +61,7 @@ final class TCPIngestConnection: ReactorHandler {
     init(fd: FileDescriptor, host: [UInt8], maxLineBytes: Int, listener: TCPIngestListener) {
         self.fd = fd
         self.host = host
+        hostNumber = host.withUnsafeBytes { listener.sink.ring.hosts.index(of: $0) }
         self.framer = LineFramer(maxLineBytes: maxLineBytes)
         self.listener = listener
     }
@@ -76,7 +79,7 @@ final class TCPIngestConnection: ReactorHandler {
                 let now = RecordSink.now()
                 host.withUnsafeBytes { host in
                     framer.feed(UnsafeRawBufferPointer(rebasing: listener.readBuffer[..<count])) { line in
-                        sink.ingest(line, host: host, protocol: .tcp, receivedAtMilliseconds: now)
+                        sink.ingest(line, host: host, hostNumber: hostNumber, protocol: .tcp, receivedAtMilliseconds: now)
                     }
                 }
                 if count < listener.readBuffer.count { return }
@@ -93,7 +96,7 @@ final class TCPIngestConnection: ReactorHandler {
         let sink = listener.sink
         let now = RecordSink.now()
         host.withUnsafeBytes { host in
-            framer.finish { line in sink.ingest(line, host: host, protocol: .tcp, receivedAtMilliseconds: now) }
+            framer.finish { line in sink.ingest(line, host: host, hostNumber: hostNumber, protocol: .tcp, receivedAtMilliseconds: now) }
         }
         listener.close(self)
     }

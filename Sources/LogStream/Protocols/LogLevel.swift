@@ -26,9 +26,17 @@ public enum LogLevel: UInt8, CaseIterable, Sendable {
     init?(word: UnsafeRawBufferPointer) {
         guard (3...8).contains(word.count) else { return nil }
         // The word lower-cased and packed into one integer: one comparison per candidate, not a byte loop.
+        // Two four-byte loads that overlap in the middle cover 4 to 8 bytes (the overlap is the same bytes).
         // Folding with 0x20 is safe: every candidate is all letters, and no other byte folds onto a letter.
-        var folded: UInt64 = 0
-        for index in 0..<word.count { folded |= UInt64(word[index] | 0x20) << (8 * UInt64(index)) }
+        var folded: UInt64
+        if word.count >= 4 {
+            let head = UInt64(word.loadUnaligned(as: UInt32.self))
+            let tail = UInt64(word.loadUnaligned(fromByteOffset: word.count - 4, as: UInt32.self))
+            folded = head | tail << (8 * UInt64(word.count - 4))
+        } else {
+            folded = UInt64(word[0]) | UInt64(word[1]) << 8 | UInt64(word[2]) << 16
+        }
+        folded |= 0x2020_2020_2020_2020 >> (64 - 8 * UInt64(word.count))
         switch folded {
         case Self.packed("err"), Self.packed("error"): self = .error
         case Self.packed("info"): self = .info

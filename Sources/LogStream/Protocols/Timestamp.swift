@@ -56,32 +56,35 @@ public enum Timestamp {
 
 extension Timestamp {
     /// Days since 1970-01-01 of a proleptic Gregorian date in years 1–9999: whole years, their leap days, and
-    /// the days before the month from a table (positive operands keep the divisions cheap multiplies).
+    /// the days before the month from a table (unsigned operands keep the divisions cheap multiplies).
     static func daysSinceEpoch(year: Int64, month: Int64, day: Int64) -> Int64 {
         let daysBeforeMonth: (Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64) =
             (0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334)
         let before = withUnsafeBytes(of: daysBeforeMonth) { $0.load(fromByteOffset: Int(month - 1) * 8, as: Int64.self) }
-        let previous = UInt64(year - 1)
+        let unsignedYear = UInt64(year)
+        let previous = unsignedYear - 1
         let leapDaysBefore = Int64(previous / 4 - previous / 100 + previous / 400) - 477  // 477 up to 1970
-        let isLeap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+        let isLeap = unsignedYear % 4 == 0 && (unsignedYear % 100 != 0 || unsignedYear % 400 == 0)
         return (year - 1970) * 365 + leapDaysBefore + before + (isLeap && month > 2 ? 1 : 0) + day - 1
     }
 
     /// Milliseconds since the epoch of an RFC 3339 timestamp (`2026-11-28T18:00:00.123456+01:00`); nil if it is
-    /// not one. Fractions beyond milliseconds are dropped. One pass over fixed positions: it runs for every
-    /// plain line that starts with a timestamp and every RFC 5424 message.
+    /// not one. Fractions beyond milliseconds are dropped. It runs for every plain line that starts with a
+    /// timestamp and every RFC 5424 message, so the fixed part is checked eight bytes at a time.
     public static func milliseconds(rfc3339 text: UnsafeRawBufferPointer) -> Int64? {
         guard text.count >= 20 else { return nil }
-        func twoDigits(_ at: Int) -> Int64? {
-            let tens = text[at] &- 0x30, ones = text[at + 1] &- 0x30
-            return tens < 10 && ones < 10 ? Int64(tens) * 10 + Int64(ones) : nil
-        }
-        guard let century = twoDigits(0), let yearOfCentury = twoDigits(2), let month = twoDigits(5), let day = twoDigits(8),
-              let hour = twoDigits(11), let minute = twoDigits(14), let second = twoDigits(17),
-              text[4] == UInt8(ascii: "-"), text[7] == UInt8(ascii: "-"), text[10] | 0x20 == UInt8(ascii: "t"),
-              text[13] == UInt8(ascii: ":"), text[16] == UInt8(ascii: ":"),
-              (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61 else { return nil }
-        let days = daysSinceEpoch(year: century * 100 + yearOfCentury, month: month, day: day)
+        // `YYYY-MM-` and `DDTHH:MM` as little-endian words, less "0" in every byte: digits become 0...9.
+        let date = text.loadUnaligned(as: UInt64.self) ^ 0x3030_3030_3030_3030
+        let clock = text.loadUnaligned(fromByteOffset: 8, as: UInt64.self) ^ 0x3030_3030_3030_3030
+        guard SWAR.allDigits(date, at: 0x00FF_FF00_FFFF_FFFF), SWAR.allDigits(clock, at: 0xFFFF_00FF_FF00_FFFF),
+              date & 0xFF00_00FF_0000_0000 == 0x1D00_001D_0000_0000,  // "-" at 4 and 7, less "0"
+              clock & 0x0000_FF00_00DF_0000 == 0x0000_0A00_0044_0000,  // ":" at 13; "T" or "t" at 10
+              text[16] == UInt8(ascii: ":"), text[17] &- 0x30 < 10, text[18] &- 0x30 < 10 else { return nil }
+        let year = SWAR.pair(date, 0) * 100 + SWAR.pair(date, 2), month = SWAR.pair(date, 5), day = SWAR.pair(clock, 0)
+        let hour = SWAR.pair(clock, 3), minute = SWAR.pair(clock, 6)
+        let second = Int64(text[17] - 0x30) * 10 + Int64(text[18] - 0x30)
+        guard (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61, year > 0 else { return nil }
+        let days = daysSinceEpoch(year: year, month: month, day: day)
         var milliseconds = ((days * 24 + hour) * 60 + minute) * 60_000 + second * 1000
         var index = 19
         if text[index] == UInt8(ascii: ".") {
@@ -97,6 +100,10 @@ extension Timestamp {
         }
         guard index < text.count else { return nil }
         if text[index] | 0x20 == UInt8(ascii: "z") { return index + 1 == text.count ? milliseconds : nil }
+        func twoDigits(_ at: Int) -> Int64? {
+            let tens = text[at] &- 0x30, ones = text[at + 1] &- 0x30
+            return tens < 10 && ones < 10 ? Int64(tens) * 10 + Int64(ones) : nil
+        }
         guard text[index] == UInt8(ascii: "+") || text[index] == UInt8(ascii: "-"), index + 6 == text.count,
               let offsetHours = twoDigits(index + 1), text[index + 3] == UInt8(ascii: ":"),
               let offsetMinutes = twoDigits(index + 4), offsetHours < 24, offsetMinutes < 60 else { return nil }
@@ -147,5 +154,19 @@ extension Timestamp {
         }
         guard index == text.count else { return nil }
         return whole >= 100_000_000_000 ? whole : whole * 1000 + fraction
+    }
+}
+
+/// Eight bytes at once in a little-endian word (byte `i` in bits `8i..<8i+8`), each already less "0".
+enum SWAR {
+    /// Whether every byte selected by `mask` is 0...9: its high nibble is clear, and stays clear after adding 6.
+    @inline(__always) static func allDigits(_ word: UInt64, at mask: UInt64) -> Bool {
+        let selected = word & mask
+        return selected & 0xF0F0_F0F0_F0F0_F0F0 == 0 && (selected &+ 0x0606_0606_0606_0606) & mask & 0xF0F0_F0F0_F0F0_F0F0 == 0
+    }
+
+    /// The two-digit number in bytes `position` and `position + 1`.
+    @inline(__always) static func pair(_ word: UInt64, _ position: Int) -> Int64 {
+        Int64(word >> (8 * UInt64(position)) & 0xFF) * 10 + Int64(word >> (8 * UInt64(position + 1)) & 0xFF)
     }
 }

@@ -10,6 +10,8 @@ public enum IngestProtocol: UInt8, CaseIterable, Sendable {
 public struct NewRecord {
     public var line: UnsafeRawBufferPointer
     public var host: UnsafeRawBufferPointer
+    /// `host`'s number in the ring's host table, when the caller already has it (a TCP connection's peer).
+    public var hostNumber: Int?
     public var level: LogLevel
     /// The service name as a range of `line`; nil for "unknown".
     public var service: Range<Int>?
@@ -25,9 +27,10 @@ public struct NewRecord {
     public init(line: UnsafeRawBufferPointer, host: UnsafeRawBufferPointer, level: LogLevel, service: Range<Int>?,
                 ingestProtocol: IngestProtocol, isTruncated: Bool, receivedAtMilliseconds: Int64,
                 fields: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0), format: LogFormat = .plain,
-                sourceTimeMilliseconds: Int64? = nil) {
+                sourceTimeMilliseconds: Int64? = nil, hostNumber: Int? = nil) {
         self.line = line
         self.host = host
+        self.hostNumber = hostNumber
         self.level = level
         self.service = service
         self.ingestProtocol = ingestProtocol

@@ -25,6 +25,11 @@ public final class LogRing: @unchecked Sendable {
     // Writer-only state.
     /// Logical (ever-growing) offset where the next record's bytes go; the arena position is this modulo size.
     private var writeOffset: UInt64 = 0
+    /// `writeOffset % arenaBytes`, and the slots of the next and oldest ids, kept as they advance: a 64-bit
+    /// division costs the writer more than the rest of an append.
+    private var writePosition = 0
+    private var nextSlot: Int
+    private var oldestSlot: Int
     public private(set) var evictedCount: UInt64 = 0
 
     static let wordsPerSlot = 5
@@ -46,6 +51,8 @@ public final class LogRing: @unchecked Sendable {
         slots = slotPages.base.bindMemory(to: Atomic<UInt64>.self, capacity: capacity * Self.wordsPerSlot)
         arenaPages = ZeroedPages(byteCount: arenaBytes)
         arena = arenaPages.base
+        nextSlot = 1 % capacity  // ids start at 1
+        oldestSlot = nextSlot
     }
 
     // MARK: Writer (one thread only)
@@ -56,7 +63,7 @@ public final class LogRing: @unchecked Sendable {
     public func append(_ record: NewRecord) -> UInt64 {
         // A known host is a number in the slot; a host that finds the table full is stored with the line.
         let host = record.host.count > Self.maxHostBytes ? UnsafeRawBufferPointer(rebasing: record.host[..<Self.maxHostBytes]) : record.host
-        let hostNumber = hosts.index(of: host).map { $0 + 1 } ?? 0
+        let hostNumber = (record.hostNumber ?? hosts.index(of: host)).map { $0 + 1 } ?? 0
         let inlineHostBytes = hostNumber == 0 ? host.count : 0
         let lineBytes = min(record.line.count, arenaBytes - inlineHostBytes)
         // Fields that do not fit whole are dropped: a cut blob would lose its last field anyway.
@@ -65,13 +72,14 @@ public final class LogRing: @unchecked Sendable {
         let id = nextID.load(ordering: .relaxed)
 
         // Records are stored contiguously: one that would straddle the arena's end starts over at its beginning.
-        var position = Int(writeOffset % UInt64(arenaBytes))
-        if position + Int(size) > arenaBytes {
-            writeOffset += UInt64(arenaBytes - position)
-            position = 0
+        if writePosition + Int(size) > arenaBytes {
+            writeOffset += UInt64(arenaBytes - writePosition)
+            writePosition = 0
         }
+        let position = writePosition
         let start = writeOffset
         writeOffset += size
+        writePosition += Int(size)
         evict(toAppend: id, endingAt: writeOffset)
 
         if inlineHostBytes > 0 {
@@ -84,7 +92,8 @@ public final class LogRing: @unchecked Sendable {
             arena.advanced(by: position + inlineHostBytes + lineBytes).copyMemory(from: record.fields.baseAddress!, byteCount: fieldsBytes)
         }
         let service = record.service.map { $0.clamped(to: 0..<lineBytes) } ?? 0..<0
-        let slot = self.slot(for: id)
+        let slot = slots + nextSlot * Self.wordsPerSlot
+        nextSlot = nextSlot + 1 == capacity ? 0 : nextSlot + 1
         slot[0].store(start, ordering: .relaxed)
         slot[1].store(Self.packLengths(line: lineBytes, fields: fieldsBytes, record: record), ordering: .relaxed)
         slot[2].store(UInt64(truncatingIfNeeded: record.receivedAtMilliseconds) & Self.receivedMask | UInt64(hostNumber) << 48,
@@ -101,8 +110,9 @@ public final class LogRing: @unchecked Sendable {
         var oldest = oldestID.load(ordering: .relaxed)
         let horizon = end > UInt64(arenaBytes) ? end - UInt64(arenaBytes) : 0
         let before = oldest
-        while oldest < id, id - oldest >= UInt64(capacity) || slot(for: oldest)[0].load(ordering: .relaxed) < horizon {
+        while oldest < id, id - oldest >= UInt64(capacity) || slots[oldestSlot * Self.wordsPerSlot].load(ordering: .relaxed) < horizon {
             oldest += 1
+            oldestSlot = oldestSlot + 1 == capacity ? 0 : oldestSlot + 1
         }
         guard oldest != before else { return }
         evictedCount += oldest - before
@@ -196,7 +206,7 @@ public final class LogRing: @unchecked Sendable {
     static let receivedMask: UInt64 = 1 << 48 - 1
 
     /// line length: bits 0–31; fields length: 32–55; level: 56–58; protocol: 59; truncated: 60; format: 61–63.
-    private static func packLengths(line: Int, fields: Int, record: NewRecord) -> UInt64 {
+    @inline(__always) private static func packLengths(line: Int, fields: Int, record: NewRecord) -> UInt64 {
         UInt64(line) | UInt64(fields) << 32 | UInt64(record.level.rawValue) << 56
             | UInt64(record.ingestProtocol.rawValue) << 59 | (record.isTruncated ? 1 << 60 : 0)
             | UInt64(record.format.rawValue) << 61
