@@ -57,7 +57,7 @@ def rss_bytes(pid):
 
 def memory(records):
     """RSS growth per stored record: a server with room for `records` (count-bound) filled with that many lines."""
-    server = LogStream(records=records, arena="2G")
+    server = LogStream(records=records, arena="2G", warm=False)
     tcp, udp = free_port(), free_port(socket.SOCK_DGRAM)
     server.start(tcp, udp)
     try:
@@ -74,7 +74,7 @@ def memory(records):
 
 
 def latency(args):
-    server = LogStream()
+    server = LogStream(warm=False)
     tcp, udp = free_port(), free_port(socket.SOCK_DGRAM)
     server.start(tcp, udp)
     try:
@@ -112,7 +112,8 @@ def main():
     peers = [RawReceiver(), LogStream(), Rsyslog(), SyslogNg()]
     plan = []  # (table, row, callable)
     if "tcp" in scenarios:
-        plan += [("tcp", receiver.name, lambda r=receiver: ingest(r, "tcp", args)) for receiver in peers]
+        fresh = LogStream(warm=False, label="LogStream, fresh (ring filling)")
+        plan += [("tcp", receiver.name, lambda r=receiver: ingest(r, "tcp", args)) for receiver in peers + [fresh]]
     if "udp" in scenarios:
         plan += [("udp", receiver.name, lambda r=receiver: ingest(r, "udp", args)) for receiver in peers]
     if "connections" in scenarios:

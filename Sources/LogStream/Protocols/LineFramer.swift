@@ -139,6 +139,10 @@ public struct LineFramer {
     /// the trap rsyslog's defaults fall into.
     private mutating func octetCountedFrame(in chunk: UnsafeRawBufferPointer, at start: Int) -> OctetCount {
         guard chunk[start] &- 0x30 < 10 else { return carryIntoLine() }
+        // Most lines that start with digits start with a date: digits, then something other than a space.
+        var digitsEnd = start + 1
+        while digitsEnd < chunk.count, digitsEnd - start <= Self.maxCountDigits, chunk[digitsEnd] &- 0x30 < 10 { digitsEnd += 1 }
+        if digitsEnd < chunk.count, chunk[digitsEnd] != 0x20 { return carryIntoLine() }
         let end = min(chunk.count, start + Self.maxPrefixBytes)
         switch Self.classifyPrefix(UnsafeRawBufferPointer(rebasing: chunk[start..<end])) {
         case .needMore:

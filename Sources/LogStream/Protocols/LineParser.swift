@@ -50,10 +50,9 @@ public enum LineParser {
 
     /// An RFC 3339 timestamp followed by a space at the start of `line`: its time, and where the rest begins.
     static func leadingTimestamp(_ line: UnsafeRawBufferPointer) -> (milliseconds: Int64, end: Int)? {
-        guard line.count > 20, line[0] &- 0x30 < 10, line[4] == UInt8(ascii: "-"),
-              let space = memchr(line.baseAddress!, 0x20, min(line.count, 40)) else { return nil }
-        let end = line.baseAddress!.distance(to: UnsafeRawPointer(space))
-        return Timestamp.milliseconds(rfc3339: UnsafeRawBufferPointer(rebasing: line[..<end])).map { ($0, end + 1) }
+        guard line.count > 20, line[0] &- 0x30 < 10, let (time, length) = Timestamp.rfc3339Prefix(line),
+              length < line.count, line[length] == 0x20 || line[length] == 0x09 else { return nil }
+        return (time, length + 1)
     }
 
     /// The first level word among the leading word tokens. Tokens are runs of letters, digits, `_` and `-`;

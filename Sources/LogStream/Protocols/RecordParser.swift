@@ -49,10 +49,9 @@ public enum RecordParser {
             syslog.appendFields(from: content, to: &fields)
         default:
             record = plainRecord()
-            // logfmt's first word is a pair: lines like `INFO user=bob ...` are not worth an attempt.
-            let firstWord = memchr(content.baseAddress!, 0x20, content.count).map { content.baseAddress!.distance(to: UnsafeRawPointer($0)) } ?? content.count
-            guard memchr(content.baseAddress!, Int32(UInt8(ascii: "=")), firstWord) != nil,
-                  let logfmt = LogfmtParser.parse(content, fields: &fields) else { return record }
+            // logfmt's first word is a pair (`time=...`, `level=...`): a line whose first word is not is not
+            // worth an attempt (`INFO user=bob ...`, a leading timestamp).
+            guard record.sourceTimeMilliseconds == nil, startsWithPair(content), let logfmt = LogfmtParser.parse(content, fields: &fields) else { return record }
             record.format = .logfmt
             if let level = logfmt.level { record.level = level }
             if let service = logfmt.service { record.service = shifted(service) }
@@ -65,6 +64,13 @@ public enum RecordParser {
     public static func parse(_ line: UnsafeRawBufferPointer) -> ParsedRecord? {
         var fields = FieldsBuilder()
         return parse(line, receivedAt: 0, fields: &fields)
+    }
+
+    /// Whether the text starts with a logfmt key and `=`.
+    static func startsWithPair(_ text: UnsafeRawBufferPointer) -> Bool {
+        var index = 0
+        while index < text.count, LogfmtParser.isKeyByte(text[index]) { index += 1 }
+        return index > 0 && index < text.count && text[index] == UInt8(ascii: "=")
     }
 
     /// RFC 3339 text or epoch seconds/milliseconds.

@@ -69,9 +69,15 @@ extension Timestamp {
     }
 
     /// Milliseconds since the epoch of an RFC 3339 timestamp (`2026-11-28T18:00:00.123456+01:00`); nil if it is
-    /// not one. Fractions beyond milliseconds are dropped. It runs for every plain line that starts with a
-    /// timestamp and every RFC 5424 message, so the fixed part is checked eight bytes at a time.
+    /// not one. Fractions beyond milliseconds are dropped.
     public static func milliseconds(rfc3339 text: UnsafeRawBufferPointer) -> Int64? {
+        guard let (milliseconds, length) = rfc3339Prefix(text), length == text.count else { return nil }
+        return milliseconds
+    }
+
+    /// An RFC 3339 timestamp at the start of `text`: its time and length. It runs for every plain line that
+    /// starts with a timestamp and every RFC 5424 message, so the fixed part is checked eight bytes at a time.
+    static func rfc3339Prefix(_ text: UnsafeRawBufferPointer) -> (milliseconds: Int64, length: Int)? {
         guard text.count >= 20 else { return nil }
         // `YYYY-MM-` and `DDTHH:MM` as little-endian words, less "0" in every byte: digits become 0...9.
         let date = text.loadUnaligned(as: UInt64.self) ^ 0x3030_3030_3030_3030
@@ -99,16 +105,16 @@ extension Timestamp {
             guard index > fractionStart, index - fractionStart <= 9 else { return nil }
         }
         guard index < text.count else { return nil }
-        if text[index] | 0x20 == UInt8(ascii: "z") { return index + 1 == text.count ? milliseconds : nil }
+        if text[index] | 0x20 == UInt8(ascii: "z") { return (milliseconds, index + 1) }
         func twoDigits(_ at: Int) -> Int64? {
             let tens = text[at] &- 0x30, ones = text[at + 1] &- 0x30
             return tens < 10 && ones < 10 ? Int64(tens) * 10 + Int64(ones) : nil
         }
-        guard text[index] == UInt8(ascii: "+") || text[index] == UInt8(ascii: "-"), index + 6 == text.count,
+        guard text[index] == UInt8(ascii: "+") || text[index] == UInt8(ascii: "-"), index + 6 <= text.count,
               let offsetHours = twoDigits(index + 1), text[index + 3] == UInt8(ascii: ":"),
               let offsetMinutes = twoDigits(index + 4), offsetHours < 24, offsetMinutes < 60 else { return nil }
         let offset = (offsetHours * 60 + offsetMinutes) * 60_000
-        return text[index] == UInt8(ascii: "+") ? milliseconds - offset : milliseconds + offset
+        return (text[index] == UInt8(ascii: "+") ? milliseconds - offset : milliseconds + offset, index + 6)
     }
 
     /// An RFC 3164 `Mmm dd hh:mm:ss` (no year, no zone: read as UTC) in the year of `reference`, or the year

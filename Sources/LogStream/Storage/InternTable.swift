@@ -64,7 +64,7 @@ public final class InternTable: @unchecked Sendable {
         while slots[slot] >= 0 {
             let index = Int(slots[slot])
             if hashes[index] == hash, offsets[index + 1] - offsets[index] == name.count,
-               name.count == 0 || memcmp(names + offsets[index], name.baseAddress!, name.count) == 0 {
+               Self.equal(UnsafeRawPointer(names + offsets[index]), name) {
                 return index
             }
             slot = (slot + 1) & slotMask
@@ -78,24 +78,43 @@ public final class InternTable: @unchecked Sendable {
         return stored
     }
 
-    /// Eight bytes at a time, multiply-mixed (names are short; FNV's byte loop cost more than the lookup).
+    /// Eight bytes at a time, multiply-mixed (names are short; FNV's byte loop cost more than the lookup). The
+    /// last word overlaps the one before it rather than being read byte by byte.
     @inline(__always)
     static func hash(_ bytes: UnsafeRawBufferPointer, seed: UInt64) -> UInt64 {
         var hash = seed ^ UInt64(bytes.count) &* 0x9E37_79B9_7F4A_7C15
-        var offset = 0
-        while offset + 8 <= bytes.count {
-            hash = (hash ^ bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) &* 0xFF51_AFD7_ED55_8CCD
+        func mix(_ word: UInt64) {
+            hash = (hash ^ word) &* 0xFF51_AFD7_ED55_8CCD
             hash ^= hash >> 32
+        }
+        if bytes.count >= 8 {
+            var offset = 0
+            while offset + 8 < bytes.count {
+                mix(bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+                offset += 8
+            }
+            mix(bytes.loadUnaligned(fromByteOffset: bytes.count - 8, as: UInt64.self))
+        } else {
+            var tail: UInt64 = 0
+            for index in 0..<bytes.count { tail |= UInt64(bytes[index]) << (8 * UInt64(index)) }
+            mix(tail)
+        }
+        hash = hash &* 0xC4CE_B9FE_1A85_EC53
+        return hash ^ hash >> 29
+    }
+
+    /// `stored` (as long as `name`) holds the same bytes: word compares, inline, for names of a few words.
+    @inline(__always)
+    static func equal(_ stored: UnsafeRawPointer, _ name: UnsafeRawBufferPointer) -> Bool {
+        guard name.count >= 8 else { return name.count == 0 || memcmp(stored, name.baseAddress!, name.count) == 0 }
+        var offset = 0
+        while offset + 8 < name.count {
+            guard stored.loadUnaligned(fromByteOffset: offset, as: UInt64.self) == name.loadUnaligned(fromByteOffset: offset, as: UInt64.self) else {
+                return false
+            }
             offset += 8
         }
-        var tail: UInt64 = 0
-        var shift: UInt64 = 0
-        while offset < bytes.count {
-            tail |= UInt64(bytes[offset]) << shift
-            shift += 8
-            offset += 1
-        }
-        hash = (hash ^ tail) &* 0xC4CE_B9FE_1A85_EC53
-        return hash ^ hash >> 29
+        let last = name.count - 8
+        return stored.loadUnaligned(fromByteOffset: last, as: UInt64.self) == name.loadUnaligned(fromByteOffset: last, as: UInt64.self)
     }
 }
