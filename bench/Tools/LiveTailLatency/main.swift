@@ -1,10 +1,14 @@
 // livetail-latency: how long a line takes from a UDP datagram to a `new_log` message on a WebSocket client.
 // It connects N WebSocket clients to LogStream's /ws, sends numbered lines over UDP at a fixed rate, and for
-// every client and every line records now minus the line's send time in an HdrHistogram. One thread, poll():
-// the clients are read as soon as anything arrives, so the figures are the server's, not a busy client's.
+// every client and every line records now minus the line's send time in an HdrHistogram. A sender thread
+// sleeps until each line is due (no busy loop to take a core from the server); the main thread sleeps in
+// poll() until a client has something, so it reads as soon as anything arrives. Each line carries its own
+// send time (`t=` nanoseconds of CLOCK_MONOTONIC), so the threads share nothing.
 //
 // Usage: livetail-latency --http-port P --udp-port P [--rate 10000] [--seconds 10] [--clients 10]
-// Prints one JSON line: {"sent":..,"received":..,"expected":..,"p50_us":..,"p90_us":..,"p99_us":..,"p999_us":..,"max_us":..}
+// Prints one JSON line: {"sent":..,"received":..,"expected":..,"p50_us":..,"p90_us":..,"p99_us":..,"p999_us":..,"max_us":..,
+// "sender_late_p99_us":..,"sender_late_max_us":..}: the last two, how late the sender woke, are the machine's noise.
+import Foundation
 import Glibc
 import Histogram
 
@@ -86,12 +90,14 @@ struct Client {
     }
 
     /// Reads what is there and calls `message` with each complete text message. `chunk` is shared scratch space.
-    mutating func receive(into chunk: UnsafeMutableRawBufferPointer, _ message: (UnsafeRawBufferPointer) -> Void) {
+    /// `message` also gets the time the bytes were read.
+    mutating func receive(into chunk: UnsafeMutableRawBufferPointer, _ message: (UnsafeRawBufferPointer, UInt64) -> Void) {
         let carried = buffer.count
         buffer.withUnsafeBytes { chunk.copyMemory(from: $0) }
         let count = recv(fd, chunk.baseAddress! + carried, chunk.count - carried, Int32(MSG_DONTWAIT))
         if count == 0 { fail("the server closed a WebSocket") }
         guard count > 0 else { return }
+        let arrived = nanoseconds()
         let bytes = UnsafeRawBufferPointer(rebasing: chunk[..<(carried + count)])
         var start = 0
         while bytes.count - start >= 2 {
@@ -107,23 +113,23 @@ struct Client {
                 header = 10
             }
             guard bytes.count - start >= header + length else { break }
-            if bytes[start] & 0x0F == 1 { message(UnsafeRawBufferPointer(rebasing: bytes[(start + header)..<(start + header + length)])) }
+            if bytes[start] & 0x0F == 1 { message(UnsafeRawBufferPointer(rebasing: bytes[(start + header)..<(start + header + length)]), arrived) }
             start += header + length
         }
         buffer = Array(bytes[start...])
     }
 }
 
-/// The number after `seq=` in a message, if any.
-func sequenceNumber(in message: UnsafeRawBufferPointer) -> Int? {
+/// The number after `key` (e.g. `seq=`) in a message, if any.
+func number(after key: StaticString, in message: UnsafeRawBufferPointer) -> UInt64? {
+    let keyBytes = UnsafeRawBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount)
     var index = 0
-    while index + 4 < message.count {
-        if message[index] == UInt8(ascii: "s"), message[index + 1] == UInt8(ascii: "e"), message[index + 2] == UInt8(ascii: "q"),
-           message[index + 3] == UInt8(ascii: "=") {
-            var value = 0
-            index += 4
+    while index + keyBytes.count < message.count {
+        if message[index] == keyBytes[0], message[index..<(index + keyBytes.count)].elementsEqual(keyBytes) {
+            var value: UInt64 = 0
+            index += keyBytes.count
             while index < message.count, message[index] &- 0x30 < 10 {
-                value = value * 10 + Int(message[index] - 0x30)
+                value = value * 10 + UInt64(message[index] - 0x30)
                 index += 1
             }
             return value
@@ -135,41 +141,46 @@ func sequenceNumber(in message: UnsafeRawBufferPointer) -> Int? {
 
 let options = Options(CommandLine.arguments)
 var clients = (0..<options.clients).map { _ in Client(port: options.httpPort) }
-let udp = connectTo(options.udpPort, type: Int32(SOCK_DGRAM.rawValue))
 let total = options.warmupLines + Int(Double(options.rate) * options.seconds)
-var sentAt = [UInt64](repeating: 0, count: total)
-var histogram = Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
-var received = 0
-var pollSet = clients.map { pollfd(fd: $0.fd, events: Int16(POLLIN), revents: 0) }
+
+// The sender: line n is due at start + n / rate; it sleeps until then (absolute, so delays do not add up).
+let udpPort = options.udpPort, rate = options.rate
+let sender = Thread {
+    let udp = connectTo(udpPort, type: Int32(SOCK_DGRAM.rawValue))
+    let start = nanoseconds()
+    for sequence in 0..<total {
+        let due = start + UInt64(sequence) * 1_000_000_000 / UInt64(rate)
+        var wake = timespec(tv_sec: Int(due / 1_000_000_000), tv_nsec: Int(due % 1_000_000_000))
+        while clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &wake, nil) == EINTR {}
+        let now = nanoseconds()
+        let line = Array("INFO [latency] live tail probe seq=\(sequence) t=\(now) late=\(now - min(now, due))".utf8)
+        _ = line.withUnsafeBytes { send(udp, $0.baseAddress, $0.count, 0) }
+    }
+}
+sender.start()
 
 let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 4 << 20, alignment: 16)
-let interval = 1_000_000_000 / UInt64(options.rate)
-let start = nanoseconds()
-var sent = 0
-var lastArrival = start
-while true {
-    let now = nanoseconds()
-    while sent < total, start + UInt64(sent) * interval <= now {
-        let line = Array("INFO [latency] live tail probe seq=\(sent)".utf8)
-        sentAt[sent] = nanoseconds()
-        _ = line.withUnsafeBytes { send(udp, $0.baseAddress, $0.count, 0) }
-        sent += 1
-    }
-    if sent == total, received == total * clients.count || now - lastArrival > 2_000_000_000 { break }
-    let untilNext = sent < total ? Int32(max(0, Int64(start + UInt64(sent) * interval) - Int64(nanoseconds())) / 1_000_000) : 100
-    guard poll(&pollSet, nfds_t(pollSet.count), untilNext) > 0 else { continue }
-    let arrived = nanoseconds()
+var histogram = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
+/// How late the sender thread woke for each line: the machine's own scheduling noise, as a control.
+var senderLateness = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
+var received = 0
+var pollSet = clients.map { pollfd(fd: $0.fd, events: Int16(POLLIN), revents: 0) }
+let deadline = nanoseconds() + UInt64((options.seconds + 5) * 1e9)
+while received < total * clients.count, nanoseconds() < deadline {
+    guard poll(&pollSet, nfds_t(pollSet.count), 100) > 0 else { continue }
     for index in clients.indices where pollSet[index].revents != 0 {
-        clients[index].receive(into: scratch) { message in
-            guard let sequence = sequenceNumber(in: message), sequence < total else { return }
+        clients[index].receive(into: scratch) { message, arrived in
+            guard let sequence = number(after: "seq=", in: message), let sentAt = number(after: "t=", in: message) else { return }
             received += 1
-            lastArrival = arrived
-            if sequence >= options.warmupLines { _ = histogram.record((arrived - sentAt[sequence]) / 1000) }
+            guard sequence >= options.warmupLines else { return }
+            _ = histogram.record((arrived - sentAt) / 1000)
+            if index == 0, let late = number(after: "late=", in: message) { _ = senderLateness.record(late / 1000) }
         }
     }
 }
 
 let micros = { (percentile: Double) in histogram.valueAtPercentile(percentile) }
-print("{\"clients\":\(clients.count),\"rate\":\(options.rate),\"sent\":\(sent),\"received\":\(received),"
+print("{\"clients\":\(clients.count),\"rate\":\(options.rate),\"sent\":\(total),\"received\":\(received),"
       + "\"expected\":\(total * clients.count),\"p50_us\":\(micros(50)),\"p90_us\":\(micros(90)),\"p99_us\":\(micros(99)),"
-      + "\"p999_us\":\(micros(99.9)),\"max_us\":\(histogram.max)}")
+      + "\"p999_us\":\(micros(99.9)),\"max_us\":\(histogram.max),\"sender_late_p99_us\":\(senderLateness.valueAtPercentile(99)),"
+      + "\"sender_late_max_us\":\(senderLateness.max)}")
