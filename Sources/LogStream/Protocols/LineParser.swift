@@ -24,7 +24,7 @@ public enum LineParser {
     }
 
     /// The line without leading and trailing whitespace; nil if nothing is left.
-    public static func trimmed(_ line: UnsafeRawBufferPointer) -> Range<Int>? {
+    @inline(__always) public static func trimmed(_ line: UnsafeRawBufferPointer) -> Range<Int>? {
         var start = 0
         var end = line.count
         while start < end, isWhitespace(line[start]) { start += 1 }
@@ -33,7 +33,7 @@ public enum LineParser {
     }
 
     /// Level and service of the already trimmed `content` of `line`, and its time if it starts with one.
-    public static func parse(_ line: UnsafeRawBufferPointer, content range: Range<Int>) -> ParsedLine {
+    @inline(__always) public static func parse(_ line: UnsafeRawBufferPointer, content range: Range<Int>) -> ParsedLine {
         var parsed = ParsedLine(content: range, level: .info, service: nil)
         var words = range
         // A leading timestamp is read as one (it is the source time) rather than as a string of number tokens,
@@ -49,7 +49,7 @@ public enum LineParser {
     }
 
     /// An RFC 3339 timestamp followed by a space at the start of `line`: its time, and where the rest begins.
-    static func leadingTimestamp(_ line: UnsafeRawBufferPointer) -> (milliseconds: Int64, end: Int)? {
+    @inline(__always) static func leadingTimestamp(_ line: UnsafeRawBufferPointer) -> (milliseconds: Int64, end: Int)? {
         guard line.count > 20, line[0] &- 0x30 < 10, let (time, length) = Timestamp.rfc3339Prefix(line),
               length < line.count, line[length] == 0x20 || line[length] == 0x09 else { return nil }
         return (time, length + 1)

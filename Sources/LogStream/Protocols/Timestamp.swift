@@ -57,7 +57,7 @@ public enum Timestamp {
 extension Timestamp {
     /// Days since 1970-01-01 of a proleptic Gregorian date in years 1–9999: whole years, their leap days, and
     /// the days before the month from a table (unsigned operands keep the divisions cheap multiplies).
-    static func daysSinceEpoch(year: Int64, month: Int64, day: Int64) -> Int64 {
+    @inline(__always) static func daysSinceEpoch(year: Int64, month: Int64, day: Int64) -> Int64 {
         let daysBeforeMonth: (Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64) =
             (0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334)
         let before = withUnsafeBytes(of: daysBeforeMonth) { $0.load(fromByteOffset: Int(month - 1) * 8, as: Int64.self) }
@@ -90,19 +90,20 @@ extension Timestamp {
         let hour = SWAR.pair(clock, 3), minute = SWAR.pair(clock, 6)
         let second = Int64(text[17] - 0x30) * 10 + Int64(text[18] - 0x30)
         guard (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61, year > 0 else { return nil }
+        // Every operand is range-checked above, so the arithmetic cannot overflow: wrapping operators skip the checks.
         let days = daysSinceEpoch(year: year, month: month, day: day)
-        var milliseconds = ((days * 24 + hour) * 60 + minute) * 60_000 + second * 1000
+        var milliseconds = ((days &* 24 &+ hour) &* 60 &+ minute) &* 60_000 &+ second &* 1000
         var index = 19
         if text[index] == UInt8(ascii: ".") {
             index += 1
             let fractionStart = index
-            var scale: Int64 = 100
-            while index < text.count, text[index] &- 0x30 < 10 {
-                milliseconds += Int64(text[index] - 0x30) * scale
-                scale /= 10
-                index += 1
-            }
+            while index < text.count, text[index] &- 0x30 < 10 { index += 1 }
             guard index > fractionStart, index - fractionStart <= 9 else { return nil }
+            // Milliseconds are the first three digits, as many as there are.
+            let digits = index - fractionStart
+            milliseconds &+= Int64(text[fractionStart] &- 0x30) &* 100
+            if digits > 1 { milliseconds &+= Int64(text[fractionStart + 1] &- 0x30) &* 10 }
+            if digits > 2 { milliseconds &+= Int64(text[fractionStart + 2] &- 0x30) }
         }
         guard index < text.count else { return nil }
         if text[index] | 0x20 == UInt8(ascii: "z") { return (milliseconds, index + 1) }

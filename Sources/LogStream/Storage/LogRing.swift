@@ -106,7 +106,7 @@ public final class LogRing: @unchecked Sendable {
     }
 
     /// Advances the oldest id until a slot is free for `id` and no live record overlaps bytes below `end`.
-    private func evict(toAppend id: UInt64, endingAt end: UInt64) {
+    @inline(__always) private func evict(toAppend id: UInt64, endingAt end: UInt64) {
         var oldest = oldestID.load(ordering: .relaxed)
         let horizon = end > UInt64(arenaBytes) ? end - UInt64(arenaBytes) : 0
         let before = oldest
