@@ -54,9 +54,11 @@ int cepoll_signal_read(int fd) {
 }
 
 int cepoll_recv_datagrams(int fd, uint8_t *buffer, size_t slot_size, unsigned count,
-                          uint32_t *lengths, uint32_t *flags, struct sockaddr_storage *sources) {
+                          uint32_t *lengths, uint32_t *flags, struct sockaddr_storage *sources, uint32_t *kernel_drops) {
     struct mmsghdr messages[CEPOLL_MAX_BATCH];
     struct iovec vectors[CEPOLL_MAX_BATCH];
+    /* Room for one SO_RXQ_OVFL message per datagram, aligned as cmsghdr requires. */
+    union { char bytes[CMSG_SPACE(sizeof(uint32_t))]; struct cmsghdr align; } control[CEPOLL_MAX_BATCH];
     if (count > CEPOLL_MAX_BATCH) count = CEPOLL_MAX_BATCH;
     memset(messages, 0, sizeof(struct mmsghdr) * count);
     for (unsigned i = 0; i < count; i++) {
@@ -66,14 +68,24 @@ int cepoll_recv_datagrams(int fd, uint8_t *buffer, size_t slot_size, unsigned co
         messages[i].msg_hdr.msg_iovlen = 1;
         messages[i].msg_hdr.msg_name = &sources[i];
         messages[i].msg_hdr.msg_namelen = sizeof(struct sockaddr_storage);
+        messages[i].msg_hdr.msg_control = control[i].bytes;
+        messages[i].msg_hdr.msg_controllen = sizeof control[i].bytes;
     }
     int received;
     do { received = recvmmsg(fd, messages, count, MSG_DONTWAIT, NULL); } while (received < 0 && errno == EINTR);
     for (int i = 0; i < received; i++) {
         lengths[i] = messages[i].msg_len;
         flags[i] = (uint32_t)messages[i].msg_hdr.msg_flags;
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(&messages[i].msg_hdr); c; c = CMSG_NXTHDR(&messages[i].msg_hdr, c)) {
+            if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) memcpy(kernel_drops, CMSG_DATA(c), sizeof(uint32_t));
+        }
     }
     return received;
+}
+
+int cepoll_report_udp_drops(int fd) {
+    int on = 1;
+    return setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &on, sizeof on);
 }
 
 int cepoll_send_datagrams(int fd, const uint8_t *const *payloads, const uint32_t *lengths, unsigned count) {

@@ -1,9 +1,12 @@
 """Ingestion over real sockets and util-linux logger, checked through the original's HTTP API."""
 import os
+import signal
 import re
 import socket
 import subprocess
 import time
+
+from conftest import Server
 
 ENTRY_KEYS = {"id", "timestamp", "level", "service", "protocol", "host", "raw", "truncated", "format", "source_time", "fields"}
 ISO_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
@@ -230,6 +233,17 @@ def test_structured_fields_format_and_source_time_are_returned_and_filterable(se
     assert server.logs(**{"field.user": "alice", "level": "warn"}) == []
 
 
+def test_a_plain_line_led_by_an_rfc3339_timestamp_gives_its_source_time(server):
+    server.send_tcp(b"2026-11-29T10:10:00.123+01:00 WARN [billing] invoice 7 late\n"
+                    b"2026-11-29 10:10:00 ERROR [billing] not RFC 3339: no source time, level still found\n"
+                    b"1732816800 INFO [billing] epoch numbers are not timestamps in plain text\n")
+    server.wait_received(3)
+    epoch, spaced, dated = server.logs()
+    assert (dated["source_time"], dated["level"], dated["service"], dated["format"]) == ("2026-11-29T09:10:00.123Z", "WARN", "billing", "plain")
+    assert (spaced["source_time"], spaced["level"], spaced["service"]) == (None, "ERROR", "billing")
+    assert (epoch["source_time"], epoch["level"]) == (None, "INFO")
+
+
 def test_logger_structured_data_and_msgid_become_fields(server):
     for transport, port in (("--udp", server.udp_port), ("--tcp", server.tcp_port)):
         subprocess.run(["logger", "-n", "127.0.0.1", "-P", str(port), transport, "--rfc5424", "--octet-count",
@@ -242,3 +256,31 @@ def test_logger_structured_data_and_msgid_become_fields(server):
         assert entry["fields"]["sd.zoo@32473.tiger"] == "hungry"
         assert entry["fields"]["sd.zoo@32473.keeper"] == 'says "hi"'
         assert entry["raw"].endswith("feeding time over --" + entry["protocol"].lower())
+
+
+def test_udp_datagrams_the_kernel_drops_are_counted():
+    """A stopped server with a small receive buffer: the kernel drops what does not fit, and tells the count with
+    the next datagram it delivers (SO_RXQ_OVFL), so one more is sent once the server has caught up."""
+    server = Server("--udp-receive-buffer", "64K")
+    try:
+        server.process.send_signal(signal.SIGSTOP)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
+            for index in range(3000):
+                sender.sendto(b"INFO [drops] datagram %d" % index, ("127.0.0.1", server.udp_port))
+            server.process.send_signal(signal.SIGCONT)
+            previous, stats = -1, server.get("/api/stats")
+            while stats["received"] != previous:
+                previous = stats["received"]
+                time.sleep(0.2)
+                stats = server.get("/api/stats")
+            sender.sendto(b"INFO [drops] after the overflow", ("127.0.0.1", server.udp_port))
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            stats = server.get("/api/stats")
+            if stats["received"] + stats["udp_kernel_drops"] == 3001:
+                break
+            time.sleep(0.05)
+        assert stats["udp_kernel_drops"] > 0 and stats["received"] > 1
+        assert stats["received"] + stats["udp_kernel_drops"] == 3001
+    finally:
+        server.stop()

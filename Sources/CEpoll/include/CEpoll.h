@@ -25,8 +25,13 @@ int cepoll_signal_read(int fd);
 
 /// recvmmsg into `count` slots of `slot_size` bytes laid out back to back in `buffer`.
 /// Fills lengths[i], flags[i] (MSG_TRUNC etc.) and sources[i]; returns the number of datagrams, or -1.
+/// With SO_RXQ_OVFL on, `*kernel_drops` becomes the socket's drop count as of the last datagram read (the
+/// kernel's running total of datagrams it discarded for a full receive buffer); otherwise it is left alone.
 int cepoll_recv_datagrams(int fd, uint8_t *buffer, size_t slot_size, unsigned count,
-                          uint32_t *lengths, uint32_t *flags, struct sockaddr_storage *sources);
+                          uint32_t *lengths, uint32_t *flags, struct sockaddr_storage *sources, uint32_t *kernel_drops);
+
+/// Asks the kernel to report its drop count with each datagram (SO_RXQ_OVFL); 0 on success.
+int cepoll_report_udp_drops(int fd);
 
 /// sendmmsg of `count` datagrams to one destination; returns how many were sent, or -1.
 int cepoll_send_datagrams(int fd, const uint8_t *const *payloads, const uint32_t *lengths, unsigned count);

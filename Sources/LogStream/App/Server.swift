@@ -44,9 +44,10 @@ final class Server {
         let staticFiles = StaticFiles(directory: configuration.staticDirectory)
         let api = WebAPI(ring: ring, stats: stats, staticFiles: staticFiles)
         http = HTTPServer(fd: httpFD, reactor: reactor, api: api, liveTail: liveTail)
-        api.extraStats = { [tcp, http, liveTail] in
+        api.extraStats = { [udp, tcp, http, liveTail] in
             [("tcp_connections", tcp.connectionCount), ("http_connections", http.connectionCount),
-             ("websocket_clients", liveTail.sessionCount), ("udp_receive_buffer_bytes", grantedBuffer)]
+             ("websocket_clients", liveTail.sessionCount), ("udp_receive_buffer_bytes", grantedBuffer),
+             ("udp_kernel_drops", Int(udp.kernelDrops))]
         }
 
         try reactor.register(udpFD, interest: .readable, handler: udp)

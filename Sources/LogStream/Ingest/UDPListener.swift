@@ -17,6 +17,10 @@ public final class UDPListener: ReactorHandler {
     private var lengths = [UInt32](repeating: 0, count: batchSize)
     private var flags = [UInt32](repeating: 0, count: batchSize)
     private var sources = [sockaddr_storage](repeating: sockaddr_storage(), count: batchSize)
+    /// Datagrams the kernel discarded because the receive buffer was full (SO_RXQ_OVFL), since we started.
+    public private(set) var kernelDrops: UInt64 = 0
+    /// The kernel's running total for this socket as last reported (a 32-bit counter).
+    private var kernelDropTotal: UInt32 = 0
     /// The last sender's address and its text, since bursts usually come from one sender.
     private var lastSource = sockaddr_storage()
     private var lastHost: [UInt8] = []
@@ -32,9 +36,13 @@ public final class UDPListener: ReactorHandler {
 
     public func readable() {
         for _ in 0..<Self.batchesPerWakeup {
+            var dropTotal = kernelDropTotal
             let count = Int(cepoll_recv_datagrams(fd.rawValue, buffer.baseAddress!.assumingMemoryBound(to: UInt8.self),
-                                                  Self.slotBytes, UInt32(Self.batchSize), &lengths, &flags, &sources))
+                                                  Self.slotBytes, UInt32(Self.batchSize), &lengths, &flags, &sources,
+                                                  &dropTotal))
             guard count > 0 else { return }
+            kernelDrops += UInt64(dropTotal &- kernelDropTotal)  // wrapping: the kernel's counter is 32 bits
+            kernelDropTotal = dropTotal
             let now = RecordSink.now()
             for index in 0..<count {
                 let datagram = UnsafeRawBufferPointer(rebasing: buffer[(index * Self.slotBytes)..<(index * Self.slotBytes + Int(lengths[index]))])

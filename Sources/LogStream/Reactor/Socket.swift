@@ -25,6 +25,7 @@ public enum Socket {
         let fd = try makeSocket(family: address.family, type: Int32(SOCK_DGRAM.rawValue))
         do {
             _ = cepoll_set_rcvbuf(fd.rawValue, receiveBufferBytes)
+            _ = cepoll_report_udp_drops(fd.rawValue)  // best effort: without it, drops are only a gap in the counts
             try bind(fd, to: address)
             return (fd, Int(cepoll_get_rcvbuf(fd.rawValue)))
         } catch {
