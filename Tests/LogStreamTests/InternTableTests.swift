@@ -13,6 +13,29 @@ struct InternTableTests {
         #expect((0..<table.count).map { table.name(at: $0).text } == ["auth", "pay", "", "a-name-of-16-by"])
     }
 
+    @Test("names that differ in any one byte are different names, at every length up to 20")
+    func everyByteCounts() {
+        let table = InternTable(capacity: 1000, maxNameBytes: 32)
+        for length in 1...20 {
+            let base = Array(repeating: UInt8(ascii: "a"), count: length)
+            let first = withBytes(base) { table.index(of: $0) }
+            for position in 0..<length {
+                var other = base
+                other[position] = UInt8(ascii: "b")
+                #expect(withBytes(other) { table.index(of: $0) } != first, "length \(length), byte \(position)")
+            }
+            #expect(withBytes(base) { table.index(of: $0) } == first)
+            // The comparison itself, apart from the hash that usually settles it first.
+            for position in 0..<length {
+                var other = base
+                other[position] = UInt8(ascii: "b")
+                let equal = base.withUnsafeBytes { stored in withBytes(other) { InternTable.equal(stored.baseAddress!, $0) } }
+                #expect(!equal, "length \(length), byte \(position)")
+            }
+            #expect(base.withUnsafeBytes { stored in withBytes(base) { InternTable.equal(stored.baseAddress!, $0) } })
+        }
+    }
+
     @Test("names that are too long, or past the capacity, get no number")
     func limits() {
         let table = InternTable(capacity: 3, maxNameBytes: 4)

@@ -4,7 +4,6 @@
 //
 // Hand-written rather than a Dictionary<[UInt8], Int>: looking a name up must not build an Array from the
 // bytes in the receive buffer (an allocation per line), and readers on other threads need a stable view.
-import Glibc
 import Synchronization
 
 public final class InternTable: @unchecked Sendable {
@@ -106,7 +105,12 @@ public final class InternTable: @unchecked Sendable {
     /// `stored` (as long as `name`) holds the same bytes: word compares, inline, for names of a few words.
     @inline(__always)
     static func equal(_ stored: UnsafeRawPointer, _ name: UnsafeRawBufferPointer) -> Bool {
-        guard name.count >= 8 else { return name.count == 0 || memcmp(stored, name.baseAddress!, name.count) == 0 }
+        if name.count < 8 {
+            guard name.count >= 4 else { return name.elementsEqual(UnsafeRawBufferPointer(start: stored, count: name.count)) }
+            let last = name.count - 4  // two four-byte words, overlapping for fewer than eight bytes
+            return stored.loadUnaligned(as: UInt32.self) == name.loadUnaligned(as: UInt32.self)
+                && stored.loadUnaligned(fromByteOffset: last, as: UInt32.self) == name.loadUnaligned(fromByteOffset: last, as: UInt32.self)
+        }
         var offset = 0
         while offset + 8 < name.count {
             guard stored.loadUnaligned(fromByteOffset: offset, as: UInt64.self) == name.loadUnaligned(fromByteOffset: offset, as: UInt64.self) else {
