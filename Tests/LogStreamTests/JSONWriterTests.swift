@@ -102,4 +102,18 @@ struct JSONWriterTests {
             #expect(parsed(bad) == nil, "\(bad)")
         }
     }
+
+    @Test("a shared recent minute gives the same answers as parsing each timestamp afresh")
+    func recentMinuteCache() {
+        let texts = ["2026-11-29T10:10:00.100Z x", "2026-11-29T10:10:59Z x", "2026-11-29T10:10:5xZ x", "2026-11-29T10:11:00Z x",
+                     "2026-11-29t10:11:01Z x", "2026-11-29T10:11:02+01:00 x", "2026-11-29T10:11", "2026-11-29T10:11:03.9Z",
+                     "2027-02-29T10:11:03Z x", "2026-11-29T10:11:03Z x", String(repeating: "\u{0}", count: 16) + ":00Z x"]
+        var recent = RecentMinute()
+        for text in texts + texts.reversed() {
+            let shared = withBytes(text) { Timestamp.rfc3339Prefix($0, recent: &recent) }
+            let fresh = withBytes(text) { Timestamp.rfc3339Prefix($0) }
+            #expect(shared?.milliseconds == fresh?.milliseconds && shared?.length == fresh?.length, "\(text)")
+        }
+        #expect(withBytes(texts.last!) { Timestamp.rfc3339Prefix($0) } == nil)
+    }
 }

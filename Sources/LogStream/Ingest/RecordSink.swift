@@ -7,6 +7,7 @@ public final class RecordSink {
     public let stats: IngestStats
     /// Reused for every record, so fields cost no allocation once it has grown.
     private var fields = FieldsBuilder()
+    private var recentMinute = RecentMinute()
 
     public init(ring: LogRing, stats: IngestStats) {
         self.ring = ring
@@ -19,7 +20,8 @@ public final class RecordSink {
     public func ingest(_ line: FramedLine, host: UnsafeRawBufferPointer, hostNumber: Int? = nil,
                        protocol ingestProtocol: IngestProtocol, receivedAtMilliseconds: Int64) {
         fields.removeAll()
-        guard let parsed = RecordParser.parse(line.bytes, receivedAt: receivedAtMilliseconds, fields: &fields) else { return }
+        guard let parsed = RecordParser.parse(line.bytes, receivedAt: receivedAtMilliseconds, fields: &fields,
+                                                 recentMinute: &recentMinute) else { return }
         let contentStart = parsed.content.lowerBound
         let content = UnsafeRawBufferPointer(rebasing: line.bytes[parsed.content])
         let service = parsed.service.map { ($0.lowerBound - contentStart)..<($0.upperBound - contentStart) }

@@ -33,12 +33,19 @@ public enum LineParser {
     }
 
     /// Level and service of the already trimmed `content` of `line`, and its time if it starts with one.
-    @inline(__always) public static func parse(_ line: UnsafeRawBufferPointer, content range: Range<Int>) -> ParsedLine {
+    public static func parse(_ line: UnsafeRawBufferPointer, content range: Range<Int>) -> ParsedLine {
+        var recent = RecentMinute()
+        return parse(line, content: range, recentMinute: &recent)
+    }
+
+    /// The same, reusing the minute of the previous line's timestamp when this one shares it.
+    @inline(__always)
+    public static func parse(_ line: UnsafeRawBufferPointer, content range: Range<Int>, recentMinute: inout RecentMinute) -> ParsedLine {
         var parsed = ParsedLine(content: range, level: .info, service: nil)
         var words = range
         // A leading timestamp is read as one (it is the source time) rather than as a string of number tokens,
         // whose varied lengths cost the word scan a branch mispredicted per token.
-        if let (time, end) = leadingTimestamp(UnsafeRawBufferPointer(rebasing: line[range])) {
+        if let (time, end) = leadingTimestamp(UnsafeRawBufferPointer(rebasing: line[range]), recentMinute: &recentMinute) {
             parsed.sourceTimeMilliseconds = time
             words = (range.lowerBound + end)..<range.upperBound
         }
@@ -49,8 +56,9 @@ public enum LineParser {
     }
 
     /// An RFC 3339 timestamp followed by a space at the start of `line`: its time, and where the rest begins.
-    @inline(__always) static func leadingTimestamp(_ line: UnsafeRawBufferPointer) -> (milliseconds: Int64, end: Int)? {
-        guard line.count > 20, line[0] &- 0x30 < 10, let (time, length) = Timestamp.rfc3339Prefix(line),
+    @inline(__always)
+    static func leadingTimestamp(_ line: UnsafeRawBufferPointer, recentMinute: inout RecentMinute) -> (milliseconds: Int64, end: Int)? {
+        guard line.count > 20, line[0] &- 0x30 < 10, let (time, length) = Timestamp.rfc3339Prefix(line, recent: &recentMinute),
               length < line.count, line[length] == 0x20 || line[length] == 0x09 else { return nil }
         return (time, length + 1)
     }

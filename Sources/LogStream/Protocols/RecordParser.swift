@@ -17,13 +17,20 @@ public struct ParsedRecord: Equatable {
 public enum RecordParser {
     /// Nil for a blank line. `receivedAt` resolves year-less syslog timestamps.
     public static func parse(_ line: UnsafeRawBufferPointer, receivedAt: Int64, fields: inout FieldsBuilder) -> ParsedRecord? {
+        var recent = RecentMinute()
+        return parse(line, receivedAt: receivedAt, fields: &fields, recentMinute: &recent)
+    }
+
+    /// The same, for a caller that parses line after line: `recentMinute` carries the last timestamp's minute.
+    public static func parse(_ line: UnsafeRawBufferPointer, receivedAt: Int64, fields: inout FieldsBuilder,
+                             recentMinute: inout RecentMinute) -> ParsedRecord? {
         guard let contentRange = LineParser.trimmed(line) else { return nil }
         let content = UnsafeRawBufferPointer(rebasing: line[contentRange])
         let offset = contentRange.lowerBound
         func shifted(_ range: Range<Int>) -> Range<Int> { (range.lowerBound + offset)..<(range.upperBound + offset) }
         // Structured formats say their own level and service; the word scan is for the rest.
         func plainRecord() -> ParsedRecord {
-            let plain = LineParser.parse(line, content: contentRange)
+            let plain = LineParser.parse(line, content: contentRange, recentMinute: &recentMinute)
             return ParsedRecord(content: contentRange, level: plain.level, service: plain.service, hostname: nil,
                                 sourceTimeMilliseconds: plain.sourceTimeMilliseconds)
         }
