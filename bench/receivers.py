@@ -88,16 +88,15 @@ class LogStream:
     not pay for the kernel zeroing the pages a fresh ring grows into (a one-off cost the "fresh" row shows)."""
     name = "LogStream"
 
-    def __init__(self, records=1_000_000, arena="256M", warm=True, label=None, cpu=None):
-        self.records, self.arena, self.warm, self.cpu = records, arena, warm, cpu
+    def __init__(self, records=1_000_000, arena="256M", warm=True, label=None):
+        self.records, self.arena, self.warm = records, arena, warm
         if label:
             self.name = label
 
     def start(self, tcp, udp):
         self.http = free_port()
-        pinned = ["taskset", "-c", str(self.cpu)] if self.cpu is not None else []
         self.process = subprocess.Popen(
-            pinned + [str(RELEASE / "logstream"), "--bind", "127.0.0.1", "--udp-port", str(udp), "--tcp-port", str(tcp),
+            [str(RELEASE / "logstream"), "--bind", "127.0.0.1", "--udp-port", str(udp), "--tcp-port", str(tcp),
              "--http-port", str(self.http), "--buffer-size", str(self.records), "--buffer-bytes", self.arena],
             stderr=subprocess.DEVNULL)
         if not wait_until(lambda: received(self.http) is not None, 10):
