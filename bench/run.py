@@ -171,7 +171,7 @@ def write_results(samples, args):
            f"Produced by `bench/run.sh --runs {args.runs} --seconds {args.seconds:g} --udp-lines {args.udp_lines}` on "
            f"{time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores ({platform.processor() or platform.machine()}), "
            f"commit {git_commit()}. Medians of {args.runs} runs; receivers alternate within each run; ratios "
-           "compare medians. Loopback only; ~107-byte lines from `logstream-gen`.", ""]
+           "compare medians. Loopback only; ~100-byte lines from `logstream-gen`.", ""]
     if "tcp" in samples:
         out += [f"## TCP, one connection, {args.seconds:g}-second floods", "",
                 "LogStream parses level and service (and timestamps) and stores every line in its ring; the raw "
