@@ -149,7 +149,7 @@ class FilePeer:
 
 class Rsyslog(FilePeer):
     name = "rsyslog"
-    libraries = ["libestr0", "libfastjson4", "liblognorm5", "libuuid1", "zlib1g", "libsystemd0"]
+    libraries = ["libestr0", "libfastjson4", "liblognorm5", "libuuid1", "libzstd1", "zlib1g", "libsystemd0"]
 
     @classmethod
     def prepare(cls):
