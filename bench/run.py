@@ -166,6 +166,14 @@ def ingest_table(rows, with_loss=False):
     return lines
 
 
+def ratio_table(title, label, rows, base, name):
+    """Rows of one receiver's rates, each as a ratio to the row `base`."""
+    lines = [f"## {title}", "", f"| {label} | median lines/s | min–max | vs {name(base)} |", "|---|---|---|---|"]
+    for key, samples in rows.items():
+        lines.append(f"| {name(key)} | {median(samples):,.0f} | {spread(samples)} | {median(samples) / median(rows[base]):.2f} |")
+    return lines + [""]
+
+
 def write_results(samples, args):
     out = [f"# Results", "",
            f"Produced by `bench/run.sh --runs {args.runs} --seconds {args.seconds:g} --udp-lines {args.udp_lines}` on "
@@ -192,19 +200,10 @@ def write_results(samples, args):
                        f"{median(ours) / base:.2f} | {median(ours) / median(raw):.2f} |")
         out.append("")
     if "ring" in samples:
-        rows = samples["ring"]
-        out += ["## Ring size: the same flood into a 10,000- and a 10,000,000-record ring", "",
-                "| ring records | median lines/s | min–max | vs 10,000 |", "|---|---|---|---|"]
-        for size, samples_ in rows.items():
-            out.append(f"| {size:,} | {median(samples_):,.0f} | {spread(samples_)} | {median(samples_) / median(rows[10_000]):.2f} |")
-        out.append("")
+        out += ratio_table("Ring size: the same flood into a 10,000- and a 10,000,000-record ring", "ring records",
+                           samples["ring"], 10_000, lambda size: f"{size:,}")
     if "formats" in samples:
-        rows = samples["formats"]
-        out += ["## Input formats (LogStream, TCP, one connection)", "",
-                "| format | median lines/s | min–max | vs plain |", "|---|---|---|---|"]
-        for name, samples_ in rows.items():
-            out.append(f"| {name} | {median(samples_):,.0f} | {spread(samples_)} | {median(samples_) / median(rows['plain']):.2f} |")
-        out.append("")
+        out += ratio_table("Input formats (LogStream, TCP, one connection)", "format", samples["formats"], "plain", str)
     if "memory" in samples:
         m = samples["memory"]
         out += ["## Memory per stored record", "",
