@@ -2,6 +2,7 @@
 import json
 import re
 import subprocess
+import urllib.parse
 
 
 def curl(*args):
@@ -24,6 +25,31 @@ def test_api_logs_filters_like_the_original(server):
     assert server.logs(level="", service="", query="") == server.logs()
     assert len(server.logs(limit=2)) == 2
     assert server.logs(level="NOSUCHLEVEL") == []
+
+
+def test_the_query_language_in_q(server):
+    server.send_tcp(b"".join([
+        b"INFO [auth] user alice logged in\n",
+        b"ERROR [payment-gateway] card declined for alice\n",
+        b"WARN [auth] slow token check\n",
+        b"FATAL [payment-db] disk full\n",
+        b'{"level":"error","service":"auth","msg":"token expired","user":"bob"}\n',
+    ]))
+    server.wait_received(5)
+    raws = lambda **params: [entry["raw"] for entry in server.logs(**params)]
+    assert raws(q="level:>=error service:pay*") == ["FATAL [payment-db] disk full", "ERROR [payment-gateway] card declined for alice"]
+    assert raws(q='alice -"logged in"') == ["ERROR [payment-gateway] card declined for alice"]
+    assert raws(q="(level:warn OR field.user:bob) auth") == [
+        '{"level":"error","service":"auth","msg":"token expired","user":"bob"}', "WARN [auth] slow token check"]
+    assert raws(q="NOT service:auth", level="error") == ["ERROR [payment-gateway] card declined for alice"]
+    # A bad query is a 400 that says what is wrong and where; the connection and the server go on.
+    for bad, expected in [('"open', "q: unclosed quote at position 0"), ("(a", "q: unbalanced '(' at position 0"),
+                          ("level:loud", "q: unknown level 'loud' (trace, debug, info, warn, error, fatal) at position 0"),
+                          ("(" * 50 + "a" + ")" * 50, "q: the query nests deeper than 32 levels at position 32")]:
+        body = curl("-w", "\n%{http_code}", "http://127.0.0.1:%d/api/logs?q=%s" % (server.http_port, urllib.parse.quote(bad)))
+        text, status = body.rsplit("\n", 1)
+        assert (status, json.loads(text)) == ("400", {"error": expected})
+    assert len(server.logs()) == 5
 
 
 def test_default_limit_is_100_and_large_limits_are_capped(server):

@@ -250,3 +250,16 @@ def test_field_filters_over_the_websocket(server):
         client.send(json.dumps({"type": "update_filters", "filters": {"fields": {"user": "bob"}}}))
         history = receive(client)
         assert [entry["raw"] for entry in history["data"]] == ['{"msg":"x","user":"bob"}']
+
+
+def test_the_query_language_over_the_websocket(server):
+    with connect(ws_url(server)) as client:
+        client.send(json.dumps({"type": "update_filters", "filters": {"q": "level:>=warn -service:noisy"}}))
+        assert receive(client) == {"type": "history", "data": []}
+        server.send_tcp(b"ERROR [noisy] spam\nINFO [api] fine\nWARN [api] slow\n")
+        assert receive(client)["data"]["raw"] == "WARN [api] slow"
+        # A bad query is answered with an error message; the filter in force stays.
+        client.send(json.dumps({"type": "update_filters", "filters": {"q": "level:>=warn ("}}))
+        assert receive(client) == {"type": "error", "message": "q: a term is missing at position 14"}
+        server.send_tcp(b"INFO [api] still filtered out\nFATAL [api] down\n")
+        assert receive(client)["data"]["raw"] == "FATAL [api] down"

@@ -1,6 +1,6 @@
 // The original LogStream's filters: a case-insensitive substring of the line, an exact level and an exact
-// service (both case-insensitive here, unlike the original); and exact structured-field values. Empty parts
-// match everything.
+// service (both case-insensitive here, unlike the original); exact structured-field values; and a parsed
+// query (`q`). All parts must match; empty parts match everything.
 
 public struct RecordFilter: Equatable, Sendable {
     /// Lower-cased needle.
@@ -12,16 +12,20 @@ public struct RecordFilter: Equatable, Sendable {
     public private(set) var fields: [(name: [UInt8], value: [UInt8])] = []
     /// A level or service was asked for that no record can have.
     public private(set) var matchesNothing = false
+    /// The query language's expression, if one was given.
+    public var expression: Query?
 
     public static func == (lhs: RecordFilter, rhs: RecordFilter) -> Bool {
         lhs.query == rhs.query && lhs.level == rhs.level && lhs.service == rhs.service
-            && lhs.matchesNothing == rhs.matchesNothing
+            && lhs.matchesNothing == rhs.matchesNothing && lhs.expression == rhs.expression
             && lhs.fields.elementsEqual(rhs.fields) { $0.name == $1.name && $0.value == $1.value }
     }
 
     public static let everything = RecordFilter()
 
-    public init(query: String? = nil, level: String? = nil, service: String? = nil, fields: [String: String] = [:]) {
+    public init(query: String? = nil, level: String? = nil, service: String? = nil, fields: [String: String] = [:],
+                expression: Query? = nil) {
+        self.expression = expression
         self.fields = fields.sorted { $0.key < $1.key }.map { (Array($0.key.utf8), Array($0.value.utf8)) }
         self.query = Array((query ?? "").utf8).map(Self.lowercased)
         if let level, !level.isEmpty {
@@ -39,7 +43,8 @@ public struct RecordFilter: Equatable, Sendable {
         for field in fields {
             guard let value = record.fields.value(named: field.name), value.elementsEqual(field.value) else { return false }
         }
-        return query.isEmpty || Self.contains(record.line, lowercasedNeedle: query)
+        if !query.isEmpty, !Self.contains(record.line, lowercasedNeedle: query) { return false }
+        return expression?.matches(record) ?? true
     }
 
     static func equalsIgnoringCase(_ bytes: UnsafeRawBufferPointer, _ lowercased: [UInt8]) -> Bool {

@@ -9,6 +9,8 @@ struct ClientMessage: Decodable {
         var query: String?
         var level: String?
         var service: String?
+        /// The query language (`level:>=warn service:pay* "timed out"`).
+        var q: String?
         /// From `"field.<name>": "value"` members, or a `"fields": {"name": "value"}` object.
         var fields: [String: String] = [:]
 
@@ -19,6 +21,7 @@ struct ClientMessage: Decodable {
             query = text("query")
             level = text("level")
             service = text("service")
+            q = text("q")
             if let object = try? container.decodeIfPresent([String: String].self, forKey: Key("fields")) {
                 fields = object.filter { !$0.value.isEmpty }
             }

@@ -47,7 +47,8 @@ final class WebAPI {
         return response
     }
 
-    /// `GET /api/logs?query=&level=&service=&limit=`: newest first, as the original.
+    /// `GET /api/logs?query=&level=&service=&limit=`: newest first, as the original; plus `q=` (the query
+    /// language) and `field.<name>=`.
     private func logs(_ query: [String: String]) -> HTTPResponse {
         var limit = Self.defaultLimit
         if let text = query["limit"], !text.isEmpty {
@@ -58,7 +59,10 @@ final class WebAPI {
         for (key, value) in query where key.hasPrefix("field.") && key.count > "field.".count {
             fields[String(key.dropFirst("field.".count))] = value
         }
-        let filter = RecordFilter(query: query["query"], level: query["level"], service: query["service"], fields: fields)
+        let expression: Query?
+        do { expression = try QueryParser.parse(query["q"] ?? "") } catch { return .error(400, "q: \(error)") }
+        let filter = RecordFilter(query: query["query"], level: query["level"], service: query["service"], fields: fields,
+                                  expression: expression)
         var json = JSONWriter(capacity: 256 * min(limit, 1000))
         LogEntryJSON.appendNewest(from: ring, matching: filter, limit: limit, to: &json)
         return .json(json.bytes)

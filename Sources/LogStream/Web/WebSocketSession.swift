@@ -95,8 +95,13 @@ final class WebSocketSession: ReactorHandler {
         case .text(let bytes):
             guard let message = ClientMessage.decode(bytes), message.type == "update_filters" else { return }
             let filters = message.filters
+            let expression: Query?
+            do { expression = try QueryParser.parse(filters?.q ?? "") } catch {
+                sendError("q: \(error)")  // the filter in force stays as it was
+                return
+            }
             filter = RecordFilter(query: filters?.query, level: filters?.level, service: filters?.service,
-                                  fields: filters?.fields ?? [:])
+                                  fields: filters?.fields ?? [:], expression: expression)
             sendHistory()
         case .ping(let payload):
             var frame: [UInt8] = []
@@ -129,6 +134,15 @@ final class WebSocketSession: ReactorHandler {
         json.raw("{\"type\":\"history\",\"data\":")
         LogEntryJSON.appendNewest(from: liveTail.ring, matching: filter, limit: Self.historyCount,
                                   before: liveTail.publishedUpTo, to: &json)
+        json.raw("}")
+        output.append(WebSocketFrameCodec.textFrame(json.bytes))
+    }
+
+    /// `{"type":"error","message":...}`: a filter the client sent could not be used.
+    private func sendError(_ message: String) {
+        var json = JSONWriter(capacity: 256)
+        json.raw("{\"type\":\"error\",\"message\":")
+        json.string(message)
         json.raw("}")
         output.append(WebSocketFrameCodec.textFrame(json.bytes))
     }

@@ -1,0 +1,85 @@
+// A parsed search (`q=`): free words and phrases, `level:`, `service:`, `host:`, `field.<name>:`, NOT, AND, OR
+// and parentheses. Pure: it reads a record through the views the ring hands out and never copies it.
+
+public indirect enum Query: Equatable, Sendable {
+    /// A case-insensitive substring of the line (already lower-cased).
+    case text([UInt8])
+    /// The record's level compared with one (`level:warn`, `level:>=warn`).
+    case level(LevelComparison, LogLevel)
+    case service(Pattern)
+    case host(Pattern)
+    /// A structured field by exact name, its value matched by a pattern.
+    case field(name: [UInt8], Pattern)
+    case not(Query)
+    case and([Query])
+    case or([Query])
+
+    public enum LevelComparison: Equatable, Sendable {
+        case equal, atLeast, above, atMost, below
+    }
+
+    public func matches(_ record: LogRecord) -> Bool {
+        switch self {
+        case .text(let needle):
+            return RecordFilter.contains(record.line, lowercasedNeedle: needle)
+        case .level(let comparison, let level):
+            let (actual, wanted) = (record.level.rawValue, level.rawValue)
+            switch comparison {
+            case .equal: return actual == wanted
+            case .atLeast: return actual >= wanted
+            case .above: return actual > wanted
+            case .atMost: return actual <= wanted
+            case .below: return actual < wanted
+            }
+        case .service(let pattern):
+            // A record without a service is "unknown", as the API shows it.
+            return record.service.isEmpty ? Self.unknown.withUnsafeBytes { pattern.matches($0) } : pattern.matches(record.service)
+        case .host(let pattern):
+            return pattern.matches(record.host)
+        case .field(let name, let pattern):
+            guard let value = record.fields.value(named: name) else { return false }
+            return pattern.matches(value)
+        case .not(let query):
+            return !query.matches(record)
+        case .and(let queries):
+            return queries.allSatisfy { $0.matches(record) }
+        case .or(let queries):
+            return queries.contains { $0.matches(record) }
+        }
+    }
+
+    private static let unknown: [UInt8] = Array("unknown".utf8)
+}
+
+/// A value with `*` wildcards (`payment*`, `*-db`, `a*b`), compared without regard to ASCII case. Matching is
+/// the two-pointer wildcard walk: at most (value length × pattern length) steps, whatever the input.
+public struct Pattern: Equatable, Sendable {
+    /// Lower-cased pattern bytes; `*` is the wildcard.
+    public let bytes: [UInt8]
+
+    public init(_ text: [UInt8]) { bytes = text.map(RecordFilter.lowercased) }
+
+    public func matches(_ value: UnsafeRawBufferPointer) -> Bool {
+        let star = UInt8(ascii: "*")
+        var (valueIndex, patternIndex) = (0, 0)
+        var resume: (pattern: Int, value: Int)?  // after the last star: where to retry from
+        while valueIndex < value.count {
+            if patternIndex < bytes.count, bytes[patternIndex] == star {
+                resume = (patternIndex + 1, valueIndex)
+                patternIndex += 1
+            } else if patternIndex < bytes.count, bytes[patternIndex] == RecordFilter.lowercased(value[valueIndex]) {
+                patternIndex += 1
+                valueIndex += 1
+            } else if let last = resume {
+                // Let the last star swallow one more byte and try again from there.
+                resume = (last.pattern, last.value + 1)
+                patternIndex = last.pattern
+                valueIndex = last.value + 1
+            } else {
+                return false
+            }
+        }
+        while patternIndex < bytes.count, bytes[patternIndex] == star { patternIndex += 1 }
+        return patternIndex == bytes.count
+    }
+}
