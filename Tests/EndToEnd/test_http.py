@@ -42,10 +42,15 @@ def test_the_query_language_in_q(server):
     assert raws(q="(level:warn OR field.user:bob) auth") == [
         '{"level":"error","service":"auth","msg":"token expired","user":"bob"}', "WARN [auth] slow token check"]
     assert raws(q="NOT service:auth", level="error") == ["ERROR [payment-gateway] card declined for alice"]
+    assert raws(q="/declined|expired/ -/BOB/i") == ["ERROR [payment-gateway] card declined for alice"]
+    assert raws(q="/^(WARN|FATAL) /") == ["FATAL [payment-db] disk full", "WARN [auth] slow token check"]
+    slow = "/(a*)*b/ " + "x" * 10  # a pattern that is exponential for backtracking engines answers at once
+    assert raws(q=slow) == []
     # A bad query is a 400 that says what is wrong and where; the connection and the server go on.
     for bad, expected in [('"open', "q: unclosed quote at position 0"), ("(a", "q: unbalanced '(' at position 0"),
                           ("level:loud", "q: unknown level 'loud' (trace, debug, info, warn, error, fatal) at position 0"),
-                          ("(" * 50 + "a" + ")" * 50, "q: the query nests deeper than 32 levels at position 32")]:
+                          ("(" * 50 + "a" + ")" * 50, "q: the query nests deeper than 32 levels at position 32"),
+                          ("/a{3,2}/", "q: the regular expression repeats {3,2}: the maximum is below the minimum at position 0")]:
         body = curl("-w", "\n%{http_code}", "http://127.0.0.1:%d/api/logs?q=%s" % (server.http_port, urllib.parse.quote(bad)))
         text, status = body.rsplit("\n", 1)
         assert (status, json.loads(text)) == ("400", {"error": expected})

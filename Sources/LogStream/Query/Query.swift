@@ -1,5 +1,5 @@
-// A parsed search (`q=`): free words and phrases, `level:`, `service:`, `host:`, `field.<name>:`, NOT, AND, OR
-// and parentheses. Pure: it reads a record through the views the ring hands out and never copies it.
+// A parsed search (`q=`): free words and phrases, `level:`, `service:`, `host:`, `field.<name>:`, `/regex/`,
+// NOT, AND, OR and parentheses. Pure: it reads a record through the views the ring hands out and never copies it.
 
 public indirect enum Query: Equatable, Sendable {
     /// A case-insensitive substring of the line (already lower-cased).
@@ -10,6 +10,8 @@ public indirect enum Query: Equatable, Sendable {
     case host(Pattern)
     /// A structured field by exact name, its value matched by a pattern.
     case field(name: [UInt8], Pattern)
+    /// `/regex/` anywhere in the line.
+    case regex(Regex)
     case not(Query)
     case and([Query])
     case or([Query])
@@ -39,6 +41,8 @@ public indirect enum Query: Equatable, Sendable {
         case .field(let name, let pattern):
             guard let value = record.fields.value(named: name) else { return false }
             return pattern.matches(value)
+        case .regex(let regex):
+            return regex.matches(record.line)
         case .not(let query):
             return !query.matches(record)
         case .and(let queries):

@@ -5,7 +5,7 @@
 //   and     = unary ("AND"? unary)*          -- juxtaposition is AND
 //   unary   = ("-" | "NOT") unary | primary
 //   primary = "(" or ")" | term
-//   term    = word | "quoted phrase" | key ":" value
+//   term    = word | "quoted phrase" | key ":" value | /regex/ | /regex/i
 //   key     = level | service | host | field.<name>      -- other `a:b` words are plain words
 //   value   = word | "quoted phrase"; level values may start with >=, >, <=, <
 //
@@ -46,6 +46,8 @@ public enum QueryParser {
             case term(bytes: [UInt8], quoted: Bool)
             /// `key:` followed by its value.
             case keyed(key: [UInt8], value: [UInt8])
+            /// `/pattern/` or `/pattern/i`, the pattern as written.
+            case regex(pattern: [UInt8], ignoringCase: Bool)
 
             var description: String {
                 switch self {
@@ -54,7 +56,7 @@ public enum QueryParser {
                 case .not: "NOT"
                 case .and: "AND"
                 case .or: "OR"
-                case .term, .keyed: "term"
+                case .term, .keyed, .regex: "term"
                 }
             }
         }
@@ -81,6 +83,19 @@ public enum QueryParser {
             case UInt8(ascii: "\""):
                 let phrase = try quoted(bytes, at: &index)
                 tokens.append(Token(kind: .term(bytes: phrase, quoted: true), position: start))
+            case UInt8(ascii: "/"):
+                index += 1
+                while index < bytes.count, bytes[index] != UInt8(ascii: "/") { index += bytes[index] == UInt8(ascii: "\\") ? 2 : 1 }
+                guard index < bytes.count else { throw QueryError(message: "unclosed regular expression", position: start) }
+                let pattern = Array(bytes[(start + 1)..<index])
+                index += 1
+                let ignoringCase = index < bytes.count && bytes[index] == UInt8(ascii: "i")
+                if ignoringCase { index += 1 }
+                guard index == bytes.count || isSeparator(bytes[index]) else {
+                    throw QueryError(message: "unexpected text after a regular expression", position: index)
+                }
+                guard !pattern.isEmpty else { throw QueryError(message: "empty regular expression", position: start) }
+                tokens.append(Token(kind: .regex(pattern: pattern, ignoringCase: ignoringCase), position: start))
             case UInt8(ascii: "-") where index + 1 < bytes.count && !isWhitespace(bytes[index + 1]) && bytes[index + 1] != UInt8(ascii: ")"):
                 tokens.append(Token(kind: .not, position: start))
                 index += 1
@@ -185,6 +200,13 @@ public enum QueryParser {
             case .keyed(let key, let value):
                 index += 1
                 return try QueryParser.keyed(key: key, value: value, at: token.position)
+            case .regex(let pattern, let ignoringCase):
+                index += 1
+                do {
+                    return .regex(try Regex(String(decoding: pattern, as: UTF8.self), ignoringCase: ignoringCase))
+                } catch {
+                    throw QueryError(message: "the regular expression \(error.message)", position: token.position)
+                }
             case .close, .and, .or:
                 throw QueryError(message: "a term is missing before \(token.kind)", position: token.position)
             }
