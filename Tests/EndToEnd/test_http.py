@@ -57,6 +57,20 @@ def test_the_query_language_in_q(server):
     assert len(server.logs()) == 5
 
 
+def test_listing_windows_by_id_and_time(server):
+    server.send_tcp(b"".join(b"INFO [page] line %d\n" % index for index in range(30)))
+    server.wait_received(30)
+    newest = server.logs(limit=10)
+    assert [entry["raw"] for entry in newest] == [f"INFO [page] line {index}" for index in range(29, 19, -1)]
+    next_page = server.logs(limit=10, before=newest[-1]["id"])
+    assert [entry["raw"] for entry in next_page] == [f"INFO [page] line {index}" for index in range(19, 9, -1)]
+    assert [entry["raw"] for entry in server.logs(after=newest[2]["id"])] == ["INFO [page] line 29", "INFO [page] line 28"]
+    assert len(server.logs(since="1h")) == 30 and server.logs(until="2000-01-01T00:00:00Z") == []
+    assert len(server.logs(since=newest[0]["timestamp"])) >= 1
+    status = curl("-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:%d/api/logs?since=yesterday" % server.http_port)
+    assert status == "400"
+
+
 def test_default_limit_is_100_and_large_limits_are_capped(server):
     server.send_udp(b"".join(b"INFO n%d\n" % index for index in range(150)))
     server.wait_received(150)

@@ -41,19 +41,23 @@ enum LogEntryJSON {
         json.raw("}}")
     }
 
-    /// The newest records matching `filter` (ids below `id` when given), newest first, as a JSON array.
-    static func appendNewest(from ring: LogRing, matching filter: RecordFilter, limit: Int, before id: UInt64? = nil,
+    /// The newest records matching `filter` inside `window`, newest first, as a JSON array.
+    static func appendNewest(from ring: LogRing, matching filter: RecordFilter, limit: Int, window: RecordWindow = RecordWindow(),
                              to json: inout JSONWriter) {
         json.raw("[")
         var count = 0
-        var current = min(id ?? .max, ring.storedIDs.upperBound)
+        var current = min(window.beforeID ?? .max, ring.storedIDs.upperBound)
+        let after = window.afterID ?? 0
+        let lowest = after < .max ? after + 1 : .max  // hostile input: after=2^64-1 must not overflow
+        var isPastWindow = false
         // 10,000 lines of 64 KiB would be a 640 MB answer: stop adding entries once the body is this large.
-        while count < limit, current > 1, json.bytes.count < maxResponseBytes {
+        while count < limit, current > lowest, !isPastWindow, json.bytes.count < maxResponseBytes {
             current -= 1
             let mark = json.bytes.count
             // Encode in place; if the record was evicted while being read, the bytes written are taken back.
             let matched = ring.read(current) { record in
-                guard filter.matches(record) else { return false }
+                if window.isBeforeWindow(record) { isPastWindow = true }
+                guard !isPastWindow, !window.isAfterWindow(record), filter.matches(record) else { return false }
                 if count > 0 { json.raw(",") }
                 append(record, to: &json)
                 return true

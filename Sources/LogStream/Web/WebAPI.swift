@@ -48,7 +48,7 @@ final class WebAPI {
     }
 
     /// `GET /api/logs?query=&level=&service=&limit=`: newest first, as the original; plus `q=` (the query
-    /// language) and `field.<name>=`.
+    /// language), `field.<name>=`, and the window: `before=`, `after=` (ids), `since=`, `until=` (times).
     private func logs(_ query: [String: String]) -> HTTPResponse {
         var limit = Self.defaultLimit
         if let text = query["limit"], !text.isEmpty {
@@ -61,10 +61,12 @@ final class WebAPI {
         }
         let expression: Query?
         do { expression = try QueryParser.parse(query["q"] ?? "") } catch { return .error(400, "q: \(error)") }
+        let window: RecordWindow
+        do { window = try RecordWindow(parameters: query, now: RecordSink.now()) } catch { return .error(400, error.message) }
         let filter = RecordFilter(query: query["query"], level: query["level"], service: query["service"], fields: fields,
                                   expression: expression)
         var json = JSONWriter(capacity: 256 * min(limit, 1000))
-        LogEntryJSON.appendNewest(from: ring, matching: filter, limit: limit, to: &json)
+        LogEntryJSON.appendNewest(from: ring, matching: filter, limit: limit, window: window, to: &json)
         return .json(json.bytes)
     }
 

@@ -133,7 +133,7 @@ final class WebSocketSession: ReactorHandler {
         var json = JSONWriter(capacity: 16 * 1024)
         json.raw("{\"type\":\"history\",\"data\":")
         LogEntryJSON.appendNewest(from: liveTail.ring, matching: filter, limit: Self.historyCount,
-                                  before: liveTail.publishedUpTo, to: &json)
+                                  window: RecordWindow(beforeID: liveTail.publishedUpTo), to: &json)
         json.raw("}")
         output.append(WebSocketFrameCodec.textFrame(json.bytes))
     }
