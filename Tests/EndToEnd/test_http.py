@@ -71,6 +71,25 @@ def test_listing_windows_by_id_and_time(server):
     assert status == "400"
 
 
+def test_histogram_and_facets(server):
+    server.send_tcp(b"".join(b"%s [%s] event %d\n" % ([b"INFO", b"ERROR"][index % 2], [b"auth", b"pay", b"db"][index % 3], index)
+                             for index in range(30)))
+    server.wait_received(30)
+    histogram = server.get("/api/histogram?buckets=5")
+    assert histogram["levels"] == ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"]
+    assert len(histogram["counts"]) == 5 and sum(map(sum, histogram["counts"])) == 30
+    assert sum(row[4] for row in histogram["counts"]) == 15
+    errors = server.get("/api/histogram?q=level:error%20service:pay&buckets=1")
+    assert errors["counts"] == [[0, 0, 0, 0, 5, 0]]
+    facets = server.get("/api/facets?field=service&limit=2")
+    assert (facets["field"], facets["total"], facets["others"]) == ("service", 30, 10)
+    assert [entry["count"] for entry in facets["values"]] == [10, 10]
+    assert server.get("/api/facets?field=level&q=service:auth")["values"] == [{"value": "ERROR", "count": 5}, {"value": "INFO", "count": 5}]
+    for bad in ["/api/facets?field=colour", "/api/histogram?buckets=0", "/api/histogram?since=soon", "/api/facets?field=host&q=(",
+                "/api/histogram?since=2030-01-01T00:00:00Z&until=2020-01-01T00:00:00Z"]:
+        assert curl("-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:%d%s" % (server.http_port, bad)) == "400", bad
+
+
 def test_default_limit_is_100_and_large_limits_are_capped(server):
     server.send_udp(b"".join(b"INFO n%d\n" % index for index in range(150)))
     server.wait_received(150)

@@ -21,6 +21,8 @@ final class WebAPI {
         switch request.path {
         case "/api/logs": return isRead ? logs(request.query) : methodNotAllowed()
         case "/api/stats": return isRead ? .json(statsJSON()) : methodNotAllowed()
+        case "/api/histogram": return isRead ? histogram(request.query) : methodNotAllowed()
+        case "/api/facets": return isRead ? facets(request.query) : methodNotAllowed()
         case "/healthz": return isRead ? HTTPResponse(status: 200, contentType: "text/plain", body: Array("ok\n".utf8)) : methodNotAllowed()
         case "/": return isRead ? staticFile("index.html") : methodNotAllowed()
         case _ where request.path.hasPrefix("/static/"):
@@ -55,19 +57,113 @@ final class WebAPI {
             guard let value = Int(text), value >= 0 else { return .error(400, "limit must be a non-negative integer") }
             limit = min(value, Self.maxLimit)
         }
+        let selection: Selection
+        do { selection = try Self.selection(query) } catch { return error.response }
+        var json = JSONWriter(capacity: 256 * min(limit, 1000))
+        LogEntryJSON.appendNewest(from: ring, matching: selection.filter, limit: limit, window: selection.window, to: &json)
+        return .json(json.bytes)
+    }
+
+    /// `GET /api/histogram?q=&since=&until=&buckets=`: records per level per time bucket, oldest bucket first.
+    /// Without `since`/`until`, the span of what is stored.
+    private func histogram(_ query: [String: String]) -> HTTPResponse {
+        let selection: Selection
+        do { selection = try Self.selection(query) } catch { return error.response }
+        var buckets = 60
+        if let text = query["buckets"], !text.isEmpty {
+            guard let value = Int(text), (1...LevelHistogram.maxBuckets).contains(value) else {
+                return .error(400, "buckets must be between 1 and \(LevelHistogram.maxBuckets)")
+            }
+            buckets = value
+        }
+        let stored = ring.storedIDs
+        let newest = stored.isEmpty ? RecordSink.now() : ring.read(stored.upperBound - 1) { $0.receivedAtMilliseconds } ?? RecordSink.now()
+        let oldest = stored.isEmpty ? newest : ring.read(stored.lowerBound) { $0.receivedAtMilliseconds } ?? newest
+        let until = selection.window.until ?? newest
+        let since = selection.window.since ?? min(oldest, until)
+        guard since <= until else { return .error(400, "since is after until") }
+        let histogram = LevelHistogram(ring: ring, filter: selection.filter, since: since, until: until, buckets: buckets)
+        var json = JSONWriter(capacity: 64 * buckets + 256)
+        json.raw("{\"since\":\"")
+        Timestamp.appendISO8601(milliseconds: since, to: &json.bytes)
+        json.raw("\",\"until\":\"")
+        Timestamp.appendISO8601(milliseconds: until, to: &json.bytes)
+        json.raw("\",\"bucket_ms\":")
+        json.integer(histogram.bucketMilliseconds)
+        json.raw(",\"levels\":[\"TRACE\",\"DEBUG\",\"INFO\",\"WARN\",\"ERROR\",\"FATAL\"],\"counts\":[")
+        for (index, row) in histogram.counts.enumerated() {
+            if index > 0 { json.raw(",") }
+            json.raw("[")
+            for (level, count) in row.enumerated() {
+                if level > 0 { json.raw(",") }
+                json.integer(count)
+            }
+            json.raw("]")
+        }
+        json.raw("]}")
+        return .json(json.bytes)
+    }
+
+    /// `GET /api/facets?field=service|level|host|protocol|format|field.<name>&q=&since=&until=&limit=`: the most
+    /// common values among matching records.
+    private func facets(_ query: [String: String]) -> HTTPResponse {
+        let selection: Selection
+        do { selection = try Self.selection(query) } catch { return error.response }
+        guard let name = query["field"], let attribute = Facets.Attribute(name) else {
+            return .error(400, "field must be service, level, host, protocol, format or field.<name>")
+        }
+        var limit = 10
+        if let text = query["limit"], !text.isEmpty {
+            guard let value = Int(text), (1...100).contains(value) else { return .error(400, "limit must be between 1 and 100") }
+            limit = value
+        }
+        let facets = Facets(ring: ring, filter: selection.filter, window: selection.window, attribute: attribute, limit: limit)
+        var json = JSONWriter(capacity: 64 * limit + 128)
+        json.raw("{\"field\":")
+        json.string(name)
+        json.raw(",\"total\":")
+        json.integer(facets.total)
+        json.raw(",\"others\":")
+        json.integer(facets.others)
+        json.raw(",\"values\":[")
+        for (index, entry) in facets.top.enumerated() {
+            if index > 0 { json.raw(",") }
+            json.raw("{\"value\":")
+            json.string(entry.value)
+            json.raw(",\"count\":")
+            json.integer(entry.count)
+            json.raw("}")
+        }
+        json.raw("]}")
+        return .json(json.bytes)
+    }
+
+    /// A 400 to send instead of an answer.
+    private struct BadRequest: Error {
+        var response: HTTPResponse
+    }
+
+    /// Which records a request is about.
+    private struct Selection {
+        var filter: RecordFilter
+        var window: RecordWindow
+    }
+
+    /// The filter (original parameters, `field.<name>=`, `q=`) and the window a request asks for.
+    private static func selection(_ query: [String: String]) throws(BadRequest) -> Selection {
         var fields: [String: String] = [:]
         for (key, value) in query where key.hasPrefix("field.") && key.count > "field.".count {
             fields[String(key.dropFirst("field.".count))] = value
         }
         let expression: Query?
-        do { expression = try QueryParser.parse(query["q"] ?? "") } catch { return .error(400, "q: \(error)") }
+        do { expression = try QueryParser.parse(query["q"] ?? "") } catch { throw BadRequest(response: .error(400, "q: \(error)")) }
         let window: RecordWindow
-        do { window = try RecordWindow(parameters: query, now: RecordSink.now()) } catch { return .error(400, error.message) }
+        do { window = try RecordWindow(parameters: query, now: RecordSink.now()) } catch {
+            throw BadRequest(response: .error(400, error.message))
+        }
         let filter = RecordFilter(query: query["query"], level: query["level"], service: query["service"], fields: fields,
                                   expression: expression)
-        var json = JSONWriter(capacity: 256 * min(limit, 1000))
-        LogEntryJSON.appendNewest(from: ring, matching: filter, limit: limit, window: window, to: &json)
-        return .json(json.bytes)
+        return Selection(filter: filter, window: window)
     }
 
     private func statsJSON() -> [UInt8] {

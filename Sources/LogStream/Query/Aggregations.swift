@@ -1,0 +1,116 @@
+// Counts over the records a filter and a window select: a histogram of levels per time bucket (the dashboard's
+// chart) and the most common values of one attribute (its facets). Both read the ring newest first, like a
+// listing, and stop at the first record older than the window.
+
+public struct LevelHistogram: Equatable, Sendable {
+    public var since: Int64
+    public var bucketMilliseconds: Int64
+    /// One row per bucket, oldest first; each row counts records per level (`LogLevel.rawValue` order).
+    public var counts: [[UInt64]]
+
+    public static let maxBuckets = 1000
+
+    /// `buckets` buckets over `since...until` (receive time), at least one millisecond each.
+    public init(ring: LogRing, filter: RecordFilter, since: Int64, until: Int64, buckets: Int) {
+        let bucketCount = max(1, min(buckets, Self.maxBuckets))
+        let span = max(until - since + 1, 1)
+        self.since = since
+        bucketMilliseconds = max(1, (span + Int64(bucketCount) - 1) / Int64(bucketCount))
+        var counts = Array(repeating: Array(repeating: UInt64(0), count: LogLevel.allCases.count), count: bucketCount)
+        let window = RecordWindow(since: since, until: until)
+        let width = bucketMilliseconds
+        Aggregation.forEachNewestFirst(in: ring, matching: filter, window: window) { record in
+            let bucket = Int((record.receivedAtMilliseconds - since) / width)
+            if bucket < bucketCount { counts[bucket][Int(record.level.rawValue)] += 1 }
+        }
+        self.counts = counts
+    }
+}
+
+public struct Facets: Equatable, Sendable {
+    public enum Attribute: Equatable, Sendable {
+        case service, level, host, protocolName, format
+        case field([UInt8])
+
+        /// `service`, `level`, `host`, `protocol`, `format` or `field.<name>`.
+        public init?(_ name: String) {
+            switch name {
+            case "service": self = .service
+            case "level": self = .level
+            case "host": self = .host
+            case "protocol": self = .protocolName
+            case "format": self = .format
+            case _ where name.hasPrefix("field.") && name.count > 6: self = .field(Array(name.utf8.dropFirst(6)))
+            default: return nil
+            }
+        }
+    }
+
+    /// The most common values, most common first (ties by value), at most `limit`.
+    public var top: [(value: String, count: UInt64)]
+    /// Matching records whose value is not in `top` (or has no value for a field).
+    public var others: UInt64
+    public var total: UInt64
+
+    public static let maxDistinct = 10_000
+
+    public static func == (lhs: Facets, rhs: Facets) -> Bool {
+        lhs.others == rhs.others && lhs.total == rhs.total && lhs.top.elementsEqual(rhs.top) { $0 == $1 }
+    }
+
+    public init(ring: LogRing, filter: RecordFilter, window: RecordWindow, attribute: Attribute, limit: Int) {
+        var counts: [[UInt8]: UInt64] = [:]
+        var uncounted: UInt64 = 0
+        var total: UInt64 = 0
+        Aggregation.forEachNewestFirst(in: ring, matching: filter, window: window) { record in
+            total += 1
+            guard let value = Self.value(of: attribute, in: record) else { uncounted += 1; return }
+            if let count = counts[value] {
+                counts[value] = count + 1
+            } else if counts.count < Self.maxDistinct {  // a sender inventing values cannot grow this without bound
+                counts[value] = 1
+            } else {
+                uncounted += 1
+            }
+        }
+        let sorted = counts.map { (value: String(decoding: $0.key, as: UTF8.self), count: $0.value) }
+            .sorted { $0.count != $1.count ? $0.count > $1.count : $0.value < $1.value }
+        top = Array(sorted.prefix(max(0, limit)))
+        others = uncounted + sorted.dropFirst(max(0, limit)).reduce(0) { $0 + $1.count }
+        self.total = total
+    }
+
+    private static func value(of attribute: Attribute, in record: LogRecord) -> [UInt8]? {
+        switch attribute {
+        case .service: record.service.isEmpty ? Array("unknown".utf8) : Array(record.service)
+        case .level: Array(record.level.name.utf8)
+        case .host: Array(record.host)
+        case .protocolName: Array(record.ingestProtocol.name.utf8)
+        case .format: Array(record.format.name.utf8)
+        case .field(let name): record.fields.value(named: name).map { Array($0) }
+        }
+    }
+}
+
+enum Aggregation {
+    /// Every stored record inside `window` that `filter` matches, newest first. A record evicted while it is
+    /// read ends the walk (everything older is gone too).
+    static func forEachNewestFirst(in ring: LogRing, matching filter: RecordFilter, window: RecordWindow,
+                                   _ body: (LogRecord) -> Void) {
+        var current = min(window.beforeID ?? .max, ring.storedIDs.upperBound)
+        let after = window.afterID ?? 0
+        let lowest = after < .max ? after + 1 : .max
+        var isPastWindow = false
+        while current > lowest, !isPastWindow {
+            current -= 1
+            // Values are taken out of the record inside the read; a torn read is discarded by the ring, but a
+            // count may already include it: aggregations are figures, not records, so that is accepted.
+            let stored: Void? = ring.read(current) { record in
+                if window.isBeforeWindow(record) { isPastWindow = true; return }
+                guard !window.isAfterWindow(record), filter.matches(record) else { return }
+                body(record)
+            }
+            if stored == nil { return }
+        }
+    }
+}
