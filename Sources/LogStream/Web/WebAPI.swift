@@ -84,23 +84,7 @@ final class WebAPI {
         guard since <= until else { return .error(400, "since is after until") }
         let histogram = LevelHistogram(ring: ring, filter: selection.filter, since: since, until: until, buckets: buckets)
         var json = JSONWriter(capacity: 64 * buckets + 256)
-        json.raw("{\"since\":\"")
-        Timestamp.appendISO8601(milliseconds: since, to: &json.bytes)
-        json.raw("\",\"until\":\"")
-        Timestamp.appendISO8601(milliseconds: until, to: &json.bytes)
-        json.raw("\",\"bucket_ms\":")
-        json.integer(histogram.bucketMilliseconds)
-        json.raw(",\"levels\":[\"TRACE\",\"DEBUG\",\"INFO\",\"WARN\",\"ERROR\",\"FATAL\"],\"counts\":[")
-        for (index, row) in histogram.counts.enumerated() {
-            if index > 0 { json.raw(",") }
-            json.raw("[")
-            for (level, count) in row.enumerated() {
-                if level > 0 { json.raw(",") }
-                json.integer(count)
-            }
-            json.raw("]")
-        }
-        json.raw("]}")
+        histogram.append(to: &json, until: until)
         return .json(json.bytes)
     }
 
@@ -119,22 +103,7 @@ final class WebAPI {
         }
         let facets = Facets(ring: ring, filter: selection.filter, window: selection.window, attribute: attribute, limit: limit)
         var json = JSONWriter(capacity: 64 * limit + 128)
-        json.raw("{\"field\":")
-        json.string(name)
-        json.raw(",\"total\":")
-        json.integer(facets.total)
-        json.raw(",\"others\":")
-        json.integer(facets.others)
-        json.raw(",\"values\":[")
-        for (index, entry) in facets.top.enumerated() {
-            if index > 0 { json.raw(",") }
-            json.raw("{\"value\":")
-            json.string(entry.value)
-            json.raw(",\"count\":")
-            json.integer(entry.count)
-            json.raw("}")
-        }
-        json.raw("]}")
+        facets.append(to: &json, field: name)
         return .json(json.bytes)
     }
 
