@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Every scenario of LogStream's benchmark, side by side in one run; writes bench/RESULTS.md and bench/results.json.
 
-Usage: bench/run.sh [--runs 3] [--seconds 2] [--udp-lines 1000000] [--only tcp,udp,connections,ring,formats,memory,latency]
+Usage: bench/run.sh [--runs 3] [--seconds 2] [--udp-lines 1000000] [--only tcp,udp,connections,ring,formats,memory,latency,search]
 
 Each scenario runs --runs times, the receivers alternating within each run (the machine is shared and noisy), and
 the tables give medians, min-max and ratios between figures of the same run. The load comes from logstream-gen
@@ -20,6 +20,7 @@ import time
 
 from common import RELEASE, ROOT, free_port, received, wait_growth
 from receivers import LogStream, RawReceiver, Rsyslog, SyslogNg
+from search import search, table as search_table
 
 BENCH_RELEASE = ROOT / "bench" / ".build" / "release"
 
@@ -106,7 +107,7 @@ def main():
     parser.add_argument("--udp-lines", type=int, default=1_000_000)
     parser.add_argument("--latency-seconds", type=float, default=5.0)
     parser.add_argument("--memory-records", type=int, default=1_000_000)
-    parser.add_argument("--only", default="tcp,udp,connections,ring,formats,memory,latency")
+    parser.add_argument("--only", default="tcp,udp,connections,ring,formats,memory,latency,search")
     args = parser.parse_args()
     scenarios = set(args.only.split(","))
     build(scenarios)
@@ -143,6 +144,9 @@ def main():
     if "memory" in scenarios:
         samples["memory"] = memory(args.memory_records)
         print(f"memory: {samples['memory']['per_record']:.1f} bytes per record", flush=True)
+    if "search" in scenarios:
+        samples["search"] = search(args.memory_records)
+        print("search: " + ", ".join(f"{q['query']} p50 {q['p50_ms']:.1f} ms" for q in samples["search"]["queries"]), flush=True)
     write_results(samples, args)
 
 
@@ -225,9 +229,11 @@ def write_results(samples, args):
                            f"{sample['p999_us']} | {sample['max_us']} | {sample['received']:,} of {sample['expected']:,} | "
                            f"{sample['sender_late_p99_us']} / {sample['sender_late_max_us']} |")
         out.append("")
+    if "search" in samples:
+        out += search_table(samples["search"])
     text = "\n".join(out)
     (ROOT / "bench" / "RESULTS.md").write_text(text)
-    serializable = {table: ({str(key): value for key, value in rows.items()} if isinstance(rows, dict) and table != "memory" else rows)
+    serializable = {table: ({str(key): value for key, value in rows.items()} if isinstance(rows, dict) and table not in ("memory", "search") else rows)
                     for table, rows in samples.items()}
     (ROOT / "bench" / "results.json").write_text(json.dumps(serializable, indent=2) + "\n")
     print(text)

@@ -1,0 +1,69 @@
+"""Search over a full ring while lines keep arriving: the figures issue 5 sets targets for.
+
+A server with room for `records` lines is filled with that many ~100-byte lines (the last a rare "needle"), then, while `logstream-gen` keeps sending 100,000 lines/s over TCP, each query is asked `repeats` times
+over HTTP and timed from request to last byte. Queries still run on the reactor thread (issue 5 moves them to
+a worker), so the ingest rate during the queries is reported too.
+"""
+import socket
+import statistics
+import subprocess
+import time
+import urllib.request
+
+from common import RELEASE, free_port, received, wait_growth
+from receivers import LogStream
+
+QUERIES = [
+    ("rare word (q=zq7x)", "/api/logs?q=zq7x"),
+    ("level:error service:search-api", "/api/logs?q=level:error%20service:search-api"),
+    ("regex /Health check fail(ed|ure)/", "/api/logs?q=/Health%20check%20fail(ed%7Cure)/"),
+    ("histogram, 60 buckets", "/api/histogram?buckets=60"),
+    ("facets: service", "/api/facets?field=service"),
+]
+
+
+def generate(port, *args):
+    return [str(RELEASE / "logstream-gen"), "--protocol-name", "tcp", "--port", str(port), *args]
+
+
+def search(records=1_000_000, repeats=20, rate=100_000):
+    server = LogStream(records=records, arena="1G", warm=False)
+    tcp, udp = free_port(), free_port(socket.SOCK_DGRAM)
+    server.start(tcp, udp)
+    try:
+        # The needle goes last, so the lines that keep arriving evict it only after records / rate seconds.
+        subprocess.run(generate(tcp, "--rate", "0", "--count", str(records - 1)), check=True, capture_output=True)
+        with socket.create_connection(("127.0.0.1", tcp)) as connection:
+            connection.sendall(b"ERROR [needle] the one rare line zq7x\n")
+        wait_growth(lambda: received(server.http) or 0, records)
+        feeder = subprocess.Popen(generate(tcp, "--rate", str(rate), "--duration", "600"), stdout=subprocess.DEVNULL)
+        time.sleep(1)
+        before, started = received(server.http), time.perf_counter()
+        results = []
+        for name, path in QUERIES:
+            timings, size = [], 0
+            for _ in range(repeats):
+                began = time.perf_counter()
+                with urllib.request.urlopen(f"http://127.0.0.1:{server.http}{path}", timeout=60) as response:
+                    size = len(response.read())
+                timings.append((time.perf_counter() - began) * 1000)
+            timings.sort()
+            results.append({"query": name, "p50_ms": statistics.median(timings), "p99_ms": timings[int(0.99 * (len(timings) - 1))],
+                            "max_ms": timings[-1], "answer_bytes": size})
+        ingested = (received(server.http) - before) / (time.perf_counter() - started)
+        feeder.terminate()
+        feeder.wait()
+        return {"records": records, "rate": rate, "ingested_per_second": ingested, "queries": results}
+    finally:
+        server.stop()
+
+
+def table(result):
+    lines = [f"## Search over {result['records']:,} stored lines while {result['rate']:,} lines/s arrive", "",
+             "Each query asked 20 times over HTTP, timed to the last byte of the answer (`bench/search.py`). Queries run "
+             "on the reactor thread for now, so ingestion waits while one runs: "
+             f"{result['ingested_per_second']:,.0f} lines/s were taken in while the queries ran.", "",
+             "| query | p50 ms | p99 ms | max ms | answer bytes |", "|---|---|---|---|---|"]
+    for query in result["queries"]:
+        lines.append(f"| {query['query']} | {query['p50_ms']:.1f} | {query['p99_ms']:.1f} | {query['max_ms']:.1f} | {query['answer_bytes']:,} |")
+    return lines + [""]
