@@ -53,7 +53,7 @@ struct QueryTests {
         ("\"unclosed", "unclosed quote", 0), ("(a b", "unbalanced '('", 0), ("a b)", "unbalanced ')'", 3),
         ("()", "empty parentheses", 0), ("a OR", "a term is missing", 4), ("OR a", "a term is missing before OR", 0),
         ("level:loud", "unknown level 'loud' (trace, debug, info, warn, error, fatal)", 0), ("a service:", "'service:' needs a value", 2),
-        ("NOT", "a term is missing", 3),
+        ("NOT", "a term is missing", 3), ("a \"\" b", "empty phrase", 2),
     ])
     func errors(text: String, message: String, position: Int) {
         #expect(error(text) == QueryError(message: message, position: position))
@@ -94,5 +94,21 @@ struct QueryTests {
     ])
     func patterns(pattern: String, value: String, expected: Bool) {
         #expect(withBytes(value) { Pattern(Array(pattern.utf8)).matches($0) } == expected)
+    }
+
+    @Test("case-insensitive substring search agrees with a plain scan on random text")
+    func substringSearch() {
+        var generator = SystemRandomNumberGenerator()
+        let alphabet = Array("aAbB-x ".utf8)
+        for _ in 0..<3000 {
+            let haystack = (0..<Int.random(in: 0...40, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! }
+            let needle = (0..<Int.random(in: 1...4, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! }
+                .map(RecordFilter.lowercased)
+            let lowered = haystack.map(RecordFilter.lowercased)
+            let expected = lowered.count >= needle.count && (0...(lowered.count - needle.count)).contains { Array(lowered[$0..<($0 + needle.count)]) == needle }
+            #expect(haystack.withUnsafeBytes { RecordFilter.contains($0, lowercasedNeedle: needle) } == expected,
+                    "\(String(decoding: haystack, as: UTF8.self)) / \(String(decoding: needle, as: UTF8.self))")
+        }
+        #expect(withBytes("x") { RecordFilter.contains($0, lowercasedNeedle: []) })
     }
 }

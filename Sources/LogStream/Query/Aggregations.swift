@@ -16,14 +16,19 @@ public struct LevelHistogram: Equatable, Sendable {
         let span = max(until - since + 1, 1)
         self.since = since
         bucketMilliseconds = max(1, (span + Int64(bucketCount) - 1) / Int64(bucketCount))
-        var counts = Array(repeating: Array(repeating: UInt64(0), count: LogLevel.allCases.count), count: bucketCount)
+        let levels = LogLevel.allCases.count
+        // One flat buffer, written through a pointer: nested arrays mutated inside the closure cost a
+        // uniqueness check per record.
+        var flat = [UInt64](repeating: 0, count: bucketCount * levels)
         let window = RecordWindow(since: since, until: until)
         let width = bucketMilliseconds
-        Aggregation.forEachNewestFirst(in: ring, matching: filter, window: window) { record in
-            let bucket = Int((record.receivedAtMilliseconds - since) / width)
-            if bucket < bucketCount { counts[bucket][Int(record.level.rawValue)] += 1 }
+        flat.withUnsafeMutableBufferPointer { counts in
+            Aggregation.forEachNewestFirst(in: ring, matching: filter, window: window) { record in
+                let bucket = Int((record.receivedAtMilliseconds - since) / width)
+                if bucket < bucketCount { counts[bucket * levels + Int(record.level.rawValue)] += 1 }
+            }
         }
-        self.counts = counts
+        counts = stride(from: 0, to: flat.count, by: levels).map { Array(flat[$0..<($0 + levels)]) }
     }
 }
 
@@ -59,36 +64,42 @@ public struct Facets: Equatable, Sendable {
     }
 
     public init(ring: LogRing, filter: RecordFilter, window: RecordWindow, attribute: Attribute, limit: Int) {
-        var counts: [[UInt8]: UInt64] = [:]
+        // Levels, protocols and formats are small enums, counted by raw value; names and field values are
+        // numbered by an intern table, so no record costs an allocation.
+        var byRawValue = [UInt64](repeating: 0, count: 8)
+        let names = InternTable(capacity: Self.maxDistinct, maxNameBytes: 255)
+        var nameCounts = [UInt64](repeating: 0, count: Self.maxDistinct)
         var uncounted: UInt64 = 0
         var total: UInt64 = 0
-        Aggregation.forEachNewestFirst(in: ring, matching: filter, window: window) { record in
-            total += 1
-            guard let value = Self.value(of: attribute, in: record) else { uncounted += 1; return }
-            if let count = counts[value] {
-                counts[value] = count + 1
-            } else if counts.count < Self.maxDistinct {  // a sender inventing values cannot grow this without bound
-                counts[value] = 1
-            } else {
-                uncounted += 1
+        let unknown = Array("unknown".utf8)
+        unknown.withUnsafeBytes { unknown in
+            Aggregation.forEachNewestFirst(in: ring, matching: filter, window: window) { record in
+                total += 1
+                func tally(_ value: UnsafeRawBufferPointer) {
+                    if let index = names.index(of: value) { nameCounts[index] += 1 } else { uncounted += 1 }
+                }
+                switch attribute {
+                case .level: byRawValue[Int(record.level.rawValue)] += 1
+                case .protocolName: byRawValue[Int(record.ingestProtocol.rawValue)] += 1
+                case .format: byRawValue[Int(record.format.rawValue)] += 1
+                case .service: tally(record.service.isEmpty ? unknown : record.service)
+                case .host: tally(record.host)
+                case .field(let name):
+                    if let value = record.fields.value(named: name) { tally(value) } else { uncounted += 1 }
+                }
             }
         }
-        let sorted = counts.map { (value: String(decoding: $0.key, as: UTF8.self), count: $0.value) }
-            .sorted { $0.count != $1.count ? $0.count > $1.count : $0.value < $1.value }
+        var counted: [(value: String, count: UInt64)]
+        switch attribute {
+        case .level: counted = LogLevel.allCases.map { ($0.name, byRawValue[Int($0.rawValue)]) }
+        case .protocolName: counted = IngestProtocol.allCases.map { ($0.name, byRawValue[Int($0.rawValue)]) }
+        case .format: counted = LogFormat.allCases.map { ($0.name, byRawValue[Int($0.rawValue)]) }
+        case .service, .host, .field: counted = (0..<names.count).map { (String(decoding: names.name(at: $0), as: UTF8.self), nameCounts[$0]) }
+        }
+        let sorted = counted.filter { $0.count > 0 }.sorted { $0.count != $1.count ? $0.count > $1.count : $0.value < $1.value }
         top = Array(sorted.prefix(max(0, limit)))
         others = uncounted + sorted.dropFirst(max(0, limit)).reduce(0) { $0 + $1.count }
         self.total = total
-    }
-
-    private static func value(of attribute: Attribute, in record: LogRecord) -> [UInt8]? {
-        switch attribute {
-        case .service: record.service.isEmpty ? Array("unknown".utf8) : Array(record.service)
-        case .level: Array(record.level.name.utf8)
-        case .host: Array(record.host)
-        case .protocolName: Array(record.ingestProtocol.name.utf8)
-        case .format: Array(record.format.name.utf8)
-        case .field(let name): record.fields.value(named: name).map { Array($0) }
-        }
     }
 }
 

@@ -82,6 +82,7 @@ public enum QueryParser {
                 index += 1
             case UInt8(ascii: "\""):
                 let phrase = try quoted(bytes, at: &index)
+                guard !phrase.isEmpty else { throw QueryError(message: "empty phrase", position: start) }
                 tokens.append(Token(kind: .term(bytes: phrase, quoted: true), position: start))
             case UInt8(ascii: "/"):
                 index += 1

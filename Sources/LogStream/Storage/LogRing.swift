@@ -142,6 +142,7 @@ public final class LogRing: @unchecked Sendable {
 
     /// Calls `body` with record `id` and returns its result, or nil when the record is not (or no longer) stored.
     /// `body` may see garbage if the record is evicted while it runs; its result is then discarded.
+    @inline(__always)
     public func read<Result>(_ id: UInt64, _ body: (LogRecord) -> Result) -> Result? {
         guard id >= oldestID.load(ordering: .acquiring), id < nextID.load(ordering: .acquiring) else { return nil }
         let slot = self.slot(for: id)

@@ -1,6 +1,7 @@
 // The original LogStream's filters: a case-insensitive substring of the line, an exact level and an exact
 // service (both case-insensitive here, unlike the original); exact structured-field values; and a parsed
 // query (`q`). All parts must match; empty parts match everything.
+import Glibc
 
 public struct RecordFilter: Equatable, Sendable {
     /// Lower-cased needle.
@@ -53,19 +54,26 @@ public struct RecordFilter: Equatable, Sendable {
         return true
     }
 
-    /// ASCII case-insensitive substring search: find candidates by the first byte, then compare.
+    /// ASCII case-insensitive substring search: candidates are found by the needle's first byte in either case
+    /// with memchr (an order of magnitude faster than a byte loop over a line), then compared.
     static func contains(_ haystack: UnsafeRawBufferPointer, lowercasedNeedle needle: [UInt8]) -> Bool {
-        guard needle.count <= haystack.count else { return false }
+        guard !needle.isEmpty else { return true }
+        guard needle.count <= haystack.count, let base = haystack.baseAddress else { return false }
         let first = needle[0]
+        let upper = first &- 0x61 < 26 ? first - 0x20 : first
         let lastStart = haystack.count - needle.count
         var start = 0
         while start <= lastStart {
-            if lowercased(haystack[start]) == first {
-                var offset = 1
-                while offset < needle.count, lowercased(haystack[start + offset]) == needle[offset] { offset += 1 }
-                if offset == needle.count { return true }
+            let remaining = lastStart + 1 - start
+            var candidate = memchr(base + start, Int32(first), remaining).map { base.distance(to: UnsafeRawPointer($0)) } ?? Int.max
+            if upper != first, let other = memchr(base + start, Int32(upper), min(remaining, candidate - start)) {
+                candidate = base.distance(to: UnsafeRawPointer(other))
             }
-            start += 1
+            guard candidate != Int.max else { return false }
+            var offset = 1
+            while offset < needle.count, lowercased(haystack[candidate + offset]) == needle[offset] { offset += 1 }
+            if offset == needle.count { return true }
+            start = candidate + 1
         }
         return false
     }
