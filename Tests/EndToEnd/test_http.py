@@ -3,6 +3,7 @@ import json
 import re
 import subprocess
 import urllib.parse
+import urllib.request
 
 
 def curl(*args):
@@ -69,6 +70,12 @@ def test_listing_windows_by_id_and_time(server):
     assert len(server.logs(since=newest[0]["timestamp"])) >= 1
     status = curl("-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:%d/api/logs?since=yesterday" % server.http_port)
     assert status == "400"
+    # How many matched in all: exact when the whole ring was scanned, flagged when the limit cut the listing.
+    def totals(path):
+        with urllib.request.urlopen(server.base_url + path) as response:
+            return response.headers["X-Total-Matched"], response.headers["X-Total-Matched-Exact"]
+    assert totals("/api/logs?q=%22line%202%22") == ("11", "true")  # line 2 and lines 20-29
+    assert totals("/api/logs?limit=5") == ("5", "false")
 
 
 def test_histogram_and_facets(server):

@@ -41,9 +41,11 @@ enum LogEntryJSON {
         json.raw("}}")
     }
 
-    /// The newest records matching `filter` inside `window`, newest first, as a JSON array.
+    /// The newest records matching `filter` inside `window`, newest first, as a JSON array. Returns how many
+    /// were written and whether that is all of them (the scan reached the end of the window, not the limit).
+    @discardableResult
     static func appendNewest(from ring: LogRing, matching filter: RecordFilter, limit: Int, window: RecordWindow = RecordWindow(),
-                             to json: inout JSONWriter) {
+                             to json: inout JSONWriter) -> (count: Int, isComplete: Bool) {
         json.raw("[")
         var count = 0
         var current = min(window.beforeID ?? .max, ring.storedIDs.upperBound)
@@ -64,10 +66,12 @@ enum LogEntryJSON {
             }
             guard let matched else {
                 json.bytes.removeSubrange(mark...)
-                break
+                json.raw("]")
+                return (count, true)  // the rest is evicted
             }
             if matched { count += 1 }
         }
         json.raw("]")
+        return (count, current <= lowest || isPastWindow)
     }
 }

@@ -60,8 +60,12 @@ final class WebAPI {
         let selection: Selection
         do { selection = try Self.selection(query) } catch { return error.response }
         var json = JSONWriter(capacity: 256 * min(limit, 1000))
-        LogEntryJSON.appendNewest(from: ring, matching: selection.filter, limit: limit, window: selection.window, to: &json)
-        return .json(json.bytes)
+        let listed = LogEntryJSON.appendNewest(from: ring, matching: selection.filter, limit: limit, window: selection.window, to: &json)
+        // The body stays the original's plain array; how many matched in all goes in headers, exact when the
+        // scan reached the end of what is stored (a listing cut by its limit does not count further).
+        var response = HTTPResponse.json(json.bytes)
+        response.extraHeaders = [("X-Total-Matched", String(listed.count)), ("X-Total-Matched-Exact", listed.isComplete ? "true" : "false")]
+        return response
     }
 
     /// `GET /api/histogram?q=&since=&until=&buckets=`: records per level per time bucket, oldest bucket first.
