@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <netinet/tcp.h>
+#include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 
@@ -102,6 +103,24 @@ int cepoll_send_datagrams(int fd, const uint8_t *const *payloads, const uint32_t
     int sent;
     do { sent = sendmmsg(fd, messages, count, 0); } while (sent < 0 && errno == EINTR);
     return sent;
+}
+
+int cepoll_event_create(int nonblocking) {
+    return eventfd(0, EFD_CLOEXEC | (nonblocking ? EFD_NONBLOCK : 0));
+}
+
+int cepoll_event_signal(int fd) {
+    uint64_t one = 1;
+    ssize_t written;
+    do { written = write(fd, &one, sizeof one); } while (written < 0 && errno == EINTR);
+    return written == sizeof one ? 0 : -1;
+}
+
+uint64_t cepoll_event_take(int fd) {
+    uint64_t count = 0;
+    ssize_t got;
+    do { got = read(fd, &count, sizeof count); } while (got < 0 && errno == EINTR);
+    return got == sizeof count ? count : 0;
 }
 
 uint64_t cepoll_monotonic_ns(void) {

@@ -2,6 +2,7 @@
 import json
 import re
 import subprocess
+import time
 import urllib.parse
 import urllib.request
 
@@ -95,6 +96,28 @@ def test_histogram_and_facets(server):
     for bad in ["/api/facets?field=colour", "/api/histogram?buckets=0", "/api/histogram?since=soon", "/api/facets?field=host&q=(",
                 "/api/histogram?since=2030-01-01T00:00:00Z&until=2020-01-01T00:00:00Z"]:
         assert curl("-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:%d%s" % (server.http_port, bad)) == "400", bad
+
+
+def test_a_long_search_runs_beside_the_reactor(server):
+    """Searches run on a worker thread: while one scans 300,000 lines, health checks and ingestion go on."""
+    import threading
+    server.send_tcp(b"".join(b"INFO [bulk] filler line %d with some words in it\n" % index for index in range(300_000)))
+    server.wait_received(300_000, timeout=60)
+    finished = {}
+
+    def search():
+        server.logs(q="/(a|b|c|d|e|f|g|h)*zq9x(y|z)/ OR /(w|o|r|d)+s in it zq9/")
+        finished["search"] = time.perf_counter()
+
+    worker = threading.Thread(target=search)
+    worker.start()
+    time.sleep(0.02)
+    server.send_udp(b"INFO [beside] sent while the search runs")
+    assert server.status("/healthz") == 200
+    server.wait_for(lambda: server.stats()["received"] == 300_001, message="the datagram")
+    answered = time.perf_counter()
+    worker.join()
+    assert answered < finished["search"], "the reactor answered only after the search finished"
 
 
 def test_default_limit_is_100_and_large_limits_are_capped(server):

@@ -36,6 +36,13 @@ int cepoll_report_udp_drops(int fd);
 /// sendmmsg of `count` datagrams to one destination; returns how many were sent, or -1.
 int cepoll_send_datagrams(int fd, const uint8_t *const *payloads, const uint32_t *lengths, unsigned count);
 
+/// An eventfd (close-on-exec; non-blocking if asked): a counter one thread adds to and another waits on.
+int cepoll_event_create(int nonblocking);
+/// Adds one to the counter, waking a waiter; 0 on success.
+int cepoll_event_signal(int fd);
+/// Takes the counter (blocking until it is non-zero, unless the fd is non-blocking); 0 if there was nothing.
+uint64_t cepoll_event_take(int fd);
+
 /// Monotonic and wall clocks in nanoseconds (coarse variants: a few ms resolution, no syscall cost).
 uint64_t cepoll_monotonic_ns(void);
 int64_t cepoll_realtime_ms(void);

@@ -43,7 +43,8 @@ final class Server {
         liveTail = LiveTail(ring: ring, reactor: reactor)
         let staticFiles = StaticFiles(directory: configuration.staticDirectory)
         let api = WebAPI(ring: ring, stats: stats, staticFiles: staticFiles)
-        http = HTTPServer(fd: httpFD, reactor: reactor, api: api, liveTail: liveTail)
+        let worker = try WorkerThread()
+        http = HTTPServer(fd: httpFD, reactor: reactor, api: api, liveTail: liveTail, worker: worker)
         api.extraStats = { [udp, tcp, http, liveTail] in
             [("tcp_connections", tcp.connectionCount), ("http_connections", http.connectionCount),
              ("websocket_clients", liveTail.sessionCount), ("udp_receive_buffer_bytes", grantedBuffer),
@@ -53,6 +54,7 @@ final class Server {
         try reactor.register(udpFD, interest: .readable, handler: udp)
         try reactor.register(tcpFD, interest: .readable, handler: tcp)
         try reactor.register(httpFD, interest: .readable, handler: http)
+        try reactor.register(worker.fd, interest: .readable, handler: worker)
         try reactor.addTimer(everyMilliseconds: 1000) { [stats] in stats.sampleRate() }
         reactor.afterEachIteration { [liveTail] in liveTail.publish() }
         try reactor.onSignals([SIGINT, SIGTERM]) { [unowned self] _ in stop() }

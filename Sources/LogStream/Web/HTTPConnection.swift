@@ -7,6 +7,8 @@ final class HTTPConnection: ReactorHandler {
     private var output = OutboundQueue(limit: 8 * 1024 * 1024)
     /// Set once a response says `Connection: close`: nothing more is read, the socket closes after flushing.
     private var isClosingAfterFlush = false
+    /// A search is running on the worker for this connection: later pipelined requests wait for its answer.
+    private var isAwaitingAnswer = false
     private var isClosed = false
 
     static let maxHeadBytes = 8 * 1024
@@ -53,7 +55,7 @@ final class HTTPConnection: ReactorHandler {
 
     /// Answers every complete request in the input. Returns true if the connection was handed to a WebSocket.
     private func processRequests() -> Bool {
-        while !isClosingAfterFlush, output.pendingBytes < Self.outputPauseBytes {
+        while !isClosingAfterFlush, !isAwaitingAnswer, output.pendingBytes < Self.outputPauseBytes {
             let parsed = input.withUnsafeBytes { HTTPRequestParser.parse($0, maxHeadBytes: Self.maxHeadBytes) }
             switch parsed {
             case .incomplete:
@@ -80,11 +82,30 @@ final class HTTPConnection: ReactorHandler {
                         send(response, keepAlive: false)
                     }
                 } else {
-                    send(server.api.respond(to: request), keepAlive: request.isKeepAlive, includeBody: request.method != "HEAD")
+                    let (keepAlive, includeBody) = (request.isKeepAlive, request.method != "HEAD")
+                    switch server.api.answer(to: request) {
+                    case .now(let response):
+                        send(response, keepAlive: keepAlive, includeBody: includeBody)
+                    case .later(let work):
+                        isAwaitingAnswer = true
+                        server.worker.submit(work) { [weak self] response in
+                            self?.answered(response, keepAlive: keepAlive, includeBody: includeBody)
+                        }
+                        return false
+                    }
                 }
             }
         }
         return false
+    }
+
+    /// The worker's answer is back (reactor thread): send it, then go on with what was pipelined behind it.
+    private func answered(_ response: HTTPResponse, keepAlive: Bool, includeBody: Bool) {
+        guard !isClosed else { return }
+        isAwaitingAnswer = false
+        send(response, keepAlive: keepAlive, includeBody: includeBody)
+        if processRequests() { return }
+        flush()
     }
 
     private func fail(_ error: HTTPParseError) {
@@ -115,8 +136,11 @@ final class HTTPConnection: ReactorHandler {
             close()
             return
         }
-        if isDone && isClosingAfterFlush {
+        if isDone && isClosingAfterFlush && !isAwaitingAnswer {
             close(gracefully: true)
+        } else if isDone && isAwaitingAnswer {
+            // Nothing to write and nothing to read until the answer is back (input is bounded meanwhile).
+            server.reactor.setInterest([], for: fd)
         } else if isDone {
             server.reactor.setInterest(.readable, for: fd)
         } else {

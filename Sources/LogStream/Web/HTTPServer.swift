@@ -5,10 +5,13 @@ final class HTTPServer: ReactorHandler {
     let reactor: Reactor
     let api: WebAPI
     let liveTail: LiveTail
+    /// Runs searches over the ring off the reactor thread.
+    let worker: WorkerThread
     private var connections: [Int32: HTTPConnection] = [:]
 
-    init(fd: FileDescriptor, reactor: Reactor, api: WebAPI, liveTail: LiveTail) {
+    init(fd: FileDescriptor, reactor: Reactor, api: WebAPI, liveTail: LiveTail, worker: WorkerThread) {
         self.fd = fd
+        self.worker = worker
         self.reactor = reactor
         self.api = api
         self.liveTail = liveTail

@@ -16,13 +16,27 @@ final class WebAPI {
         self.staticFiles = staticFiles
     }
 
+    /// An answer ready now, or work over the ring for the worker thread (so the reactor never waits on a scan).
+    enum Answer {
+        case now(HTTPResponse)
+        case later(@Sendable () -> HTTPResponse)
+    }
+
+    func answer(to request: HTTPRequest) -> Answer {
+        let isRead = request.method == "GET" || request.method == "HEAD"
+        switch request.path {
+        case "/api/logs": return isRead ? logs(request.query) : .now(methodNotAllowed())
+        case "/api/histogram": return isRead ? histogram(request.query) : .now(methodNotAllowed())
+        case "/api/facets": return isRead ? facets(request.query) : .now(methodNotAllowed())
+        default: return .now(respond(to: request))
+        }
+    }
+
+    /// The answers that are quick: stats, health, files, errors.
     func respond(to request: HTTPRequest) -> HTTPResponse {
         let isRead = request.method == "GET" || request.method == "HEAD"
         switch request.path {
-        case "/api/logs": return isRead ? logs(request.query) : methodNotAllowed()
         case "/api/stats": return isRead ? .json(statsJSON()) : methodNotAllowed()
-        case "/api/histogram": return isRead ? histogram(request.query) : methodNotAllowed()
-        case "/api/facets": return isRead ? facets(request.query) : methodNotAllowed()
         case "/healthz": return isRead ? HTTPResponse(status: 200, contentType: "text/plain", body: Array("ok\n".utf8)) : methodNotAllowed()
         case "/": return isRead ? staticFile("index.html") : methodNotAllowed()
         case _ where request.path.hasPrefix("/static/"):
@@ -51,64 +65,71 @@ final class WebAPI {
 
     /// `GET /api/logs?query=&level=&service=&limit=`: newest first, as the original; plus `q=` (the query
     /// language), `field.<name>=`, and the window: `before=`, `after=` (ids), `since=`, `until=` (times).
-    private func logs(_ query: [String: String]) -> HTTPResponse {
+    private func logs(_ query: [String: String]) -> Answer {
         var limit = Self.defaultLimit
         if let text = query["limit"], !text.isEmpty {
-            guard let value = Int(text), value >= 0 else { return .error(400, "limit must be a non-negative integer") }
+            guard let value = Int(text), value >= 0 else { return .now(.error(400, "limit must be a non-negative integer")) }
             limit = min(value, Self.maxLimit)
         }
         let selection: Selection
-        do { selection = try Self.selection(query) } catch { return error.response }
-        var json = JSONWriter(capacity: 256 * min(limit, 1000))
-        let listed = LogEntryJSON.appendNewest(from: ring, matching: selection.filter, limit: limit, window: selection.window, to: &json)
-        // The body stays the original's plain array; how many matched in all goes in headers, exact when the
-        // scan reached the end of what is stored (a listing cut by its limit does not count further).
-        var response = HTTPResponse.json(json.bytes)
-        response.extraHeaders = [("X-Total-Matched", String(listed.count)), ("X-Total-Matched-Exact", listed.isComplete ? "true" : "false")]
-        return response
+        do { selection = try Self.selection(query) } catch { return .now(error.response) }
+        return .later { [ring, limit] in
+            var json = JSONWriter(capacity: 256 * min(limit, 1000))
+            let listed = LogEntryJSON.appendNewest(from: ring, matching: selection.filter, limit: limit, window: selection.window, to: &json)
+            // The body stays the original's plain array; how many matched in all goes in headers, exact when the
+            // scan reached the end of what is stored (a listing cut by its limit does not count further).
+            var response = HTTPResponse.json(json.bytes)
+            response.extraHeaders = [("X-Total-Matched", String(listed.count)), ("X-Total-Matched-Exact", listed.isComplete ? "true" : "false")]
+            return response
+        }
     }
 
     /// `GET /api/histogram?q=&since=&until=&buckets=`: records per level per time bucket, oldest bucket first.
     /// Without `since`/`until`, the span of what is stored.
-    private func histogram(_ query: [String: String]) -> HTTPResponse {
+    private func histogram(_ query: [String: String]) -> Answer {
         let selection: Selection
-        do { selection = try Self.selection(query) } catch { return error.response }
+        do { selection = try Self.selection(query) } catch { return .now(error.response) }
         var buckets = 60
         if let text = query["buckets"], !text.isEmpty {
             guard let value = Int(text), (1...LevelHistogram.maxBuckets).contains(value) else {
-                return .error(400, "buckets must be between 1 and \(LevelHistogram.maxBuckets)")
+                return .now(.error(400, "buckets must be between 1 and \(LevelHistogram.maxBuckets)"))
             }
             buckets = value
         }
-        let stored = ring.storedIDs
-        let newest = stored.isEmpty ? RecordSink.now() : ring.read(stored.upperBound - 1) { $0.receivedAtMilliseconds } ?? RecordSink.now()
-        let oldest = stored.isEmpty ? newest : ring.read(stored.lowerBound) { $0.receivedAtMilliseconds } ?? newest
-        let until = selection.window.until ?? newest
-        let since = selection.window.since ?? min(oldest, until)
-        guard since <= until else { return .error(400, "since is after until") }
-        let histogram = LevelHistogram(ring: ring, filter: selection.filter, since: since, until: until, buckets: buckets)
-        var json = JSONWriter(capacity: 64 * buckets + 256)
-        histogram.append(to: &json, until: until)
-        return .json(json.bytes)
+        return .later { [ring, buckets] in
+            let stored = ring.storedIDs
+            let now = RecordSink.now()
+            let newest = stored.isEmpty ? now : ring.read(stored.upperBound - 1) { $0.receivedAtMilliseconds } ?? now
+            let oldest = stored.isEmpty ? newest : ring.read(stored.lowerBound) { $0.receivedAtMilliseconds } ?? newest
+            let until = selection.window.until ?? newest
+            let since = selection.window.since ?? min(oldest, until)
+            guard since <= until else { return .error(400, "since is after until") }
+            let histogram = LevelHistogram(ring: ring, filter: selection.filter, since: since, until: until, buckets: buckets)
+            var json = JSONWriter(capacity: 64 * buckets + 256)
+            histogram.append(to: &json, until: until)
+            return .json(json.bytes)
+        }
     }
 
     /// `GET /api/facets?field=service|level|host|protocol|format|field.<name>&q=&since=&until=&limit=`: the most
     /// common values among matching records.
-    private func facets(_ query: [String: String]) -> HTTPResponse {
+    private func facets(_ query: [String: String]) -> Answer {
         let selection: Selection
-        do { selection = try Self.selection(query) } catch { return error.response }
+        do { selection = try Self.selection(query) } catch { return .now(error.response) }
         guard let name = query["field"], let attribute = Facets.Attribute(name) else {
-            return .error(400, "field must be service, level, host, protocol, format or field.<name>")
+            return .now(.error(400, "field must be service, level, host, protocol, format or field.<name>"))
         }
         var limit = 10
         if let text = query["limit"], !text.isEmpty {
-            guard let value = Int(text), (1...100).contains(value) else { return .error(400, "limit must be between 1 and 100") }
+            guard let value = Int(text), (1...100).contains(value) else { return .now(.error(400, "limit must be between 1 and 100")) }
             limit = value
         }
-        let facets = Facets(ring: ring, filter: selection.filter, window: selection.window, attribute: attribute, limit: limit)
-        var json = JSONWriter(capacity: 64 * limit + 128)
-        facets.append(to: &json, field: name)
-        return .json(json.bytes)
+        return .later { [ring, limit] in
+            let facets = Facets(ring: ring, filter: selection.filter, window: selection.window, attribute: attribute, limit: limit)
+            var json = JSONWriter(capacity: 64 * limit + 128)
+            facets.append(to: &json, field: name)
+            return .json(json.bytes)
+        }
     }
 
     /// A 400 to send instead of an answer.
@@ -117,7 +138,7 @@ final class WebAPI {
     }
 
     /// Which records a request is about.
-    private struct Selection {
+    private struct Selection: Sendable {
         var filter: RecordFilter
         var window: RecordWindow
     }
