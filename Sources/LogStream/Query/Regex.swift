@@ -40,15 +40,17 @@ public struct Regex: Equatable, Sendable {
     public func matches(_ text: UnsafeRawBufferPointer) -> Bool {
         var current = ThreadList(capacity: program.count)
         var next = ThreadList(capacity: program.count)
+        var pending: [Int] = []  // reused by every `add`: no allocation per byte
+        pending.reserveCapacity(program.count)
         for position in 0...text.count {
-            add(0, at: position, in: text, to: &current)  // a match may start at every position
+            add(0, at: position, in: text, to: &current, using: &pending)  // a match may start at every position
             if current.contains(program.count - 1) { return true }
             guard position < text.count else { break }
             let byte = text[position]
             next.removeAll()
             for thread in current.members {
                 if case .byte(let set) = program[thread], sets[set].contains(byte) {
-                    add(thread + 1, at: position + 1, in: text, to: &next)
+                    add(thread + 1, at: position + 1, in: text, to: &next, using: &pending)
                 }
             }
             swap(&current, &next)
@@ -58,15 +60,16 @@ public struct Regex: Equatable, Sendable {
     }
 
     /// Adds `pc` and everything reachable from it without reading a byte.
-    private func add(_ pc: Int, at position: Int, in text: UnsafeRawBufferPointer, to list: inout ThreadList) {
-        var stack = [pc]
-        while let pc = stack.popLast() {
+    private func add(_ pc: Int, at position: Int, in text: UnsafeRawBufferPointer, to list: inout ThreadList,
+                     using pending: inout [Int]) {
+        pending.append(pc)
+        while let pc = pending.popLast() {
             guard list.insert(pc) else { continue }
             switch program[pc] {
-            case .jump(let target): stack.append(target)
-            case .split(let first, let second): stack.append(second); stack.append(first)
-            case .lineStart: if position == 0 { stack.append(pc + 1) }
-            case .lineEnd: if position == text.count { stack.append(pc + 1) }
+            case .jump(let target): pending.append(target)
+            case .split(let first, let second): pending.append(second); pending.append(first)
+            case .lineStart: if position == 0 { pending.append(pc + 1) }
+            case .lineEnd: if position == text.count { pending.append(pc + 1) }
             case .byte, .match: break
             }
         }
