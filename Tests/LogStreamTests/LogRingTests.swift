@@ -105,7 +105,7 @@ struct LogRingTests {
         let ring = LogRing(capacity: 4, arenaBytes: 1024)
         for index in 1...6 { append(ring, "r\(index)") }
         var seen: [String] = []
-        ring.forEachNewestFirst { seen.append($0.line.text); return true }
+        RecordWindow().walkNewestFirst(in: ring, matching: .everything) { seen.append($0.line.text); return true }
         #expect(seen == ["r6", "r5", "r4", "r3"])
     }
 

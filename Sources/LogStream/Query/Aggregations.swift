@@ -1,6 +1,7 @@
 // Counts over the records a filter and a window select: a histogram of levels per time bucket (the dashboard's
-// chart) and the most common values of one attribute (its facets). Both read the ring newest first, like a
-// listing, and stop at the first record older than the window.
+// chart) and the most common values of one attribute (its facets). Both walk the window like a listing
+// (RecordWindow.walkNewestFirst). A record torn by eviction may already be counted: these are figures, not
+// records, so that is accepted.
 
 public struct LevelHistogram: Equatable, Sendable {
     public var since: Int64
@@ -20,12 +21,12 @@ public struct LevelHistogram: Equatable, Sendable {
         // One flat buffer, written through a pointer: nested arrays mutated inside the closure cost a
         // uniqueness check per record.
         var flat = [UInt64](repeating: 0, count: bucketCount * levels)
-        let window = RecordWindow(since: since, until: until)
         let width = bucketMilliseconds
         flat.withUnsafeMutableBufferPointer { counts in
-            Aggregation.forEachNewestFirst(in: ring, matching: filter, window: window) { record in
+            _ = RecordWindow(since: since, until: until).walkNewestFirst(in: ring, matching: filter) { record in
                 let bucket = Int((record.receivedAtMilliseconds - since) / width)
                 if bucket < bucketCount { counts[bucket * levels + Int(record.level.rawValue)] += 1 }
+                return true
             }
         }
         counts = stride(from: 0, to: flat.count, by: levels).map { Array(flat[$0..<($0 + levels)]) }
@@ -73,7 +74,7 @@ public struct Facets: Equatable, Sendable {
         var total: UInt64 = 0
         let unknown = Array("unknown".utf8)
         unknown.withUnsafeBytes { unknown in
-            Aggregation.forEachNewestFirst(in: ring, matching: filter, window: window) { record in
+            _ = window.walkNewestFirst(in: ring, matching: filter) { record in
                 total += 1
                 func tally(_ value: UnsafeRawBufferPointer) {
                     if let index = names.index(of: value) { nameCounts[index] += 1 } else { uncounted += 1 }
@@ -87,6 +88,7 @@ public struct Facets: Equatable, Sendable {
                 case .field(let name):
                     if let value = record.fields.value(named: name) { tally(value) } else { uncounted += 1 }
                 }
+                return true
             }
         }
         var counted: [(value: String, count: UInt64)]
@@ -100,28 +102,5 @@ public struct Facets: Equatable, Sendable {
         top = Array(sorted.prefix(max(0, limit)))
         others = uncounted + sorted.dropFirst(max(0, limit)).reduce(0) { $0 + $1.count }
         self.total = total
-    }
-}
-
-enum Aggregation {
-    /// Every stored record inside `window` that `filter` matches, newest first. A record evicted while it is
-    /// read ends the walk (everything older is gone too).
-    static func forEachNewestFirst(in ring: LogRing, matching filter: RecordFilter, window: RecordWindow,
-                                   _ body: (LogRecord) -> Void) {
-        var current = min(window.beforeID ?? .max, ring.storedIDs.upperBound)
-        let after = window.afterID ?? 0
-        let lowest = after < .max ? after + 1 : .max
-        var isPastWindow = false
-        while current > lowest, !isPastWindow {
-            current -= 1
-            // Values are taken out of the record inside the read; a torn read is discarded by the ring, but a
-            // count may already include it: aggregations are figures, not records, so that is accepted.
-            let stored: Void? = ring.read(current) { record in
-                if window.isBeforeWindow(record) { isPastWindow = true; return }
-                guard !window.isAfterWindow(record), filter.matches(record) else { return }
-                body(record)
-            }
-            if stored == nil { return }
-        }
     }
 }

@@ -62,4 +62,40 @@ public struct RecordWindow: Equatable, Sendable {
     func isAfterWindow(_ record: LogRecord) -> Bool {
         until.map { record.receivedAtMilliseconds > $0 } ?? false
     }
+
+    /// The ids the window covers among those `ring` has given out (the oldest may be evicted by now).
+    func ids(in ring: LogRing) -> Range<UInt64> {
+        let after = afterID ?? 0
+        let lowest = after < .max ? after + 1 : .max  // hostile input: after=2^64-1 must not overflow
+        let highest = min(beforeID ?? .max, ring.storedIDs.upperBound)
+        return lowest < highest ? lowest..<highest : highest..<highest
+    }
+
+    /// Calls `body` with the records of `ring` inside the window that `filter` matches, newest first, while it
+    /// returns true. The walk ends at the first record older than `since`, and at the first one evicted (all
+    /// older ones are gone too); if that one was evicted while `body` read it, `discardTorn` is told to drop
+    /// what `body` took from it. Returns whether no record of the window was left unvisited.
+    @discardableResult
+    func walkNewestFirst(in ring: LogRing, matching filter: RecordFilter, _ body: (LogRecord) -> Bool,
+                         discardTorn: () -> Void = {}) -> Bool {
+        let ids = ids(in: ring)
+        var current = ids.upperBound
+        while current > ids.lowerBound {
+            current -= 1
+            var (visited, keepGoing, isPast) = (false, true, false)
+            let stored: Void? = ring.read(current) { record in
+                if isBeforeWindow(record) { isPast = true; return }
+                guard !isAfterWindow(record), filter.matches(record) else { return }
+                visited = true
+                keepGoing = body(record)
+            }
+            if stored == nil {
+                if visited { discardTorn() }
+                return true
+            }
+            if isPast { return true }
+            if !keepGoing { return current == ids.lowerBound }
+        }
+        return true
+    }
 }

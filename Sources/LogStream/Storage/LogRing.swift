@@ -184,16 +184,6 @@ public final class LogRing: @unchecked Sendable {
         return oldestID.load(ordering: .relaxed) <= id ? result : nil
     }
 
-    /// Visits stored records from the newest back, while `body` returns true.
-    public func forEachNewestFirst(before id: UInt64? = nil, _ body: (LogRecord) -> Bool) {
-        var current = min(id ?? .max, nextID.load(ordering: .acquiring))
-        while current > 1 {
-            current -= 1
-            guard let keepGoing = read(current, body) else { return }  // reached evicted records
-            if !keepGoing { return }
-        }
-    }
-
     // MARK: Slot layout
 
     private func slot(for id: UInt64) -> UnsafeMutablePointer<Atomic<UInt64>> {

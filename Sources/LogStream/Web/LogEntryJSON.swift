@@ -47,31 +47,22 @@ enum LogEntryJSON {
     static func appendNewest(from ring: LogRing, matching filter: RecordFilter, limit: Int, window: RecordWindow = RecordWindow(),
                              to json: inout JSONWriter) -> (count: Int, isComplete: Bool) {
         json.raw("[")
+        defer { json.raw("]") }
+        guard limit > 0 else { return (0, window.ids(in: ring).isEmpty) }
         var count = 0
-        var current = min(window.beforeID ?? .max, ring.storedIDs.upperBound)
-        let after = window.afterID ?? 0
-        let lowest = after < .max ? after + 1 : .max  // hostile input: after=2^64-1 must not overflow
-        var isPastWindow = false
-        // 10,000 lines of 64 KiB would be a 640 MB answer: stop adding entries once the body is this large.
-        while count < limit, current > lowest, !isPastWindow, json.bytes.count < maxResponseBytes {
-            current -= 1
-            let mark = json.bytes.count
-            // Encode in place; if the record was evicted while being read, the bytes written are taken back.
-            let matched = ring.read(current) { record in
-                if window.isBeforeWindow(record) { isPastWindow = true }
-                guard !isPastWindow, !window.isAfterWindow(record), filter.matches(record) else { return false }
-                if count > 0 { json.raw(",") }
-                append(record, to: &json)
-                return true
-            }
-            guard let matched else {
-                json.bytes.removeSubrange(mark...)
-                json.raw("]")
-                return (count, true)  // the rest is evicted
-            }
-            if matched { count += 1 }
-        }
-        json.raw("]")
-        return (count, current <= lowest || isPastWindow)
+        var mark = json.bytes.count
+        let isComplete = window.walkNewestFirst(in: ring, matching: filter, { record in
+            // Encoded in place; if the record turns out to have been evicted meanwhile, its bytes are taken back.
+            mark = json.bytes.count
+            if count > 0 { json.raw(",") }
+            append(record, to: &json)
+            count += 1
+            // 10,000 lines of 64 KiB would be a 640 MB answer: stop adding entries once the body is this large.
+            return count < limit && json.bytes.count < maxResponseBytes
+        }, discardTorn: {
+            json.bytes.removeSubrange(mark...)
+            count -= 1
+        })
+        return (count, isComplete)
     }
 }
