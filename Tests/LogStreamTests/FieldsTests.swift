@@ -39,6 +39,8 @@ struct FieldsTests {
         let january2027: Int64 = 1_798_761_600_000  // 2027-01-01T00:00:00Z
         #expect(parsed("<13>Dec 31 23:59:00 host app: m", receivedAt: january2027)?.sourceTime == january2027 - 60_000)
         #expect(parsed("<13>Nov 28 18:00:00 host app[42]: m")?.fields == ["facility": "user", "procid": "42"])
+        // rsyslog's forwarding formats put an RFC 3339 time where RFC 3164 has its own: no year to guess.
+        #expect(parsed("<13>2026-11-29T10:00:00.250+01:00 host app: m", receivedAt: january2027)?.sourceTime == 1_795_942_800_250)
     }
 
     @Test("JSON: other scalar members become fields, strings decoded and literals kept as JSON")

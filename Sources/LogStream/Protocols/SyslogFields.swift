@@ -22,10 +22,9 @@ extension SyslogMessage {
 
     /// The message's own time in milliseconds, if it has a timestamp we can read.
     public func sourceTimeMilliseconds(in line: UnsafeRawBufferPointer, receivedAt: Int64) -> Int64? {
-        guard let timestamp else { return nil }
-        let text = UnsafeRawBufferPointer(rebasing: line[timestamp])
-        // The parser only sets a timestamp it has checked: RFC 3339 (starting with a digit) or BSD.
-        return text[0] &- 0x30 < 10 ? Timestamp.milliseconds(rfc3339: text) : Timestamp.milliseconds(bsd: text, near: receivedAt)
+        // The parser only sets a timestamp it has checked: RFC 3339 (already read) or BSD.
+        if let rfc3339Milliseconds { return rfc3339Milliseconds }
+        return timestamp.flatMap { Timestamp.milliseconds(bsd: UnsafeRawBufferPointer(rebasing: line[$0]), near: receivedAt) }
     }
 
     /// Visits `[id name="value" ...]` elements that the parser already validated; values are still escaped.

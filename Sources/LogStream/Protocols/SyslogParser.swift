@@ -10,6 +10,8 @@ public struct SyslogMessage: Equatable {
     public var severity: UInt8
     /// The message's own timestamp as sent (nil when absent or `-`).
     public var timestamp: Range<Int>?
+    /// Its time, when it is RFC 3339 (read once, while checking it); a BSD timestamp needs the receive year.
+    public var rfc3339Milliseconds: Int64? = nil
     public var hostname: Range<Int>?
     /// RFC 5424 APP-NAME or RFC 3164 TAG.
     public var appName: Range<Int>?
@@ -45,8 +47,9 @@ public enum SyslogParser {
 
     private static func parse5424(_ cursor: inout Cursor, priority: UInt8) -> SyslogMessage? {
         guard cursor.take(UInt8(ascii: "1")), cursor.take(0x20) else { return nil }
-        guard let timestamp = cursor.field(maxLength: 64), cursor.take(0x20),
-              timestamp.count == 1 || isRFC3339(cursor.bytes, timestamp) else { return nil }
+        guard let timestamp = cursor.field(maxLength: 64), cursor.take(0x20) else { return nil }
+        let time = Timestamp.milliseconds(rfc3339: UnsafeRawBufferPointer(rebasing: cursor.bytes[timestamp]))
+        guard timestamp.count == 1 || time != nil else { return nil }
         guard let hostname = cursor.field(maxLength: 255), cursor.take(0x20),
               let appName = cursor.field(maxLength: 48), cursor.take(0x20),
               let procID = cursor.field(maxLength: 128), cursor.take(0x20),
@@ -65,15 +68,10 @@ public enum SyslogParser {
         func value(_ range: Range<Int>) -> Range<Int>? { cursor.isNil(range) ? nil : range }
         return SyslogMessage(
             format: .rfc5424, facility: priority >> 3, severity: priority & 7,
-            timestamp: value(timestamp), hostname: value(hostname), appName: value(appName),
+            timestamp: value(timestamp), rfc3339Milliseconds: time, hostname: value(hostname), appName: value(appName),
             procID: value(procID), msgID: value(msgID), structuredData: value(structuredData),
             message: messageStart..<cursor.bytes.count
         )
-    }
-
-    /// `YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)`, checked for shape and ranges.
-    static func isRFC3339(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> Bool {
-        Timestamp.milliseconds(rfc3339: UnsafeRawBufferPointer(rebasing: bytes[range])) != nil
     }
 
     // MARK: RFC 3164
@@ -84,10 +82,16 @@ public enum SyslogParser {
     private static func parse3164(_ cursor: inout Cursor, priority: UInt8) -> SyslogMessage? {
         let bytes = cursor.bytes
         var timestamp: Range<Int>?
+        var time: Int64?
         var hostname: Range<Int>?
-        if let end = bsdTimestampEnd(bytes, from: cursor.index) ?? isoTimestampEnd(bytes, from: cursor.index) {
+        if let end = bsdTimestampEnd(bytes, from: cursor.index) {
             timestamp = cursor.index..<end
-            cursor.index = end
+        } else if let iso = isoTimestamp(bytes, from: cursor.index) {
+            timestamp = cursor.index..<iso.end
+            time = iso.milliseconds
+        }
+        if let timestamp {
+            cursor.index = timestamp.upperBound
             guard cursor.take(0x20) else { return nil }
             // After a timestamp comes the hostname, unless the next word is already the tag.
             let word = cursor.peekWord()
@@ -121,7 +125,7 @@ public enum SyslogParser {
             }
         }
         return SyslogMessage(format: .rfc3164, facility: priority >> 3, severity: priority & 7, timestamp: timestamp,
-                             hostname: hostname, appName: appName, procID: procID, msgID: nil, structuredData: nil,
+                             rfc3339Milliseconds: time, hostname: hostname, appName: appName, procID: procID, msgID: nil, structuredData: nil,
                              message: cursor.index..<bytes.count)
     }
 
@@ -137,11 +141,12 @@ public enum SyslogParser {
         return time + 8
     }
 
-    /// An RFC 3339 timestamp where RFC 3164 puts its own (rsyslog's forwarding formats send this).
-    private static func isoTimestampEnd(_ bytes: UnsafeRawBufferPointer, from start: Int) -> Int? {
+    /// An RFC 3339 timestamp where RFC 3164 puts its own (rsyslog's forwarding formats send this): where it
+    /// ends, and its time.
+    private static func isoTimestamp(_ bytes: UnsafeRawBufferPointer, from start: Int) -> (end: Int, milliseconds: Int64)? {
         var end = start
         while end < bytes.count, end - start < 40, bytes[end] != 0x20 { end += 1 }
-        return isRFC3339(bytes, start..<end) ? end : nil
+        return Timestamp.milliseconds(rfc3339: UnsafeRawBufferPointer(rebasing: bytes[start..<end])).map { (end, $0) }
     }
 
     /// A word that is a tag: it ends with `:` or `[pid]:`.
