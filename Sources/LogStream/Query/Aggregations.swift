@@ -66,10 +66,9 @@ public struct Facets: Equatable, Sendable {
 
     public init(ring: LogRing, filter: RecordFilter, window: RecordWindow, attribute: Attribute, limit: Int) {
         // Levels, protocols and formats are small enums, counted by raw value; names and field values are
-        // numbered by an intern table, so no record costs an allocation.
+        // counted by NameCounts, so no record costs an allocation.
         var byRawValue = [UInt64](repeating: 0, count: 8)
-        let names = InternTable(capacity: Self.maxDistinct, maxNameBytes: 255)
-        var nameCounts = [UInt64](repeating: 0, count: Self.maxDistinct)
+        let names = NameCounts(capacity: Self.maxDistinct, maxNameBytes: 255)
         var uncounted: UInt64 = 0
         var total: UInt64 = 0
         let unknown = Array("unknown".utf8)
@@ -77,7 +76,7 @@ public struct Facets: Equatable, Sendable {
             _ = window.walkNewestFirst(in: ring, matching: filter) { record in
                 total += 1
                 func tally(_ value: UnsafeRawBufferPointer) {
-                    if let index = names.index(of: value) { nameCounts[index] += 1 } else { uncounted += 1 }
+                    if !names.increment(value) { uncounted += 1 }
                 }
                 switch attribute {
                 case .level: byRawValue[Int(record.level.rawValue)] += 1
@@ -96,7 +95,7 @@ public struct Facets: Equatable, Sendable {
         case .level: counted = LogLevel.allCases.map { ($0.name, byRawValue[Int($0.rawValue)]) }
         case .protocolName: counted = IngestProtocol.allCases.map { ($0.name, byRawValue[Int($0.rawValue)]) }
         case .format: counted = LogFormat.allCases.map { ($0.name, byRawValue[Int($0.rawValue)]) }
-        case .service, .host, .field: counted = (0..<names.count).map { (String(decoding: names.name(at: $0), as: UTF8.self), nameCounts[$0]) }
+        case .service, .host, .field: counted = names.all.map { ($0.name, $0.count) }
         }
         let sorted = counted.filter { $0.count > 0 }.sorted { $0.count != $1.count ? $0.count > $1.count : $0.value < $1.value }
         top = Array(sorted.prefix(max(0, limit)))
