@@ -66,14 +66,13 @@ final class WebAPI {
     /// `GET /api/logs?query=&level=&service=&limit=`: newest first, as the original; plus `q=` (the query
     /// language), `field.<name>=`, and the window: `before=`, `after=` (ids), `since=`, `until=` (times).
     private func logs(_ query: [String: String]) -> Answer {
-        var limit = Self.defaultLimit
-        if let text = query["limit"], !text.isEmpty {
-            guard let value = Int(text), value >= 0 else { return .now(.error(400, "limit must be a non-negative integer")) }
-            limit = min(value, Self.maxLimit)
-        }
-        let selection: Selection
-        do { selection = try Self.selection(query) } catch { return .now(error.response) }
-        return .later { [ring, limit] in
+        let (limit, selection): (Int, Selection)
+        do {
+            limit = min(try Self.integer(query, "limit", fallback: Self.defaultLimit, allowed: 0...Int.max,
+                                         "limit must be a non-negative integer"), Self.maxLimit)
+            selection = try Self.selection(query)
+        } catch { return .now(error.response) }
+        return .later { [ring] in
             var json = JSONWriter(capacity: 256 * min(limit, 1000))
             let listed = LogEntryJSON.appendNewest(from: ring, matching: selection.filter, limit: limit, window: selection.window, to: &json)
             // The body stays the original's plain array; how many matched in all goes in headers, exact when the
@@ -87,16 +86,13 @@ final class WebAPI {
     /// `GET /api/histogram?q=&since=&until=&buckets=`: records per level per time bucket, oldest bucket first.
     /// Without `since`/`until`, the span of what is stored.
     private func histogram(_ query: [String: String]) -> Answer {
-        let selection: Selection
-        do { selection = try Self.selection(query) } catch { return .now(error.response) }
-        var buckets = 60
-        if let text = query["buckets"], !text.isEmpty {
-            guard let value = Int(text), (1...LevelHistogram.maxBuckets).contains(value) else {
-                return .now(.error(400, "buckets must be between 1 and \(LevelHistogram.maxBuckets)"))
-            }
-            buckets = value
-        }
-        return .later { [ring, buckets] in
+        let (selection, buckets): (Selection, Int)
+        do {
+            selection = try Self.selection(query)
+            buckets = try Self.integer(query, "buckets", fallback: 60, allowed: 1...LevelHistogram.maxBuckets,
+                                       "buckets must be between 1 and \(LevelHistogram.maxBuckets)")
+        } catch { return .now(error.response) }
+        return .later { [ring] in
             let stored = ring.storedIDs
             let now = RecordSink.now()
             let newest = stored.isEmpty ? now : ring.read(stored.upperBound - 1) { $0.receivedAtMilliseconds } ?? now
@@ -114,17 +110,15 @@ final class WebAPI {
     /// `GET /api/facets?field=service|level|host|protocol|format|field.<name>&q=&since=&until=&limit=`: the most
     /// common values among matching records.
     private func facets(_ query: [String: String]) -> Answer {
-        let selection: Selection
+        let (selection, limit): (Selection, Int)
         do { selection = try Self.selection(query) } catch { return .now(error.response) }
         guard let name = query["field"], let attribute = Facets.Attribute(name) else {
             return .now(.error(400, "field must be service, level, host, protocol, format or field.<name>"))
         }
-        var limit = 10
-        if let text = query["limit"], !text.isEmpty {
-            guard let value = Int(text), (1...100).contains(value) else { return .now(.error(400, "limit must be between 1 and 100")) }
-            limit = value
+        do { limit = try Self.integer(query, "limit", fallback: 10, allowed: 1...100, "limit must be between 1 and 100") } catch {
+            return .now(error.response)
         }
-        return .later { [ring, limit] in
+        return .later { [ring] in
             let facets = Facets(ring: ring, filter: selection.filter, window: selection.window, attribute: attribute, limit: limit)
             var json = JSONWriter(capacity: 64 * limit + 128)
             facets.append(to: &json, field: name)
@@ -135,6 +129,14 @@ final class WebAPI {
     /// A 400 to send instead of an answer.
     private struct BadRequest: Error {
         var response: HTTPResponse
+    }
+
+    /// An integer parameter: `fallback` when absent or empty, else it must lie in `allowed` (a 400 saying `message`).
+    private static func integer(_ query: [String: String], _ name: String, fallback: Int, allowed: ClosedRange<Int>,
+                                _ message: String) throws(BadRequest) -> Int {
+        guard let text = query[name], !text.isEmpty else { return fallback }
+        guard let value = Int(text), allowed.contains(value) else { throw BadRequest(response: .error(400, message)) }
+        return value
     }
 
     /// Which records a request is about.
