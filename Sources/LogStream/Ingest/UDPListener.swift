@@ -24,6 +24,8 @@ public final class UDPListener: ReactorHandler {
     /// The last sender's address and its text, since bursts usually come from one sender.
     private var lastSource = sockaddr_storage()
     private var lastHost: [UInt8] = []
+    /// Its number in the ring's host table, found once per sender change rather than per line (as TCP does).
+    private var lastHostNumber: Int?
 
     public init(fd: FileDescriptor, sink: RecordSink, maxLineBytes: Int) {
         self.fd = fd
@@ -52,7 +54,7 @@ public final class UDPListener: ReactorHandler {
                     LineFramer.forEachLine(in: datagram, maxLineBytes: maxLineBytes) { line in
                         var line = line
                         line.isTruncated = line.isTruncated || isCut
-                        sink.ingest(line, host: host, protocol: .udp, receivedAtMilliseconds: now)
+                        sink.ingest(line, host: host, hostNumber: lastHostNumber, protocol: .udp, receivedAtMilliseconds: now)
                     }
                 }
             }
@@ -67,5 +69,6 @@ public final class UDPListener: ReactorHandler {
         if isSame && !lastHost.isEmpty { return }
         lastSource = sources[index]
         lastHost = Array(SocketAddress(storage: sources[index]).hostText.utf8)
+        lastHostNumber = lastHost.withUnsafeBytes { sink.ring.hosts.index(of: $0) }
     }
 }
