@@ -89,6 +89,9 @@ def test_histogram_and_facets(server):
     assert sum(row[4] for row in histogram["counts"]) == 15
     errors = server.get("/api/histogram?q=level:error%20service:pay&buckets=1")
     assert errors["counts"] == [[0, 0, 0, 0, 5, 0]]
+    ids = [entry["id"] for entry in server.logs(limit=30)]
+    middle = server.get("/api/histogram?buckets=1&after=%d&before=%d" % (min(ids) + 4, min(ids) + 15))
+    assert sum(middle["counts"][0]) == 10  # ids min+5 .. min+14
     facets = server.get("/api/facets?field=service&limit=2")
     assert (facets["field"], facets["total"], facets["others"]) == ("service", 30, 10)
     assert [entry["count"] for entry in facets["values"]] == [10, 10]

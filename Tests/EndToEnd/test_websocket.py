@@ -263,3 +263,52 @@ def test_the_query_language_over_the_websocket(server):
         assert receive(client) == {"type": "error", "message": "q: a term is missing at position 14"}
         server.send_tcp(b"INFO [api] still filtered out\nFATAL [api] down\n")
         assert receive(client)["data"]["raw"] == "FATAL [api] down"
+
+
+def test_batches_for_clients_that_ask_for_them(server):
+    with connect(ws_url(server)) as batching, connect(ws_url(server)) as plain:
+        batching.send(json.dumps({"type": "update_filters", "filters": {"q": "-noise"}, "batch": True}))
+        assert receive(batching) == {"type": "history", "data": [], "complete": True}
+        assert update_filters(plain) == {"type": "history", "data": []}
+        server.send_tcp(b"".join(b"INFO [b] line %d\n" % index for index in range(500)) + b"INFO [b] noise\n")
+        server.wait_received(501)
+        seen = []
+        while len(seen) < 500:
+            message = receive(batching)
+            assert message["type"] == "batch"
+            seen += [entry["raw"] for entry in message["data"]]
+        assert seen == ["INFO [b] line %d" % index for index in range(500)]  # oldest first, nothing twice
+        plain_messages = [receive(plain) for _ in range(501)]
+        assert {message["type"] for message in plain_messages} == {"new_log"}  # the original's clients are unchanged
+
+
+def test_a_resumed_tail_gets_what_it_missed_after_its_last_id(server):
+    server.send_tcp(b"".join(b"WARN [r] before %d\n" % index for index in range(20)))
+    server.wait_received(20)
+    last_seen = server.logs(limit=1)[0]["id"] - 10  # the client saw up to "before 9"
+    with connect(ws_url(server)) as client:
+        client.send(json.dumps({"type": "update_filters", "filters": {}, "batch": True, "after": last_seen, "limit": 1000}))
+        history = receive(client)
+        assert [entry["raw"] for entry in history["data"]] == ["WARN [r] before %d" % index for index in range(19, 9, -1)]
+        assert history["complete"] is True
+        client.send(json.dumps({"type": "update_filters", "filters": {}, "batch": True, "after": last_seen, "limit": 3}))
+        cut = receive(client)
+        assert len(cut["data"]) == 3 and cut["complete"] is False
+        for wrong in ({"after": "x", "limit": "y", "batch": "yes"}, {"after": -1, "limit": -5}):
+            client.send(json.dumps({"type": "update_filters", "filters": {}, **wrong}))
+            assert receive(client)["type"] == "history"  # read as absent or clamped, never an error
+
+
+def test_lines_published_while_a_history_is_gathered_follow_it(server):
+    # A slow regex over many lines keeps the history on the worker for a while; lines sent meanwhile must come
+    # after it, none lost and none repeated.
+    server.send_tcp(b"".join(b"INFO [h] %s %d\n" % (b"a" * 100, index) for index in range(20000)))
+    server.wait_received(20000)
+    with connect(ws_url(server)) as client:
+        client.send(json.dumps({"type": "update_filters", "filters": {"q": "/(a|aa)*b/ OR marker"}}))
+        server.send_tcp(b"".join(b"INFO [h] marker %d\n" % index for index in range(5)))
+        history = receive(client, timeout=30)
+        assert history["type"] == "history"
+        live = [receive(client)["data"]["raw"] for _ in range(5 - len(history["data"]))]
+        raws = [entry["raw"] for entry in reversed(history["data"])] + live
+        assert raws == ["INFO [h] marker %d" % index for index in range(5)]

@@ -40,10 +40,10 @@ final class Server {
 
         udp = UDPListener(fd: udpFD, sink: sink, maxLineBytes: configuration.maxLineBytes)
         tcp = TCPIngestListener(fd: tcpFD, reactor: reactor, sink: sink, maxLineBytes: configuration.maxLineBytes)
-        liveTail = LiveTail(ring: ring, reactor: reactor)
+        let worker = try WorkerThread()
+        liveTail = LiveTail(ring: ring, reactor: reactor, worker: worker)
         let staticFiles = StaticFiles(directory: configuration.staticDirectory)
         let api = WebAPI(ring: ring, stats: stats, staticFiles: staticFiles)
-        let worker = try WorkerThread()
         http = HTTPServer(fd: httpFD, reactor: reactor, api: api, liveTail: liveTail, worker: worker)
         api.extraStats = { [udp, tcp, http, liveTail] in
             [("tcp_connections", tcp.connectionCount), ("http_connections", http.connectionCount),
@@ -56,6 +56,7 @@ final class Server {
         try reactor.register(httpFD, interest: .readable, handler: http)
         try reactor.register(worker.fd, interest: .readable, handler: worker)
         try reactor.addTimer(everyMilliseconds: 1000) { [stats] in stats.sampleRate() }
+        try reactor.addTimer(everyMilliseconds: LiveTail.batchIntervalMilliseconds) { [liveTail] in liveTail.sendBatches() }
         reactor.afterEachIteration { [liveTail] in liveTail.publish() }
         try reactor.onSignals([SIGINT, SIGTERM]) { [unowned self] _ in stop() }
 

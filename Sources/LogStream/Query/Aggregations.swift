@@ -11,8 +11,10 @@ public struct LevelHistogram: Equatable, Sendable {
 
     public static let maxBuckets = 1000
 
-    /// `buckets` buckets over `since...until` (receive time), at least one millisecond each.
-    public init(ring: LogRing, filter: RecordFilter, since: Int64, until: Int64, buckets: Int) {
+    /// `buckets` buckets over `since...until` (receive time), at least one millisecond each, counting the
+    /// records of `window` (its ids; its times are replaced by `since` and `until`).
+    public init(ring: LogRing, filter: RecordFilter, window: RecordWindow = RecordWindow(), since: Int64, until: Int64,
+                buckets: Int) {
         let bucketCount = max(1, min(buckets, Self.maxBuckets))
         let span = max(until - since + 1, 1)
         self.since = since
@@ -22,8 +24,10 @@ public struct LevelHistogram: Equatable, Sendable {
         // uniqueness check per record.
         var flat = [UInt64](repeating: 0, count: bucketCount * levels)
         let width = bucketMilliseconds
+        var covered = window
+        (covered.since, covered.until) = (since, until)
         flat.withUnsafeMutableBufferPointer { counts in
-            _ = RecordWindow(since: since, until: until).walkNewestFirst(in: ring, matching: filter) { record in
+            _ = covered.walkNewestFirst(in: ring, matching: filter) { record in
                 let bucket = Int((record.receivedAtMilliseconds - since) / width)
                 if bucket < bucketCount { counts[bucket * levels + Int(record.level.rawValue)] += 1 }
                 return true

@@ -18,8 +18,8 @@ extension LevelHistogram {
                 json.integer(count)
             }
             json.raw("]")
-    }
-    json.raw("]}")
+        }
+        json.raw("]}")
     }
 }
 
@@ -40,7 +40,7 @@ extension Facets {
             json.raw(",\"count\":")
             json.integer(entry.count)
             json.raw("}")
-    }
-    json.raw("]}")
+        }
+        json.raw("]}")
     }
 }

@@ -1,9 +1,27 @@
-// Messages a dashboard sends over the WebSocket. The original protocol has one: update_filters.
+// Messages a dashboard sends over the WebSocket. The original protocol has one: update_filters. Our own
+// dashboard adds three optional members to it, which old clients never send:
+//   "batch": true    live records come as {"type":"batch","data":[...]} a few times a second, oldest first,
+//                    instead of one new_log message each;
+//   "after": <id>    the history holds only records newer than this id (a resumed or reconnected tail);
+//   "limit": <n>     how many records the history holds (default 50, at most 10,000).
 import FoundationEssentials
 
 struct ClientMessage: Decodable {
     var type: String
     var filters: Filters?
+    var batch = false
+    var after: UInt64?
+    var limit: Int?
+
+    init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: Filters.Key.self)
+        type = try container.decode(String.self, forKey: Filters.Key("type"))
+        filters = try container.decodeIfPresent(Filters.self, forKey: Filters.Key("filters"))
+        // The additions are read leniently, like the filters: a value of the wrong type counts as absent.
+        batch = (try? container.decodeIfPresent(Bool.self, forKey: Filters.Key("batch"))) == true
+        after = try? container.decodeIfPresent(UInt64.self, forKey: Filters.Key("after"))
+        limit = try? container.decodeIfPresent(Int.self, forKey: Filters.Key("limit"))
+    }
 
     struct Filters: Decodable {
         var query: String?

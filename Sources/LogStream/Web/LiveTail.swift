@@ -1,16 +1,23 @@
 // Fans new records out to WebSocket sessions. Ingestion never waits for it: after each batch of events the
-// reactor calls publish(), which encodes each new record at most once and offers it to the matching sessions.
+// reactor calls publish(), which encodes each new record at most once and offers it to the matching sessions;
+// a timer sends the batches of the sessions that asked for them.
 
 final class LiveTail {
     let ring: LogRing
     let reactor: Reactor
+    /// Where histories are gathered, off the reactor thread.
+    let worker: WorkerThread
     private var sessions: [Int32: WebSocketSession] = [:]
     /// Records below this id have been offered to the sessions.
     private(set) var publishedUpTo: UInt64
 
-    init(ring: LogRing, reactor: Reactor) {
+    /// How often batching sessions get their batch: at most 20 messages a second, at most 50 ms late.
+    static let batchIntervalMilliseconds = 50
+
+    init(ring: LogRing, reactor: Reactor, worker: WorkerThread) {
         self.ring = ring
         self.reactor = reactor
+        self.worker = worker
         publishedUpTo = ring.storedIDs.upperBound
     }
 
@@ -33,11 +40,18 @@ final class LiveTail {
         let targets = Array(sessions.values)
         for id in publishedUpTo..<next {
             ring.read(id) { record in
+                var entry: [UInt8]?
                 var frame: [UInt8]?
+                let estimate = record.line.count + 256
                 for session in targets where session.filter.matches(record) {
-                    session.offer(estimatedBytes: record.line.count + 256) {
-                        if frame == nil { frame = Self.newLogFrame(record) }
-                        return frame!
+                    if entry == nil { entry = Self.entry(record) }
+                    if session.isBatching {
+                        session.offerToBatch(estimatedBytes: estimate) { entry! }
+                    } else {
+                        session.offer(estimatedBytes: estimate) {
+                            if frame == nil { frame = Self.newLogFrame(entry!) }
+                            return frame!
+                        }
                     }
                 }
             }
@@ -45,15 +59,26 @@ final class LiveTail {
         for session in targets where sessions[session.fd.rawValue] === session { session.flush() }
     }
 
+    /// Timer: each batching session gets what was gathered for it.
+    func sendBatches() {
+        for session in sessions.values where session.isBatching { session.sendBatch() }
+    }
+
     /// Sends a close frame to every session (server shutting down).
     func closeAll() {
         for session in sessions.values { session.goAway() }
     }
 
-    private static func newLogFrame(_ record: LogRecord) -> [UInt8] {
+    private static func entry(_ record: LogRecord) -> [UInt8] {
         var json = JSONWriter(capacity: record.line.count + 256)
-        json.raw("{\"type\":\"new_log\",\"data\":")
         LogEntryJSON.append(record, to: &json)
+        return json.bytes
+    }
+
+    private static func newLogFrame(_ entry: [UInt8]) -> [UInt8] {
+        var json = JSONWriter(capacity: entry.count + 32)
+        json.raw("{\"type\":\"new_log\",\"data\":")
+        json.bytes.append(contentsOf: entry)
         json.raw("}")
         return WebSocketFrameCodec.textFrame(json.bytes)
     }

@@ -83,8 +83,8 @@ final class WebAPI {
         }
     }
 
-    /// `GET /api/histogram?q=&since=&until=&buckets=`: records per level per time bucket, oldest bucket first.
-    /// Without `since`/`until`, the span of what is stored.
+    /// `GET /api/histogram?q=&since=&until=&before=&after=&buckets=`: records per level per time bucket, oldest
+    /// bucket first. Without `since`/`until`, the span of what is stored.
     private func histogram(_ query: [String: String]) -> Answer {
         let (selection, buckets): (Selection, Int)
         do {
@@ -100,7 +100,7 @@ final class WebAPI {
             let until = selection.window.until ?? newest
             let since = selection.window.since ?? min(oldest, until)
             guard since <= until else { return .error(400, "since is after until") }
-            let histogram = LevelHistogram(ring: ring, filter: selection.filter, since: since, until: until, buckets: buckets)
+            let histogram = LevelHistogram(ring: ring, filter: selection.filter, window: selection.window, since: since, until: until, buckets: buckets)
             var json = JSONWriter(capacity: 64 * buckets + 256)
             histogram.append(to: &json, until: until)
             return .json(json.bytes)

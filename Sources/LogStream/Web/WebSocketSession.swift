@@ -1,6 +1,8 @@
 // One live-tail client speaking the original LogStream's protocol over RFC 6455: it sends update_filters and
-// receives history, then new_log for every new matching record. Its send queue is bounded: a client that
-// cannot keep up loses messages (and is told how many), never slowing ingestion or other clients.
+// receives history, then new_log for every new matching record (or, when it asked for batches, a batch message
+// a few times a second). Its send queue is bounded: a client that cannot keep up loses messages (and is told
+// how many), never slowing ingestion or other clients. Histories are gathered on the worker thread; live
+// messages published meanwhile wait behind them, so the client sees no gap and no repeat.
 
 final class WebSocketSession: ReactorHandler {
     let fd: FileDescriptor
@@ -9,6 +11,15 @@ final class WebSocketSession: ReactorHandler {
     private var output: OutboundQueue
     private var assembler = WebSocketMessageAssembler(maxMessageBytes: maxMessageBytes)
     private(set) var filter = RecordFilter.everything
+    /// The client asked for batch messages instead of one new_log per record.
+    private(set) var isBatching = false
+    /// Entries for the next batch message, comma-separated, without the enclosing brackets.
+    private var batch: [UInt8] = []
+    /// A history is being gathered on the worker: live messages wait here, and the client's next messages
+    /// stay unread, until it is sent.
+    private var isAwaitingHistory = false
+    private var held: [[UInt8]] = []
+    private var heldBytes = 0
     /// Messages dropped since the client was last told.
     private var droppedCount = 0
     /// Our close frame is queued: nothing more is read or sent.
@@ -18,6 +29,7 @@ final class WebSocketSession: ReactorHandler {
     static let maxMessageBytes = 64 * 1024
     static let sendQueueBytes = 1024 * 1024
     static let historyCount = 50
+    static let maxHistoryCount = 10_000
     static let readChunkBytes = 16 * 1024
     /// Reads per readiness event, so one chatty client cannot starve the others.
     static let readsPerWakeup = 8
@@ -59,7 +71,7 @@ final class WebSocketSession: ReactorHandler {
 
     /// A client's messages are not read while our replies to earlier ones wait: that bounds what a client that
     /// sends (pings, filter updates) but never reads can make us hold.
-    private var isAcceptingInput: Bool { output.pendingBytes <= Self.sendQueueBytes }
+    private var isAcceptingInput: Bool { output.pendingBytes <= Self.sendQueueBytes && !isAwaitingHistory }
 
     /// Decodes and handles every whole frame in `bytes` (and what was left over before them), then sends
     /// what the frames asked for.
@@ -102,7 +114,9 @@ final class WebSocketSession: ReactorHandler {
             }
             filter = RecordFilter(query: filters?.query, level: filters?.level, service: filters?.service,
                                   fields: filters?.fields ?? [:], expression: expression)
-            sendHistory()
+            isBatching = message.batch
+            let limit = min(max(message.limit ?? Self.historyCount, 0), Self.maxHistoryCount)
+            requestHistory(limit: limit, after: message.after)
         case .ping(let payload):
             var frame: [UInt8] = []
             payload.withUnsafeBytes { WebSocketFrameCodec.encode(.pong, payload: $0, into: &frame) }
@@ -128,14 +142,36 @@ final class WebSocketSession: ReactorHandler {
         isClosing = true
     }
 
-    /// `{"type":"history","data":[...]}`: the newest matching records not yet published as new_log.
-    private func sendHistory() {
-        var json = JSONWriter(capacity: 16 * 1024)
-        json.raw("{\"type\":\"history\",\"data\":")
-        LogEntryJSON.appendNewest(from: liveTail.ring, matching: filter, limit: Self.historyCount,
-                                  window: RecordWindow(beforeID: liveTail.publishedUpTo), to: &json)
-        json.raw("}")
-        output.append(WebSocketFrameCodec.textFrame(json.bytes))
+    /// `{"type":"history","data":[...]}`: the newest matching records not yet published live, gathered on the
+    /// worker. Batching clients also get `"complete"`: false when `limit` cut the history short.
+    private func requestHistory(limit: Int, after: UInt64?) {
+        // What was gathered under the old filter is superseded by the history.
+        batch.removeAll()
+        held.removeAll()
+        heldBytes = 0
+        isAwaitingHistory = true
+        let (ring, filter, isBatching) = (liveTail.ring, filter, isBatching)
+        let window = RecordWindow(beforeID: liveTail.publishedUpTo, afterID: after)
+        liveTail.worker.submit({
+            var json = JSONWriter(capacity: 16 * 1024)
+            json.raw("{\"type\":\"history\",\"data\":")
+            let listed = LogEntryJSON.appendNewest(from: ring, matching: filter, limit: limit, window: window, to: &json)
+            if isBatching { json.raw(listed.isComplete ? ",\"complete\":true" : ",\"complete\":false") }
+            json.raw("}")
+            return WebSocketFrameCodec.textFrame(json.bytes)
+        }, then: { [weak self] frame in self?.historyArrived(frame) })
+    }
+
+    /// Reactor thread: the history goes out first, then what was published while it was gathered.
+    private func historyArrived(_ frame: [UInt8]) {
+        guard !isClosed, isAwaitingHistory else { return }
+        isAwaitingHistory = false
+        guard !isClosing else { return }
+        output.append(frame)
+        for message in held { output.append(message) }
+        held.removeAll()
+        heldBytes = 0
+        if input.isEmpty { flush() } else { receive([]) }  // messages the client sent meanwhile
     }
 
     /// `{"type":"error","message":...}`: a filter the client sent could not be used.
@@ -150,11 +186,40 @@ final class WebSocketSession: ReactorHandler {
     /// Queues a live message unless the client is too far behind; then it is counted as dropped.
     func offer(estimatedBytes: Int, _ frame: () -> [UInt8]) {
         guard !isClosing else { return }
-        if output.hasRoom(for: estimatedBytes) {
-            output.append(frame())
-        } else {
+        guard output.hasRoom(for: heldBytes + estimatedBytes) else {
             droppedCount += 1
+            return
         }
+        if isAwaitingHistory {
+            let message = frame()
+            held.append(message)
+            heldBytes += message.count
+        } else {
+            output.append(frame())
+        }
+    }
+
+    /// Adds a record's JSON to the next batch message, unless the client is too far behind.
+    func offerToBatch(estimatedBytes: Int, _ entry: () -> [UInt8]) {
+        guard !isClosing else { return }
+        guard output.hasRoom(for: batch.count + estimatedBytes) else {
+            droppedCount += 1
+            return
+        }
+        if !batch.isEmpty { batch.append(UInt8(ascii: ",")) }
+        batch.append(contentsOf: entry())
+    }
+
+    /// `{"type":"batch","data":[...]}`, oldest first: what was gathered since the last one (timer).
+    func sendBatch() {
+        guard !batch.isEmpty, !isAwaitingHistory, !isClosing, !isClosed else { return }
+        var json = JSONWriter(capacity: batch.count + 32)
+        json.raw("{\"type\":\"batch\",\"data\":[")
+        json.bytes.append(contentsOf: batch)
+        json.raw("]}")
+        batch.removeAll(keepingCapacity: true)
+        output.append(WebSocketFrameCodec.textFrame(json.bytes))
+        flush()
     }
 
     private func close(gracefully: Bool = false) {
