@@ -1,151 +1,462 @@
-// LogStream dashboard: live tail over the original protocol (update_filters → history, then new_log).
-// Log text is attacker-controlled: it is only ever set with textContent, never parsed as HTML.
-"use strict";
+// LogStream dashboard: a live tail over the WebSocket (batched messages), or a time range or one line with its
+// neighbours over the HTTP API; the query and range live in the URL, so a link reproduces the view.
+// Log text is attacker-controlled: it is only ever set as text (see logview.js, facets.js, histogram.js).
+import { LogView } from "./logview.js";
+import { HistogramChart } from "./histogram.js";
+import { renderFacet } from "./facets.js";
+import { facetTerm, highlightTerms, toggleTerm } from "./query.js";
 
-const MAX_ROWS = 1000;
-const RECONNECT_MS = 3000;
+const RECONNECT_MS = 2000;
+const REFRESH_MS = 3000;
+const HISTORY_LINES = 1000;
+const RESUME_LINES = 10000;
+const PAGE_LINES = 1000;
+const MAX_PENDING = 100_000;
+const URL_KEYS = ["q", "query", "level", "service", "since", "until", "line"];
+const FACETS = ["level", "service", "host"];
 const $ = (id) => document.getElementById(id);
 
+const state = { q: "", query: "", level: "", service: "", since: "", until: "", line: "" };
 let socket = null;
+let mergeNextHistory = false;
 let paused = false;
+let pending = [];
+let pendingCount = 0;
+let pendingOverflow = false;
 let dropped = 0;
-const knownServices = new Set();
+let generation = 0;
+let aggregatesBusy = false;
+let selected = null;
 
-function filters() {
-  return { query: $("query").value, level: $("level").value, service: $("service").value.trim() };
+const view = new LogView($("list"), $("spacer"), { onSelect: showDetails });
+const chart = new HistogramChart($("histogram"), { onRange: zoomTo });
+
+function mode() {
+  if (state.line) return "line";
+  return state.since || state.until ? "range" : "live";
 }
+
+// --- URL state ---------------------------------------------------------------------------------------------
+
+function readURL() {
+  const params = new URLSearchParams(location.search);
+  for (const key of URL_KEYS) state[key] = params.get(key) || "";
+  $("q").value = state.q;
+  $("query").value = state.query;
+  $("level").value = state.level;
+  $("service").value = state.service;
+  if (state.query || state.level || state.service) $("simple-filters").open = true;
+}
+
+function writeURL(push) {
+  const params = new URLSearchParams();
+  for (const key of URL_KEYS) if (state[key]) params.set(key, state[key]);
+  const url = params.toString() ? `?${params}` : location.pathname;
+  if (url === location.search || (url === location.pathname && !location.search)) return;
+  if (push) history.pushState(null, "", url); else history.replaceState(null, "", url);
+}
+
+/// The filter and range as API parameters.
+function apiParams({ withRange = true } = {}) {
+  const params = new URLSearchParams();
+  for (const key of ["q", "query", "level", "service"]) if (state[key]) params.set(key, state[key]);
+  if (withRange && mode() === "range") {
+    if (state.since) params.set("since", state.since);
+    if (state.until) params.set("until", state.until);
+  }
+  return params;
+}
+
+/// Shows what the state asks for: called after every change of query, range or line.
+function apply({ push = false } = {}) {
+  generation += 1;
+  writeURL(push);
+  clearError();
+  view.setTerms(highlightTerms(state.q, state.query));
+  view.targetId = null;
+  closeDetails();
+  setPaused(false, { resync: false });
+  updateModeBar();
+  if (mode() === "live") subscribe();
+  else if (mode() === "range") loadRange();
+  else loadLine(Number(state.line));
+  refreshAggregates();
+}
+
+// --- live tail ---------------------------------------------------------------------------------------------
 
 function connect() {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   socket = new WebSocket(`${scheme}://${location.host}/ws`);
   setConnection("connecting");
-  socket.onopen = () => { setConnection("up"); sendFilters(); };
-  socket.onclose = () => { setConnection("down"); setTimeout(connect, RECONNECT_MS); };
+  socket.onopen = () => {
+    setConnection("up");
+    // After a reconnect, ask only for what arrived meanwhile; nothing seen is fetched again.
+    if (mode() === "live") subscribe({ after: view.length ? view.newestId : null });
+  };
+  socket.onclose = () => {
+    setConnection("down");
+    setTimeout(connect, RECONNECT_MS);
+  };
   socket.onerror = () => socket.close();
   socket.onmessage = (event) => handle(JSON.parse(event.data));
 }
 
-function sendFilters() {
-  if (socket && socket.readyState === WebSocket.OPEN) {
-    socket.send(JSON.stringify({ type: "update_filters", filters: filters() }));
-  }
+function subscribe({ after = null } = {}) {
+  if (!socket || socket.readyState !== WebSocket.OPEN) return;
+  const filters = { query: state.query, level: state.level, service: state.service, q: state.q };
+  const message = { type: "update_filters", filters, batch: true, limit: after === null ? HISTORY_LINES : RESUME_LINES };
+  if (after !== null) message.after = after;
+  mergeNextHistory = after !== null;
+  socket.send(JSON.stringify(message));
 }
 
 function handle(message) {
-  if (message.type === "history") {
-    $("rows").replaceChildren(...message.data.map((entry) => row(entry, false)));
-  } else if (message.type === "new_log" && !paused) {
-    const rows = $("rows");
-    rows.prepend(row(message.data, true));
-    while (rows.childElementCount > MAX_ROWS) rows.lastElementChild.remove();
-  } else if (message.type === "dropped") {
+  if (message.type === "error") {
+    showError(message.message);
+    return;
+  }
+  if (message.type === "dropped") {
     dropped += message.count;
     $("dropped-count").textContent = dropped.toLocaleString();
+    return;
+  }
+  if (mode() !== "live") return;
+  if (message.type === "history") {
+    if (mergeNextHistory) {
+      view.prepend(message.data);
+      if (message.complete === false) showNotice("More lines arrived than could be caught up; the oldest of them are not shown.");
+    } else {
+      view.replace(message.data);
+    }
+    mergeNextHistory = false;
+  } else if (message.type === "batch" || message.type === "new_log") {
+    const newestFirst = message.type === "batch" ? message.data.reverse() : [message.data];
+    if (paused) hold(newestFirst); else view.prepend(newestFirst);
   }
   updateCounts();
 }
 
-function cell(className, text) {
-  const td = document.createElement("td");
-  td.className = className;
-  td.textContent = text;
-  return td;
+/// While paused, new lines wait here (up to a bound; beyond it, resuming asks the server for them again).
+function hold(newestFirst) {
+  pendingCount += newestFirst.length;
+  if (pending.length + newestFirst.length > MAX_PENDING) pendingOverflow = true;
+  if (!pendingOverflow) pending = newestFirst.concat(pending);
+  $("new-lines").textContent = `${pendingCount.toLocaleString()} new ${pendingCount === 1 ? "line" : "lines"}`;
+  $("new-lines").classList.remove("hidden");
 }
 
-function row(entry, isNew) {
-  const tr = document.createElement("tr");
-  if (isNew) tr.className = "new";
-  const time = new Date(entry.timestamp);
-  tr.append(
-    cell("time", isNaN(time) ? String(entry.timestamp) : time.toLocaleTimeString([], { hour12: false }) + "." + String(time.getMilliseconds()).padStart(3, "0")),
-    cell(`level level-${/^[A-Z]+$/.test(entry.level) ? entry.level : "INFO"}`, entry.level),
-    cell("service", entry.service),
-    cell("host", `${entry.host} ${entry.protocol}`),
-    cell("message", entry.raw),
-  );
-  if (entry.truncated) {
-    const mark = document.createElement("span");
-    mark.className = "truncated";
-    mark.textContent = "truncated";
-    tr.lastElementChild.append(mark);
+function setPaused(value, { resync = true } = {}) {
+  const wasPaused = paused;
+  paused = value && mode() === "live";
+  $("pause").textContent = paused ? "Resume" : "Pause";
+  $("pause").classList.toggle("active", paused);
+  if (wasPaused && !paused && resync) {
+    if (pendingOverflow) subscribe({ after: view.newestId });
+    else view.prepend(pending);
   }
-  rememberService(entry.service);
-  tr.addEventListener("click", () => toggleDetails(tr, entry));
-  return tr;
+  if (!paused) {
+    pending = [];
+    pendingCount = 0;
+    pendingOverflow = false;
+    $("new-lines").classList.add("hidden");
+  }
+  updateModeBar();
 }
 
-// A row's details: format, both times, every field. Built with textContent like everything else.
-function toggleDetails(tr, entry) {
-  const next = tr.nextElementSibling;
-  if (next && next.classList.contains("details")) { next.remove(); return; }
-  const details = document.createElement("tr");
-  details.className = "details";
-  const td = document.createElement("td");
-  td.colSpan = 5;
-  const list = document.createElement("dl");
-  const add = (name, value) => {
-    const dt = document.createElement("dt");
-    dt.textContent = name;
-    const dd = document.createElement("dd");
-    dd.textContent = typeof value === "string" ? value : JSON.stringify(value);
-    list.append(dt, dd);
-  };
-  add("format", entry.format || "plain");
-  add("received", entry.timestamp);
-  if (entry.source_time) add("source time", entry.source_time);
-  add("id", entry.id);
-  for (const [name, value] of Object.entries(entry.fields || {})) add(name, value);
-  td.append(list);
-  details.append(td);
-  tr.after(details);
+// --- ranges and single lines over HTTP ----------------------------------------------------------------------
+
+async function fetchJSON(url) {
+  const response = await fetch(url, { cache: "no-store" });
+  const body = await response.json();
+  if (!response.ok) throw new Error(body.error || `HTTP ${response.status}`);
+  return { body, response };
 }
 
-function rememberService(name) {
-  if (typeof name !== "string" || knownServices.has(name) || knownServices.size >= 200) return;
-  knownServices.add(name);
-  const option = document.createElement("option");
-  option.value = name;
-  $("services").append(option);
+async function loadRange({ older = false } = {}) {
+  const asked = generation;
+  const params = apiParams();
+  params.set("limit", String(PAGE_LINES));
+  if (older && view.oldestId !== null) params.set("before", String(view.oldestId));
+  try {
+    const { body, response } = await fetchJSON(`/api/logs?${params}`);
+    if (asked !== generation) return;
+    if (older) view.append(body); else view.replace(body);
+    const total = Number(response.headers.get("X-Total-Matched"));
+    const exact = response.headers.get("X-Total-Matched-Exact") === "true";
+    $("older").classList.toggle("hidden", body.length < PAGE_LINES);
+    if (!older) $("shown").dataset.total = `${total.toLocaleString()}${exact ? "" : "+"}`;
+    updateCounts();
+  } catch (error) {
+    if (asked === generation) showError(error.message);
+  }
 }
 
-function setConnection(state) {
-  $("connection").className = `connection ${state === "up" ? "up" : state === "down" ? "down" : ""}`;
-  $("connection-text").textContent = state === "up" ? "live" : state === "down" ? "reconnecting" : "connecting";
+async function loadLine(id) {
+  const asked = generation;
+  const params = new URLSearchParams({ after: String(Math.max(0, id - 26)), before: String(id + 26), limit: "51" });
+  try {
+    const { body } = await fetchJSON(`/api/logs?${params}`);
+    if (asked !== generation) return;
+    view.replace(body);
+    if (!view.reveal(id)) showNotice(`Line #${id} is no longer in memory.`);
+    updateCounts();
+  } catch (error) {
+    if (asked === generation) showError(error.message);
+  }
 }
 
-function updateCounts() {
-  const rows = $("rows");
-  const count = rows.childElementCount - rows.getElementsByClassName("details").length;
-  $("shown-count").textContent = count.toLocaleString();
-  $("empty").className = count ? "empty hidden" : "empty";
+function zoomTo(since, until) {
+  state.since = new Date(since).toISOString();
+  state.until = new Date(until).toISOString();
+  state.line = "";
+  apply({ push: true });
+}
+
+function backToLive() {
+  state.since = state.until = state.line = "";
+  apply({ push: true });
+}
+
+// --- histogram, facets, stats ------------------------------------------------------------------------------
+
+async function refreshAggregates() {
+  if (aggregatesBusy) return;
+  aggregatesBusy = true;
+  const asked = generation;
+  const params = apiParams();
+  const buckets = Math.max(20, Math.min(200, Math.floor($("histogram").clientWidth / 10)));
+  try {
+    const [histogram, ...facets] = await Promise.all([
+      fetchJSON(`/api/histogram?${params}&buckets=${buckets}`),
+      ...FACETS.map((field) => fetchJSON(`/api/facets?field=${field}&limit=8&${params}`)),
+    ]);
+    if (asked !== generation) return;
+    chart.render(histogram.body);
+    const terms = new Set(state.q.match(/(?:[^\s"]+|"(?:[^"\\]|\\.)*")+/g) || []);
+    FACETS.forEach((field, index) => {
+      renderFacet($(`facet-${field}`), field, facets[index].body, (value) =>
+        terms.has(facetTerm(field, value, false)) ? "in" : terms.has(facetTerm(field, value, true)) ? "out" : "");
+    });
+  } catch (error) {
+    if (asked === generation && mode() !== "live") showError(error.message);
+  } finally {
+    aggregatesBusy = false;
+  }
 }
 
 async function refreshStats() {
   try {
-    const response = await fetch("/api/stats", { cache: "no-store" });
-    const stats = await response.json();
-    $("buffer-count").textContent = Number(stats.stored).toLocaleString();
-    $("rate").textContent = Math.round(Number(stats.rate)).toLocaleString();
+    const { body } = await fetchJSON("/api/stats");
+    $("rate").textContent = Math.round(Number(body.rate)).toLocaleString();
+    $("stored-count").textContent = Number(body.stored).toLocaleString();
+    $("kernel-drops").textContent = Number(body.udp_kernel_drops || 0).toLocaleString();
+    $("truncated-count").textContent = Number(body.truncated || 0).toLocaleString();
   } catch (_) { /* the connection indicator already tells */ }
+}
+
+// --- the page around the list ------------------------------------------------------------------------------
+
+function updateModeBar() {
+  const current = mode();
+  const text = current === "line" ? `Line #${state.line} and its neighbours`
+    : current === "range" ? `${state.since ? new Date(state.since).toLocaleString() : "…"} → ${state.until ? new Date(state.until).toLocaleString() : "now"}`
+      : paused ? "Paused" : "Live";
+  $("mode").textContent = text;
+  $("mode").className = `mode ${current}${paused ? " paused" : ""}`;
+  $("back-to-live").classList.toggle("hidden", current === "live");
+  $("pause").classList.toggle("hidden", current !== "live");
+  if (current !== "range") $("older").classList.add("hidden");
+  delete $("shown").dataset.total;
+  updateCounts();
+}
+
+function updateCounts() {
+  const total = $("shown").dataset.total;
+  $("shown").textContent = `${view.length.toLocaleString()}${total ? ` of ${total}` : ""} lines`;
+  $("empty").textContent = mode() === "live" ? "Waiting for logs…" : "No lines here.";
+  $("empty").classList.toggle("hidden", view.length > 0);
+}
+
+function showDetails(entry) {
+  selected = entry;
+  if (!entry) return closeDetails();
+  $("details-title").textContent = `Line #${entry.id}`;
+  $("permalink").href = `${location.pathname}?line=${entry.id}`;
+  const list = $("details-fields");
+  list.replaceChildren();
+  const add = (name, value) => {
+    const term = document.createElement("dt");
+    term.textContent = name;
+    const description = document.createElement("dd");
+    description.textContent = typeof value === "string" ? value : JSON.stringify(value);
+    list.append(term, description);
+  };
+  add("received", entry.timestamp);
+  if (entry.source_time) {
+    const lag = Date.parse(entry.timestamp) - Date.parse(entry.source_time);
+    add("source time", entry.source_time);
+    if (!isNaN(lag)) add("delay", `${lag.toLocaleString()} ms between source and receive`);
+  }
+  for (const key of ["level", "service", "host", "protocol", "format"]) if (entry[key] !== undefined) add(key, entry[key]);
+  if (entry.truncated) add("truncated", "yes: cut at the maximum line length");
+  for (const [name, value] of Object.entries(entry.fields || {})) add(`field.${name}`, value);
+  add("line", entry.raw);
+  $("details").classList.remove("hidden");
+}
+
+function closeDetails() {
+  $("details").classList.add("hidden");
+  if (selected) {
+    selected = null;
+    view.selectedId = null;
+    view.redraw();
+  }
+}
+
+async function copySelected() {
+  if (!selected) return;
+  const text = JSON.stringify(selected, null, 2);
+  try {
+    await navigator.clipboard.writeText(text);
+  } catch (_) {
+    // Without a secure context there is no clipboard API: a selected text area and the older command.
+    const area = document.createElement("textarea");
+    area.value = text;
+    document.body.append(area);
+    area.select();
+    document.execCommand("copy");
+    area.remove();
+  }
+  $("copy-json").textContent = "Copied";
+  setTimeout(() => { $("copy-json").textContent = "Copy JSON"; }, 1500);
+}
+
+function showError(message) {
+  $("q").classList.add("invalid");
+  $("q").title = message;
+  showNotice(message, "error");
+}
+
+function clearError() {
+  $("q").classList.remove("invalid");
+  $("q").title = "";
+  $("notice").classList.add("hidden");
+}
+
+function showNotice(message, kind = "info") {
+  $("notice").textContent = message;
+  $("notice").className = `notice ${kind}`;
+}
+
+function setConnection(status) {
+  $("connection").className = `connection ${status === "up" ? "up" : status === "down" ? "down" : ""}`;
+  $("connection-text").textContent = status === "up" ? "live" : status === "down" ? "reconnecting" : "connecting";
+}
+
+function setTheme(theme) {
+  document.documentElement.dataset.theme = theme;
+  $("theme").textContent = theme === "dark" ? "Light theme" : "Dark theme";
+  try { localStorage.setItem("logstream-theme", theme); } catch (_) { /* private mode */ }
+}
+
+function toggleTimeMode() {
+  view.setRelativeTime(!view.relativeTime);
+  $("time-mode").textContent = view.relativeTime ? "Absolute time" : "Relative time";
 }
 
 function debounce(action, ms) {
   let timer;
-  return () => { clearTimeout(timer); timer = setTimeout(action, ms); };
+  return () => {
+    clearTimeout(timer);
+    timer = setTimeout(action, ms);
+  };
+}
+
+function isTyping(target) {
+  return target instanceof HTMLInputElement || target instanceof HTMLSelectElement || target instanceof HTMLTextAreaElement;
+}
+
+function wire() {
+  const searchNow = () => {
+    if ($("q").value === state.q) return;
+    state.q = $("q").value;
+    apply();
+  };
+  $("q").addEventListener("input", debounce(searchNow, 400));
+  $("search-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    state.q = $("q").value;
+    apply({ push: true });
+  });
+  const simple = () => {
+    state.query = $("query").value;
+    state.level = $("level").value;
+    state.service = $("service").value.trim();
+    apply();
+  };
+  $("query").addEventListener("input", debounce(simple, 300));
+  $("service").addEventListener("input", debounce(simple, 300));
+  $("level").addEventListener("change", simple);
+  $("pause").addEventListener("click", () => setPaused(!paused));
+  $("back-to-live").addEventListener("click", backToLive);
+  $("older").addEventListener("click", () => loadRange({ older: true }));
+  $("time-mode").addEventListener("click", toggleTimeMode);
+  $("theme").addEventListener("click", () => setTheme(document.documentElement.dataset.theme === "dark" ? "light" : "dark"));
+  $("clear").addEventListener("click", () => { view.clear(); updateCounts(); });
+  $("close-details").addEventListener("click", closeDetails);
+  $("copy-json").addEventListener("click", copySelected);
+  $("permalink").addEventListener("click", (event) => {
+    if (!selected || event.ctrlKey || event.metaKey || event.shiftKey) return;  // let the browser open a new tab
+    event.preventDefault();
+    // The same view as the link opened fresh: the line and its neighbours, no filter (Back returns to the query).
+    for (const key of URL_KEYS) state[key] = "";
+    state.line = String(selected.id);
+    $("q").value = "";
+    apply({ push: true });
+  });
+  document.querySelector(".facets").addEventListener("click", (event) => {
+    const button = event.target.closest("button.facet-value");
+    if (!button) return;
+    state.q = toggleTerm(state.q, facetTerm(button.dataset.field, button.dataset.value, event.shiftKey)).trim();
+    $("q").value = state.q;
+    apply({ push: true });
+  });
+  document.addEventListener("keydown", (event) => {
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    if (isTyping(event.target)) {
+      if (event.key === "Escape") event.target.blur();
+      return;
+    }
+    if (event.key === "/") {
+      event.preventDefault();
+      $("q").focus();
+      $("q").select();
+    } else if (event.key === " " && mode() === "live") {
+      event.preventDefault();
+      setPaused(!paused);
+    } else if (event.key === "t") {
+      toggleTimeMode();
+    } else if (event.key === "Escape") {
+      closeDetails();
+    }
+  });
+  window.addEventListener("popstate", () => {
+    readURL();
+    apply();
+  });
 }
 
 document.addEventListener("DOMContentLoaded", () => {
-  const refilter = debounce(sendFilters, 200);
-  $("query").addEventListener("input", refilter);
-  $("service").addEventListener("input", refilter);
-  $("level").addEventListener("change", sendFilters);
-  $("pause").addEventListener("click", () => {
-    paused = !paused;
-    $("pause").textContent = paused ? "Resume" : "Pause";
-    if (!paused) sendFilters();
-  });
-  $("clear").addEventListener("click", () => { $("rows").replaceChildren(); updateCounts(); });
+  let theme = "dark";
+  try { theme = localStorage.getItem("logstream-theme") || "dark"; } catch (_) { /* private mode */ }
+  setTheme(theme);
+  wire();
+  readURL();
   connect();
+  apply();
   refreshStats();
   setInterval(refreshStats, 2000);
+  setInterval(() => { if (mode() === "live") refreshAggregates(); }, REFRESH_MS);
+  setInterval(() => { if (view.relativeTime) view.redraw(); }, 1000);
 });

@@ -1,28 +1,47 @@
-"""The dashboard in a real headless Chromium: live rows, filters, status, and log text never run as HTML."""
+"""The dashboard in a real headless Chromium: live rows, the query box and its URL, facets, pause and resume,
+histogram zoom, permalinks, row details, themes and shortcuts, 5,000 lines/s and 100,000 rows, and log text that
+never runs as HTML. Screenshots go to $LOGSTREAM_SCREENSHOTS (default .build/screenshots)."""
+import json
+import os
 import shutil
+import socket
 import time
+import urllib.parse
+from pathlib import Path
 
 import pytest
 
 selenium = pytest.importorskip("selenium")
 from selenium import webdriver  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
+from conftest import ROOT  # noqa: E402
+
+SCREENSHOTS = Path(os.environ.get("LOGSTREAM_SCREENSHOTS", ROOT / ".build" / "screenshots"))
 XSS_LINES = [
     b'ERROR [xss] <img src=x onerror="window.__pwned=1">',
     b"ERROR [xss] <script>window.__pwned=2</script>",
     b'WARN [<b>bold</b>] "quotes" & ampersands',
+    b'{"level":"error","service":"<img src=x onerror=window.__pwned=4>","msg":"<svg onload=window.__pwned=5>"}',
 ]
+# The rendered rows in display order (the list reuses a small pool of elements positioned by transform).
+ROWS_SCRIPT = """
+return [...document.querySelectorAll('#list .row:not([hidden])')]
+  .map(row => [Number(row.style.transform.replace(/[^0-9.]/g, '')), Number(row.dataset.id), row.querySelector('.msg').textContent])
+  .sort((a, b) => a[0] - b[0]).map(([, id, text]) => [id, text]);
+"""
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def browser():
     driver_path = shutil.which("chromedriver")
     assert driver_path, "chromedriver is missing: ./test.sh installs chromium-driver"
     options = webdriver.ChromeOptions()
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1400,900"):
         options.add_argument(argument)
     options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
     driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
@@ -30,71 +49,305 @@ def browser():
     driver.quit()
 
 
-def message_texts(browser):
-    return [cell.text for cell in browser.find_elements(By.CSS_SELECTOR, "#rows td.message")]
+def rows(browser):
+    return browser.execute_script(ROWS_SCRIPT)
+
+
+def messages(browser):
+    return [text for _, text in rows(browser)]
 
 
 def wait_until(browser, condition, timeout=10):
     return WebDriverWait(browser, timeout).until(lambda _: condition())
 
 
+def text_of(browser, element_id):
+    return browser.find_element(By.ID, element_id).text
+
+
+def open_dashboard(browser, server, query=""):
+    browser.get(server.base_url + "/" + query)
+    wait_until(browser, lambda: text_of(browser, "connection-text") == "live")
+
+
+def url_params(browser):
+    return dict(urllib.parse.parse_qsl(urllib.parse.urlparse(browser.current_url).query))
+
+
+def screenshot(browser, name):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(SCREENSHOTS / f"{name}.png"))
+
+
+def press(browser, key):
+    browser.find_element(By.TAG_NAME, "body").send_keys(key)
+
+
 def test_history_live_rows_and_status(server, browser):
     server.send_tcp(b"INFO [web] before the page opened\n")
     server.wait_received(1)
-    browser.get(server.base_url + "/")
-    wait_until(browser, lambda: browser.find_element(By.ID, "connection-text").text == "live")
-    wait_until(browser, lambda: message_texts(browser) == ["INFO [web] before the page opened"])
+    open_dashboard(browser, server)
+    wait_until(browser, lambda: messages(browser) == ["INFO [web] before the page opened"])
     server.send_udp(b"ERROR [web] arrived live")
-    wait_until(browser, lambda: message_texts(browser)[:1] == ["ERROR [web] arrived live"])
-    level_cell = browser.find_element(By.CSS_SELECTOR, "#rows tr td.level")
-    assert level_cell.text == "ERROR" and "level-ERROR" in level_cell.get_attribute("class")
-    wait_until(browser, lambda: browser.find_element(By.ID, "buffer-count").text == "2")
+    wait_until(browser, lambda: messages(browser)[:1] == ["ERROR [web] arrived live"])
+    first = browser.find_element(By.CSS_SELECTOR, "#list .row.level-ERROR .level")
+    assert first.text == "ERROR"
+    wait_until(browser, lambda: text_of(browser, "stored-count") == "2")
+    assert text_of(browser, "kernel-drops") == "0" and text_of(browser, "dropped-count") == "0"
 
 
-def test_filters_ask_the_server_again(server, browser):
+def test_the_query_box_filters_highlights_and_lives_in_the_url(server, browser):
+    server.send_tcp(b"INFO [pay] card accepted\nERROR [pay] card declined\nERROR [auth] token expired\nWARN [pay] slow card\n")
+    server.wait_received(4)
+    open_dashboard(browser, server)
+    wait_until(browser, lambda: len(messages(browser)) == 4)
+    box = browser.find_element(By.ID, "q")
+    box.send_keys('level:>=warn service:pay "card"', Keys.ENTER)
+    wait_until(browser, lambda: messages(browser) == ["WARN [pay] slow card", "ERROR [pay] card declined"])
+    assert url_params(browser)["q"] == 'level:>=warn service:pay "card"'
+    marks = [mark.text for mark in browser.find_elements(By.CSS_SELECTOR, "#list .row:not([hidden]) mark")]
+    assert marks == ["card", "card"]
+    # The link alone reproduces the view.
+    link = browser.current_url
+    browser.get("about:blank")
+    browser.get(link)
+    wait_until(browser, lambda: messages(browser) == ["WARN [pay] slow card", "ERROR [pay] card declined"])
+    assert browser.find_element(By.ID, "q").get_attribute("value") == 'level:>=warn service:pay "card"'
+    # A mistake is shown, and the rows stay.
+    box = browser.find_element(By.ID, "q")
+    box.clear()
+    box.send_keys("(card", Keys.ENTER)
+    wait_until(browser, lambda: "unbalanced" in text_of(browser, "notice"))
+    assert "invalid" in box.get_attribute("class")
+
+
+def test_the_original_simple_filters_still_work(server, browser):
     server.send_tcp(b"INFO [a] first\nERROR [b] second\nWARN [a] third\n")
     server.wait_received(3)
-    browser.get(server.base_url + "/")
-    wait_until(browser, lambda: len(message_texts(browser)) == 3)
+    open_dashboard(browser, server)
+    wait_until(browser, lambda: len(messages(browser)) == 3)
+    browser.find_element(By.CSS_SELECTOR, "#simple-filters summary").click()
     Select(browser.find_element(By.ID, "level")).select_by_visible_text("ERROR")
-    wait_until(browser, lambda: message_texts(browser) == ["ERROR [b] second"])
+    wait_until(browser, lambda: messages(browser) == ["ERROR [b] second"])
     Select(browser.find_element(By.ID, "level")).select_by_visible_text("All levels")
     browser.find_element(By.ID, "service").send_keys("a")
-    wait_until(browser, lambda: message_texts(browser) == ["WARN [a] third", "INFO [a] first"])
+    wait_until(browser, lambda: messages(browser) == ["WARN [a] third", "INFO [a] first"])
     browser.find_element(By.ID, "query").send_keys("FIRST")
-    wait_until(browser, lambda: message_texts(browser) == ["INFO [a] first"])
+    wait_until(browser, lambda: messages(browser) == ["INFO [a] first"])
+    assert url_params(browser) == {"query": "FIRST", "service": "a"}
+
+
+def test_facets_count_and_click_to_filter_or_shift_click_to_exclude(server, browser):
+    server.send_tcp(b"".join(b"%s [%s] event %d\n" % ([b"INFO", b"ERROR"][i % 2], [b"checkout", b"search"][i % 3 == 0], i)
+                             for i in range(30)))
+    server.wait_received(30)
+    open_dashboard(browser, server)
+
+    def facet(field):
+        return {button.find_element(By.CLASS_NAME, "name").text: button.find_element(By.CLASS_NAME, "count").text
+                for button in browser.find_elements(By.CSS_SELECTOR, f"#facet-{field} button.facet-value")}
+
+    wait_until(browser, lambda: facet("service") == {"checkout": "20", "search": "10"})
+    assert facet("level") == {"INFO": "15", "ERROR": "15"} and facet("host") == {"127.0.0.1": "30"}
+    browser.find_element(By.CSS_SELECTOR, "#facet-service button[data-value='search']").click()
+    wait_until(browser, lambda: len(messages(browser)) == 10 and all("[search]" in text for text in messages(browser)))
+    assert browser.find_element(By.ID, "q").get_attribute("value") == "service:search"
+    error = browser.find_element(By.CSS_SELECTOR, "#facet-level button[data-value='ERROR']")
+    ActionChains(browser).key_down(Keys.SHIFT).click(error).key_up(Keys.SHIFT).perform()
+    wait_until(browser, lambda: len(messages(browser)) == 5 and all(text.startswith("INFO [search]") for text in messages(browser)))
+    assert browser.find_element(By.ID, "q").get_attribute("value") == "service:search -level:ERROR"
+    wait_until(browser, lambda: "out" in browser.find_element(By.CSS_SELECTOR, "#facet-level button[data-value='ERROR']").get_attribute("class")
+               if browser.find_elements(By.CSS_SELECTOR, "#facet-level button[data-value='ERROR']") else True)
+    # Clicking an included value again removes it.
+    browser.find_element(By.CSS_SELECTOR, "#facet-service button[data-value='search']").click()
+    wait_until(browser, lambda: browser.find_element(By.ID, "q").get_attribute("value") == "-level:ERROR")
+
+
+def test_pause_shows_new_lines_and_resume_loses_nothing(server, browser):
+    server.send_tcp(b"INFO [p] before\n")
+    server.wait_received(1)
+    open_dashboard(browser, server)
+    wait_until(browser, lambda: messages(browser) == ["INFO [p] before"])
+    press(browser, " ")
+    wait_until(browser, lambda: text_of(browser, "mode") == "Paused")
+    for index in range(30):
+        server.send_udp(b"INFO [p] while paused %d" % index)
+    wait_until(browser, lambda: text_of(browser, "new-lines") == "30 new lines")
+    assert messages(browser) == ["INFO [p] before"]
+    browser.find_element(By.ID, "pause").click()
+    expected = ["INFO [p] while paused %d" % index for index in range(29, -1, -1)] + ["INFO [p] before"]
+    wait_until(browser, lambda: messages(browser) == expected)
+    assert not browser.find_element(By.ID, "new-lines").is_displayed()
+    ids = [row_id for row_id, _ in rows(browser)]
+    assert ids == sorted(set(ids), reverse=True)  # nothing twice
+
+
+def test_histogram_shows_levels_and_zooms_to_a_range(server, browser):
+    server.send_tcp(b"".join(b"%s [h] early %d\n" % ([b"INFO", b"ERROR", b"WARN"][i % 3], i) for i in range(30)))
+    server.wait_received(30)
+    time.sleep(1.2)
+    server.send_tcp(b"".join(b"INFO [h] late %d\n" % i for i in range(10)))
+    server.wait_received(40)
+    open_dashboard(browser, server)
+    wait_until(browser, lambda: len(browser.find_elements(By.CSS_SELECTOR, "#histogram rect.bar.level-ERROR")) >= 1)
+    titles = browser.execute_script("return [...document.querySelectorAll('#histogram title')].map(t => t.textContent)")
+    assert sum(int(title.split(": ")[1].split(" lines")[0].replace(",", "")) for title in titles) == 40
+    # A click on the column holding the late lines shows that bucket's lines.
+    late_column = browser.execute_script("""
+        const columns = [...document.querySelectorAll('#histogram g.column')].filter(g => g.querySelector('rect.bar'));
+        return columns[columns.length - 1].querySelector('rect.hit');""")
+    late_column.click()
+    wait_until(browser, lambda: "since" in url_params(browser) and "until" in url_params(browser))
+    params = url_params(browser)
+    expected = [entry["raw"] for entry in server.logs(since=params["since"], until=params["until"], limit=1000)]
+    wait_until(browser, lambda: messages(browser) == expected)
+    assert "INFO [h] late 9" in expected and "INFO [h] early 0" not in expected
+    assert browser.find_element(By.ID, "back-to-live").is_displayed()
+    # Dragging across the whole chart selects everything since its start.
+    browser.find_element(By.ID, "back-to-live").click()
+    wait_until(browser, lambda: "since" not in url_params(browser) and text_of(browser, "mode") == "Live")
+    chart = browser.find_element(By.ID, "histogram")
+    width = chart.size["width"]
+    ActionChains(browser).move_to_element_with_offset(chart, -width // 2 + 2, 0).click_and_hold() \
+        .move_by_offset(width - 6, 0).release().perform()
+    wait_until(browser, lambda: "since" in url_params(browser))
+    wait_until(browser, lambda: len(messages(browser)) == 40)
+    screenshot(browser, "zoomed")
+    # The browser's back button returns to the live view.
+    browser.back()
+    wait_until(browser, lambda: text_of(browser, "mode") == "Live")
+
+
+def test_a_row_opens_its_details_and_a_permalink_with_its_neighbours(server, browser):
+    server.send_tcp(b"".join(b"INFO [n] neighbour %d\n" % i for i in range(100)))
+    server.send_tcp(b'{"level":"warn","time":1732816800123,"msg":"slow","service":"api","user":"alice"}\n')
+    server.send_tcp(b"".join(b"INFO [n] after %d\n" % i for i in range(100)))
+    server.wait_received(201)
+    target = server.logs(q="slow")[0]
+    open_dashboard(browser, server, "?q=slow")
+    wait_until(browser, lambda: len(messages(browser)) == 1)
+    browser.find_element(By.CSS_SELECTOR, "#list .row .msg").click()
+    wait_until(browser, lambda: browser.find_element(By.ID, "details").is_displayed())
+    names = [term.text for term in browser.find_elements(By.CSS_SELECTOR, "#details-fields dt")]
+    values = [value.text for value in browser.find_elements(By.CSS_SELECTOR, "#details-fields dd")]
+    details = dict(zip(names, values))
+    assert details["source time"] == "2024-11-28T18:00:00.123Z" and details["received"] == target["timestamp"]
+    assert details["format"] == "json" and details["field.user"] == "alice" and "ms between source and receive" in details["delay"]
+    browser.find_element(By.ID, "copy-json").click()
+    wait_until(browser, lambda: text_of(browser, "copy-json") == "Copied")
+    browser.find_element(By.ID, "permalink").click()
+    wait_until(browser, lambda: url_params(browser) == {"line": str(target["id"])})
+    wait_until(browser, lambda: len(messages(browser)) > 20)
+    shown = dict(rows(browser))
+    assert shown[target["id"]] == target["raw"]
+    assert shown[target["id"] - 1] == "INFO [n] neighbour 99" and shown[target["id"] + 1] == "INFO [n] after 0"
+    assert browser.find_element(By.CSS_SELECTOR, "#list .row.target").get_attribute("data-id") == str(target["id"])
+    # Opened fresh, the link shows the same.
+    link = browser.current_url
+    browser.get("about:blank")
+    browser.get(link)
+    wait_until(browser, lambda: browser.find_elements(By.CSS_SELECTOR, "#list .row.target"))
+    assert text_of(browser, "mode") == f"Line #{target['id']} and its neighbours"
+    press(browser, Keys.ESCAPE)
+    wait_until(browser, lambda: not browser.find_element(By.ID, "details").is_displayed())
+
+
+def test_theme_time_toggle_and_search_shortcut(server, browser):
+    server.send_tcp(b"INFO [k] keyboard\n")
+    server.wait_received(1)
+    open_dashboard(browser, server)
+    wait_until(browser, lambda: len(messages(browser)) == 1)
+    assert browser.execute_script("return document.documentElement.dataset.theme") == "dark"
+    browser.find_element(By.ID, "theme").click()
+    assert browser.execute_script("return document.documentElement.dataset.theme") == "light"
+    screenshot(browser, "light")
+    browser.refresh()
+    wait_until(browser, lambda: len(messages(browser)) == 1)
+    assert browser.execute_script("return document.documentElement.dataset.theme") == "light"  # remembered
+    browser.find_element(By.ID, "theme").click()
+    press(browser, "t")
+    first_time = "return document.querySelector('#list .row:not([hidden]) .time').textContent"
+    wait_until(browser, lambda: browser.execute_script(first_time).endswith("ago"))
+    press(browser, "t")
+    wait_until(browser, lambda: ":" in browser.execute_script(first_time))
+    press(browser, "/")
+    assert browser.switch_to.active_element.get_attribute("id") == "q"
 
 
 def test_log_text_is_never_interpreted_as_html(server, browser):
     server.send_tcp(XSS_LINES[0] + b"\n")
     server.wait_received(1)
-    browser.get(server.base_url + "/")
-    wait_until(browser, lambda: browser.find_element(By.ID, "connection-text").text == "live")
+    open_dashboard(browser, server, "?q=" + urllib.parse.quote('"<script>" OR xss OR quotes OR svg'))
     for line in XSS_LINES[1:]:
         server.send_udp(line)
-    expected = [line.decode() for line in reversed(XSS_LINES)]
-    wait_until(browser, lambda: message_texts(browser) == expected)
+    wait_until(browser, lambda: len(messages(browser)) == 4)
+    assert set(messages(browser)) == {line.decode() for line in XSS_LINES}
+    for row in browser.find_elements(By.CSS_SELECTOR, "#list .row"):
+        row.click()  # the details panel renders fields too
+    facet_values = "return [...document.querySelectorAll('#facet-service button')].map(b => b.dataset.value)"
+    wait_until(browser, lambda: "<img src=x onerror=window.__pwned=4>" in browser.execute_script(facet_values))
     time.sleep(0.5)  # give any injected handler the chance to run
     assert browser.execute_script("return window.__pwned") is None
-    rows = browser.find_element(By.ID, "rows")
-    assert rows.find_elements(By.TAG_NAME, "img") == [] and rows.find_elements(By.TAG_NAME, "script") == []
-    assert rows.find_elements(By.TAG_NAME, "b") == []
-    services = [cell.text for cell in browser.find_elements(By.CSS_SELECTOR, "#rows td.service")]
-    assert services[0] == "unknown"  # "[<b>bold</b>]" is not a service name
+    for container in ("list", "details", "facet-service", "histogram"):
+        element = browser.find_element(By.ID, container)
+        for tag in ("img", "script", "b", "svg"):
+            assert element.find_elements(By.TAG_NAME, tag) == [], (container, tag)
 
 
-def test_a_clicked_row_shows_format_times_and_fields_as_text(server, browser):
-    server.send_tcp(b'{"level":"warn","time":1732816800123,"msg":"slow","service":"api","user":"<img src=x onerror=window.__pwned=3>"}\n')
-    server.wait_received(1)
-    browser.get(server.base_url + "/")
-    wait_until(browser, lambda: len(message_texts(browser)) == 1)
-    browser.find_element(By.CSS_SELECTOR, "#rows td.message").click()
-    details = wait_until(browser, lambda: browser.find_elements(By.CSS_SELECTOR, "#rows tr.details dl"))
-    pairs = dict(zip([dt.text for dt in details[0].find_elements(By.TAG_NAME, "dt")],
-                     [dd.text for dd in details[0].find_elements(By.TAG_NAME, "dd")]))
-    assert pairs["format"] == "json" and pairs["source time"] == "2024-11-28T18:00:00.123Z"
-    assert pairs["user"] == "<img src=x onerror=window.__pwned=3>"
-    assert browser.execute_script("return window.__pwned") is None
-    assert browser.find_element(By.ID, "rows").find_elements(By.TAG_NAME, "img") == []
-    browser.find_element(By.CSS_SELECTOR, "#rows td.message").click()
-    wait_until(browser, lambda: browser.find_elements(By.CSS_SELECTOR, "#rows tr.details") == [])
+def send_paced(server, total, per_second, batch):
+    """`total` lines over UDP in datagrams of `batch` lines, paced at `per_second`."""
+    sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    start = time.monotonic()
+    for first in range(0, total, batch):
+        due = start + first / per_second
+        time.sleep(max(0.0, due - time.monotonic()))
+        sender.sendto(b"\n".join(b"INFO [load] paced line %06d" % i for i in range(first, min(first + batch, total))),
+                      ("127.0.0.1", server.udp_port))
+    sender.close()
+
+
+def test_five_thousand_lines_a_second_keep_the_page_responsive(server, browser):
+    open_dashboard(browser, server)
+    browser.execute_script("""
+        window.__longest = 0; window.__frames = 0;
+        new PerformanceObserver(list => { for (const task of list.getEntries()) window.__longest = Math.max(window.__longest, task.duration); })
+          .observe({ entryTypes: ['longtask'] });
+        const tick = () => { window.__frames += 1; requestAnimationFrame(tick); };
+        requestAnimationFrame(tick);""")
+    started = time.monotonic()
+    send_paced(server, 20000, 5000, 50)
+    server.wait_received(20000)
+    wait_until(browser, lambda: text_of(browser, "shown") == "20,000 lines", timeout=20)
+    elapsed = time.monotonic() - started
+    longest, frames = browser.execute_script("return [window.__longest, window.__frames]")
+    print(f"5,000 lines/s for {elapsed:.1f} s: longest task {longest:.0f} ms, {frames / elapsed:.0f} frames/s")
+    assert longest < 500, f"the page froze for {longest:.0f} ms"
+    assert frames / elapsed > 10
+    assert text_of(browser, "dropped-count") == "0"
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#list .row")) < 120  # only the rows in view exist
+    assert messages(browser)[0] == "INFO [load] paced line 019999"
+
+
+def test_a_hundred_thousand_rows_scroll(server, browser):
+    open_dashboard(browser, server)
+    send_paced(server, 100_000, 25_000, 250)
+    server.wait_received(100_000, timeout=30)
+    wait_until(browser, lambda: text_of(browser, "shown") == "100,000 lines", timeout=30)
+    screenshot(browser, "dashboard")
+    frame_times = browser.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        const list = document.getElementById('list');
+        const positions = [0.1, 0.5, 0.9, 1, 0.3, 0.7, 0];
+        const times = [];
+        const step = (index) => {
+          if (index === positions.length) return done(times);
+          const began = performance.now();
+          list.scrollTop = positions[index] * (list.scrollHeight - list.clientHeight);
+          requestAnimationFrame(() => requestAnimationFrame(() => { times.push(performance.now() - began); step(index + 1); }));
+        };
+        step(0);""")
+    print("frame times while jumping through 100,000 rows (ms):", [round(value) for value in frame_times])
+    assert max(frame_times) < 250
+    browser.execute_script("const list = document.getElementById('list'); list.scrollTop = list.scrollHeight;")
+    wait_until(browser, lambda: messages(browser)[-1:] == ["INFO [load] paced line 000000"])
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#list .row")) < 120

@@ -84,7 +84,7 @@ final class WebAPI {
     }
 
     /// `GET /api/histogram?q=&since=&until=&before=&after=&buckets=`: records per level per time bucket, oldest
-    /// bucket first. Without `since`/`until`, the span of what is stored.
+    /// bucket first. Without `since`/`until`, the span of what is stored (at least the last minute).
     private func histogram(_ query: [String: String]) -> Answer {
         let (selection, buckets): (Selection, Int)
         do {
@@ -97,8 +97,10 @@ final class WebAPI {
             let now = RecordSink.now()
             let newest = stored.isEmpty ? now : ring.read(stored.upperBound - 1) { $0.receivedAtMilliseconds } ?? now
             let oldest = stored.isEmpty ? newest : ring.read(stored.lowerBound) { $0.receivedAtMilliseconds } ?? newest
-            let until = selection.window.until ?? newest
-            let since = selection.window.since ?? min(oldest, until)
+            // By default the span of what is stored, and at least the last minute, so that a chart of a
+            // fresh server still shows time passing.
+            let until = selection.window.until ?? max(newest, now)
+            let since = selection.window.since ?? min(oldest, until - 60_000)
             guard since <= until else { return .error(400, "since is after until") }
             let histogram = LevelHistogram(ring: ring, filter: selection.filter, window: selection.window, since: since, until: until, buckets: buckets)
             var json = JSONWriter(capacity: 64 * buckets + 256)
