@@ -15,12 +15,14 @@ let package = Package(
     targets: [
         // Syscalls Swift's Glibc module imports badly or not at all (epoll, accept4, recvmmsg, timerfd, signalfd).
         .target(name: "CEpoll"),
+        // Case-insensitive substring search with SSE2/AVX2 (Swift's SIMD types have no movemask).
+        .target(name: "CSearch"),
         // SHA-1 for the WebSocket handshake, from the system's libcrypto (seconds to build, unlike swift-crypto).
         .systemLibrary(name: "CCrypto", providers: [.apt(["libssl-dev"])]),
         .target(
             name: "LogStream",
             dependencies: [
-                "CEpoll", "CCrypto",
+                "CEpoll", "CCrypto", "CSearch",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             // Dynamic exclusivity checks cost about a fifth of ingest time (perf); the reactor is single-threaded

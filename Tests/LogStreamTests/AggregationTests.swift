@@ -20,6 +20,22 @@ struct AggregationTests {
         return ring
     }
 
+    @Test("the histogram of everything (two slot words a record) counts what the record walk counts", arguments: [
+        (RecordWindow(), Int64(1000), Int64(12_999)), (RecordWindow(), 4500, 9000), (RecordWindow(beforeID: 9, afterID: 2), 0, 20_000),
+        (RecordWindow(), 13_000, 20_000),
+    ])
+    func histogramOfEverything(window: RecordWindow, since: Int64, until: Int64) {
+        let ring = ring()
+        // Matches every record, but is not `.everything`, so the histogram walks the records.
+        let everythingSlowly = RecordFilter(expression: .not(.text(Array("absent from every line".utf8))))
+        for buckets in [1, 3, 7] {
+            let fast = LevelHistogram(ring: ring, filter: .everything, window: window, since: since, until: until, buckets: buckets)
+            let walked = LevelHistogram(ring: ring, filter: everythingSlowly, window: window, since: since, until: until, buckets: buckets)
+            #expect(fast == walked)
+        }
+        #expect(RecordFilter(query: "", level: "", service: "", expression: try! QueryParser.parse("")) == .everything)
+    }
+
     @Test("the histogram counts levels per bucket over the window, oldest bucket first")
     func histogram() {
         let histogram = LevelHistogram(ring: ring(), filter: .everything, since: 1000, until: 12_999, buckets: 4)

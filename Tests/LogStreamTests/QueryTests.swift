@@ -112,3 +112,14 @@ struct QueryTests {
         #expect(withBytes("x") { RecordFilter.contains($0, lowercasedNeedle: []) })
     }
 }
+
+@Suite("Query text every match needs")
+struct QueryRequiredTextTests {
+    @Test("the longest text an AND needs; none under OR or NOT", arguments: [
+        ("zq7x level:error", "zq7x"), ("\"long phrase\" word", "long phrase"), ("a OR b", nil), ("-foo", nil),
+        ("service:x", nil), ("/Health check fail(ed|ure)/ level:error", "health check fail"), ("(a OR b) needle", "needle"),
+    ])
+    func required(q: String, expected: String?) throws {
+        #expect(try QueryParser.parse(q)?.requiredText == expected.map { Array($0.utf8) })
+    }
+}

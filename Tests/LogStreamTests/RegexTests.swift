@@ -76,3 +76,23 @@ struct RegexTests {
         #expect(failure("//") == QueryError(message: "empty regular expression", position: 0))
     }
 }
+
+@Suite("Regex literals: what every match must contain")
+struct RegexLiteralTests {
+    @Test("the longest literal run every match needs, lower-cased", arguments: [
+        ("Health check fail(ed|ure)", false, "health check fail"), ("(a|b)*x+yz", false, "yz"), ("a|b", false, ""),
+        ("[Aa]bc", false, "abc"), ("\\d+ms", false, "ms"), ("(timeout){2}", false, "timeout"), ("x?y", false, "y"),
+        ("ERROR", true, "error"), ("[ab]c", false, "c"), ("(ab)*", false, ""), ("^GET /api", false, "get /api"),
+    ])
+    func literal(pattern: String, ignoringCase: Bool, expected: String) throws {
+        #expect(try Regex(pattern, ignoringCase: ignoringCase).requiredLiteral == Array(expected.utf8))
+    }
+
+    @Test("the literal only rules lines out: case still counts for a pattern without i")
+    func prefilterKeepsMeaning() throws {
+        let regex = try Regex("Timeout", ignoringCase: false)
+        #expect(withBytes("a Timeout here") { regex.matches($0) })
+        #expect(!withBytes("a timeout here") { regex.matches($0) })
+        #expect(!withBytes("nothing") { regex.matches($0) })
+    }
+}

@@ -18,6 +18,16 @@ public indirect enum Query: Equatable, Sendable {
 
     public enum LevelComparison: Equatable, Sendable {
         case equal, atLeast, above, atMost, below
+
+        func holds(_ actual: LogLevel, _ wanted: LogLevel) -> Bool {
+            switch self {
+            case .equal: actual.rawValue == wanted.rawValue
+            case .atLeast: actual.rawValue >= wanted.rawValue
+            case .above: actual.rawValue > wanted.rawValue
+            case .atMost: actual.rawValue <= wanted.rawValue
+            case .below: actual.rawValue < wanted.rawValue
+            }
+        }
     }
 
     public func matches(_ record: LogRecord) -> Bool {
@@ -25,14 +35,7 @@ public indirect enum Query: Equatable, Sendable {
         case .text(let needle):
             return RecordFilter.contains(record.line, lowercasedNeedle: needle)
         case .level(let comparison, let level):
-            let (actual, wanted) = (record.level.rawValue, level.rawValue)
-            switch comparison {
-            case .equal: return actual == wanted
-            case .atLeast: return actual >= wanted
-            case .above: return actual > wanted
-            case .atMost: return actual <= wanted
-            case .below: return actual < wanted
-            }
+            return comparison.holds(record.level, level)
         case .service(let pattern):
             // A record without a service is "unknown", as the API shows it.
             return record.service.isEmpty ? Self.unknown.withUnsafeBytes { pattern.matches($0) } : pattern.matches(record.service)
@@ -53,6 +56,40 @@ public indirect enum Query: Equatable, Sendable {
     }
 
     private static let unknown: [UInt8] = Array("unknown".utf8)
+
+    /// The levels and services a match can have, for skipping blocks (BlockSummaries): exact levels, and a
+    /// service only when it is named without wildcards.
+    var blockKey: BlockKey {
+        switch self {
+        case .level(let comparison, let level):
+            return BlockKey(levels: Self.levelBits { comparison.holds($0, level) }, services: ~0)
+        case .service(let pattern) where !pattern.bytes.contains(UInt8(ascii: "*")):
+            return BlockKey(levels: ~0, services: BlockSummaries.serviceBit(pattern.bytes))
+        case .not(.level(let comparison, let level)):
+            return BlockKey(levels: Self.levelBits { !comparison.holds($0, level) }, services: ~0)
+        case .and(let queries):
+            return queries.reduce(.any) { $0.intersection($1.blockKey) }
+        case .or(let queries):
+            return queries.reduce(BlockKey(levels: 0, services: 0)) { $0.union($1.blockKey) }
+        case .text, .service, .host, .field, .regex, .not:
+            return .any
+        }
+    }
+
+    private static func levelBits(where holds: (LogLevel) -> Bool) -> UInt64 {
+        LogLevel.allCases.reduce(0) { holds($1) ? $0 | 1 << UInt64($1.rawValue) : $0 }
+    }
+
+    /// Lower-cased bytes that every matching line contains (ASCII case aside), the longest such that is known,
+    /// or nil: lets a search look for the bytes first and read only the records that hold them.
+    public var requiredText: [UInt8]? {
+        switch self {
+        case .text(let needle): return needle.isEmpty ? nil : needle
+        case .regex(let regex): return regex.requiredLiteral.isEmpty ? nil : regex.requiredLiteral
+        case .and(let queries): return queries.compactMap(\.requiredText).max { $0.count < $1.count }
+        case .level, .service, .host, .field, .not, .or: return nil
+        }
+    }
 }
 
 /// A value with `*` wildcards (`payment*`, `*-db`, `a*b`), compared without regard to ASCII case. Matching is

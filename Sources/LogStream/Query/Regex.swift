@@ -6,6 +6,8 @@
 
 public struct Regex: Equatable, Sendable {
     public let pattern: String
+    /// Bytes every match contains (lower-cased; compared ignoring case), or empty: checked before the VM runs.
+    public let requiredLiteral: [UInt8]
     private let program: [Instruction]
     private let sets: [ByteSet]
 
@@ -32,12 +34,14 @@ public struct Regex: Equatable, Sendable {
         try compiler.emit(tree)
         compiler.program.append(.match)
         self.pattern = pattern
+        requiredLiteral = tree.requiredLiteral
         program = compiler.program
         sets = compiler.sets
     }
 
     /// Whether the pattern matches anywhere in `text`.
     public func matches(_ text: UnsafeRawBufferPointer) -> Bool {
+        if !requiredLiteral.isEmpty, !RecordFilter.contains(text, lowercasedNeedle: requiredLiteral) { return false }
         var current = ThreadList(capacity: program.count)
         var next = ThreadList(capacity: program.count)
         var pending: [Int] = []  // reused by every `add`: no allocation per byte

@@ -225,3 +225,46 @@ struct RegexCompiler {
         program.append(instruction)
     }
 }
+
+extension RegexNode {
+    /// The longest run of bytes every match must contain, lower-cased, or empty: a line without it cannot match,
+    /// which a byte search finds out far faster than the Pike VM.
+    var requiredLiteral: [UInt8] {
+        switch self {
+        case .set(let set):
+            return set.singleByteIgnoringCase.map { [$0] } ?? []
+        case .sequence(let items):
+            var (best, run): ([UInt8], [UInt8]) = ([], [])
+            for item in items {
+                if case .set(let set) = item, let byte = set.singleByteIgnoringCase {
+                    run.append(byte)
+                    continue
+                }
+                let inner = item.requiredLiteral
+                for candidate in [run, inner] where candidate.count > best.count { best = candidate }
+                run = []
+            }
+            return run.count > best.count ? run : best
+        case .repeated(let inner, let minimum, _):
+            return minimum >= 1 ? inner.requiredLiteral : []
+        case .alternatives, .lineStart, .lineEnd:
+            return []
+        }
+    }
+}
+
+extension ByteSet {
+    /// The set's byte lower-cased when it holds one byte, or one letter in both cases.
+    var singleByteIgnoringCase: UInt8? {
+        var members: [UInt8] = []
+        for byte in 0...255 where contains(UInt8(byte)) {
+            members.append(UInt8(byte))
+            if members.count > 2 { return nil }
+        }
+        switch members.count {
+        case 1: return RecordFilter.lowercased(members[0])
+        case 2: return members[0] &- 0x41 < 26 && members[1] == members[0] | 0x20 ? members[1] : nil
+        default: return nil
+        }
+    }
+}

@@ -11,6 +11,10 @@ public final class LogRing: @unchecked Sendable {
     public let arenaBytes: Int
     /// Hosts by number: a record names its host in two bytes of its slot rather than in the arena.
     public let hosts: InternTable
+    /// Levels and services per block of ids, so that filters skip blocks without reading their records.
+    let blockSummaries: BlockSummaries
+    /// The bit of a record without a service ("unknown").
+    private let unknownServiceBit: UInt64
 
     /// Five words per slot (layout under "Slot layout"), on zero pages: a zero word is an `Atomic(0)`.
     private let slotPages: ZeroedPages
@@ -45,6 +49,8 @@ public final class LogRing: @unchecked Sendable {
     public init(capacity: Int, arenaBytes: Int, hostCapacity: Int = 65_535) {
         precondition(capacity > 0 && arenaBytes > 0 && (1...65_535).contains(hostCapacity))
         hosts = InternTable(capacity: hostCapacity, maxNameBytes: Self.maxHostBytes)
+        blockSummaries = BlockSummaries(recordCapacity: capacity)
+        unknownServiceBit = BlockSummaries.serviceBit(Array("unknown".utf8))
         self.capacity = capacity
         self.arenaBytes = arenaBytes
         slotPages = ZeroedPages(byteCount: capacity * Self.wordsPerSlot * MemoryLayout<Atomic<UInt64>>.stride)
@@ -101,6 +107,9 @@ public final class LogRing: @unchecked Sendable {
         slot[3].store(UInt64(service.lowerBound) << 32 | UInt64(min(service.count, Self.maxServiceBytes)) << 16
                       | UInt64(inlineHostBytes) << 8, ordering: .relaxed)
         slot[4].store(UInt64(bitPattern: record.sourceTimeMilliseconds ?? Self.noSourceTime), ordering: .relaxed)
+        let serviceBit = service.isEmpty ? unknownServiceBit
+            : BlockSummaries.serviceBit(UnsafeRawBufferPointer(rebasing: record.line[service]), paddedTo: record.line.count - service.lowerBound)
+        blockSummaries.note(id: id, level: record.level, serviceBit: serviceBit)
         nextID.store(id + 1, ordering: .releasing)
         return id
     }
@@ -182,6 +191,53 @@ public final class LogRing: @unchecked Sendable {
         let result = body(record)
         atomicMemoryFence(ordering: .acquiring)
         return oldestID.load(ordering: .relaxed) <= id ? result : nil
+    }
+
+    // MARK: Raw views for scans that need less than a whole record
+
+    /// Where record `id`'s bytes start (a logical arena offset), or nil when `id` is not stored (any more).
+    func startOffset(of id: UInt64) -> UInt64? {
+        guard id < nextID.load(ordering: .acquiring) else { return nil }
+        let start = slot(for: id)[0].load(ordering: .relaxed)
+        atomicMemoryFence(ordering: .acquiring)
+        return oldestID.load(ordering: .relaxed) <= id ? start : nil
+    }
+
+    /// One past record `id`'s last byte (logical), or nil when `id` is not stored (any more).
+    func endOffset(of id: UInt64) -> UInt64? {
+        guard id < nextID.load(ordering: .acquiring) else { return nil }
+        let slot = slot(for: id)
+        let (start, lengths, serviceWord) = (slot[0].load(ordering: .relaxed), slot[1].load(ordering: .relaxed), slot[3].load(ordering: .relaxed))
+        atomicMemoryFence(ordering: .acquiring)
+        guard oldestID.load(ordering: .relaxed) <= id else { return nil }
+        return start + (lengths & 0xFFFF_FFFF) + (lengths >> 32 & UInt64(Self.maxFieldsBytes)) + (serviceWord >> 8 & 0xFF)
+    }
+
+    /// The receive time and level of the records in `ids`, newest first, while `body` returns true; ends at the
+    /// first record evicted. Reads two words of each slot and nothing else: the histogram of everything.
+    func forEachReceiveTimeAndLevel(newestFirstIn ids: Range<UInt64>, _ body: (Int64, LogLevel) -> Bool) {
+        let ids = ids.clamped(to: storedIDs)
+        guard !ids.isEmpty else { return }
+        var slotIndex = Int((ids.upperBound - 1) % UInt64(capacity))  // then stepped down: no division per record
+        var id = ids.upperBound
+        while id > ids.lowerBound {
+            id -= 1
+            let slot = slots + slotIndex * Self.wordsPerSlot
+            let (lengths, timeWord) = (slot[1].load(ordering: .relaxed), slot[2].load(ordering: .relaxed))
+            atomicMemoryFence(ordering: .acquiring)
+            guard oldestID.load(ordering: .relaxed) <= id else { return }
+            let level = LogLevel(rawValue: UInt8(lengths >> 56 & 0x7)) ?? .info
+            guard body(Int64(bitPattern: timeWord & Self.receivedMask), level) else { return }
+            slotIndex = slotIndex == 0 ? capacity - 1 : slotIndex - 1
+        }
+    }
+
+    /// The arena's bytes at logical offsets `range`, which must not cross the arena's end. They may be
+    /// overwritten while read: callers treat what they find there as a hint and check it through `read`.
+    func arenaText(_ range: Range<UInt64>) -> UnsafeRawBufferPointer {
+        let position = Int(range.lowerBound % UInt64(arenaBytes))
+        precondition(position + range.count <= arenaBytes, "a text scan crossed the arena's end")
+        return UnsafeRawBufferPointer(start: arena + position, count: range.count)
     }
 
     // MARK: Slot layout

@@ -37,6 +37,23 @@ public struct RecordFilter: Equatable, Sendable {
         }
     }
 
+    /// Lower-cased bytes every matching line contains, the longest known (see `Query.requiredText`), or nil.
+    public var requiredText: [UInt8]? {
+        let candidates = [query.isEmpty ? nil : query, expression?.requiredText].compactMap { $0 }
+        return candidates.max { $0.count < $1.count }
+    }
+
+    /// The levels and services a match can have, for skipping whole blocks of records (BlockSummaries).
+    var blockKey: BlockKey {
+        if matchesNothing { return BlockKey(levels: 0, services: 0) }
+        var key = expression?.blockKey ?? .any
+        if let level { key = key.intersection(BlockKey(levels: 1 << UInt64(level.rawValue), services: ~0)) }
+        if let service {
+            key = key.intersection(BlockKey(levels: ~0, services: BlockSummaries.serviceBit(service.isEmpty ? Array("unknown".utf8) : service)))
+        }
+        return key
+    }
+
     public func matches(_ record: LogRecord) -> Bool {
         if matchesNothing { return false }
         if let level, record.level != level { return false }
