@@ -2,11 +2,14 @@
 
 A server with room for `records` lines is filled with that many ~100-byte lines (the last a rare "needle"), then, while `logstream-gen` keeps sending 100,000 lines/s over TCP, each query is asked `repeats` times
 over HTTP and timed from request to last byte. Queries run on the worker thread beside the reactor; the ingest
-rate while they run is reported too.
+rate while they run is reported too. Then the cost of queries to ingestion: TCP floods of `flood_seconds`, alone
+and while 10 queries a second run (the same mix), alternating, each twice.
 """
+import json
 import socket
 import statistics
 import subprocess
+import threading
 import time
 import urllib.request
 
@@ -16,8 +19,10 @@ from receivers import LogStream
 QUERIES = [
     ("rare word (q=zq7x)", "/api/logs?q=zq7x"),
     ("level:error service:search-api", "/api/logs?q=level:error%20service:search-api"),
+    ("level:error service:needle (one line)", "/api/logs?q=level:error%20service:needle"),
     ("regex /Health check fail(ed|ure)/", "/api/logs?q=/Health%20check%20fail(ed%7Cure)/"),
     ("histogram, 60 buckets", "/api/histogram?buckets=60"),
+    ("histogram of level:error", "/api/histogram?buckets=60&q=level:error"),
     ("facets: service", "/api/facets?field=service"),
 ]
 
@@ -26,7 +31,48 @@ def generate(port, *args):
     return [str(RELEASE / "logstream-gen"), "--protocol-name", "tcp", "--port", str(port), *args]
 
 
-def search(records=1_000_000, repeats=20, rate=100_000):
+def flood_rate(tcp, seconds):
+    """Lines per second LogStream takes from one TCP connection sending as fast as it can."""
+    summary = subprocess.run(generate(tcp, "--rate", "0", "--duration", str(seconds)), check=True, capture_output=True, text=True)
+    return json.loads(summary.stdout.strip().splitlines()[-1])["lines_per_second"]
+
+
+def with_queries(http, per_second, action):
+    """Runs `action` while `per_second` queries a second (the QUERIES mix, in turn) are asked; returns its
+    result and how many queries were answered."""
+    stop, answered = threading.Event(), [0]
+
+    def ask():
+        index, next_due = 0, time.perf_counter()
+        while not stop.is_set():
+            with urllib.request.urlopen(f"http://127.0.0.1:{http}{QUERIES[index % len(QUERIES)][1]}", timeout=60) as response:
+                response.read()
+            answered[0] += 1
+            index += 1
+            next_due += 1 / per_second
+            time.sleep(max(0.0, next_due - time.perf_counter()))
+
+    asker = threading.Thread(target=ask)
+    asker.start()
+    try:
+        return action(), answered[0]
+    finally:
+        stop.set()
+        asker.join()
+
+
+def ingest_impact(server, tcp, seconds, rounds=2, per_second=10):
+    alone, beside, asked = [], [], 0
+    for _ in range(rounds):
+        alone.append(flood_rate(tcp, seconds))
+        rate, answered = with_queries(server.http, per_second, lambda: flood_rate(tcp, seconds))
+        beside.append(rate)
+        asked += answered
+    return {"flood_seconds": seconds, "alone": alone, "with_queries": beside,
+            "queries_per_second": asked / (rounds * seconds), "ratio": statistics.median(beside) / statistics.median(alone)}
+
+
+def search(records=1_000_000, repeats=20, rate=100_000, flood_seconds=3):
     server = LogStream(records=records, arena="1G", warm=False)
     tcp, udp = free_port(), free_port(socket.SOCK_DGRAM)
     server.start(tcp, udp)
@@ -53,7 +99,8 @@ def search(records=1_000_000, repeats=20, rate=100_000):
         ingested = (received(server.http) - before) / (time.perf_counter() - started)
         feeder.terminate()
         feeder.wait()
-        return {"records": records, "rate": rate, "ingested_per_second": ingested, "queries": results}
+        impact = ingest_impact(server, tcp, flood_seconds)
+        return {"records": records, "rate": rate, "ingested_per_second": ingested, "queries": results, "impact": impact}
     finally:
         server.stop()
 
@@ -66,4 +113,13 @@ def table(result):
              "| query | p50 ms | p99 ms | max ms | answer bytes |", "|---|---|---|---|---|"]
     for query in result["queries"]:
         lines.append(f"| {query['query']} | {query['p50_ms']:.1f} | {query['p99_ms']:.1f} | {query['max_ms']:.1f} | {query['answer_bytes']:,} |")
+    impact = result.get("impact")
+    if impact:
+        lines += ["", f"Ingestion while queries run: TCP floods of {impact['flood_seconds']} s from one connection, alone and "
+                  f"while {impact['queries_per_second']:.1f} queries/s of the mix above are answered, alternating:", "",
+                  "| flood | lines/s (each round) | median |", "|---|---|---|",
+                  f"| alone | {', '.join(f'{value / 1e6:.2f} M' for value in impact['alone'])} | {statistics.median(impact['alone']) / 1e6:.2f} M |",
+                  f"| with 10 queries/s | {', '.join(f'{value / 1e6:.2f} M' for value in impact['with_queries'])} | "
+                  f"{statistics.median(impact['with_queries']) / 1e6:.2f} M |", "",
+                  f"With queries / alone: **{impact['ratio']:.2f}**."]
     return lines + [""]

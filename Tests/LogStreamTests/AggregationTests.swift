@@ -32,6 +32,18 @@ struct AggregationTests {
             let fast = LevelHistogram(ring: ring, filter: .everything, window: window, since: since, until: until, buckets: buckets)
             let walked = LevelHistogram(ring: ring, filter: everythingSlowly, window: window, since: since, until: until, buckets: buckets)
             #expect(fast == walked)
+            // Level-only filters take the slot path too; the same filter with a text condition walks records.
+            for q in ["level:error", "level:>=warn", "-level:info OR level:fatal", "NOT (level:warn OR level:error)"] {
+                let levelsOnly = RecordFilter(expression: try! QueryParser.parse(q))
+                let slowly = RecordFilter(expression: .and([try! QueryParser.parse(q)!, .not(.text(Array("absent".utf8)))]))
+                #expect(levelsOnly.levelsWhenOnlyLevelCounts != nil && slowly.levelsWhenOnlyLevelCounts == nil)
+                #expect(LevelHistogram(ring: ring, filter: levelsOnly, window: window, since: since, until: until, buckets: buckets)
+                        == LevelHistogram(ring: ring, filter: slowly, window: window, since: since, until: until, buckets: buckets), "\(q)")
+            }
+            let original = RecordFilter(level: "warn")
+            #expect(LevelHistogram(ring: ring, filter: original, window: window, since: since, until: until, buckets: buckets)
+                    == LevelHistogram(ring: ring, filter: RecordFilter(level: "warn", expression: .not(.text(Array("absent".utf8)))), window: window,
+                                      since: since, until: until, buckets: buckets))
         }
         #expect(RecordFilter(query: "", level: "", service: "", expression: try! QueryParser.parse("")) == .everything)
     }

@@ -27,12 +27,14 @@ public struct LevelHistogram: Equatable, Sendable {
         var covered = window
         (covered.since, covered.until) = (since, until)
         flat.withUnsafeMutableBufferPointer { counts in
-            if filter == .everything {
-                // Nothing to match: two words of each slot say all the histogram needs.
+            if let wanted = filter.levelsWhenOnlyLevelCounts {
+                // Only levels to match (or nothing): two words of each slot say all the histogram needs.
                 ring.forEachReceiveTimeAndLevel(newestFirstIn: covered.ids(in: ring)) { time, level in
                     guard time >= since else { return false }  // records arrive in receive order
                     let bucket = (time - since) / width
-                    if time <= until, bucket < bucketCount { counts[Int(bucket) * levels + Int(level.rawValue)] += 1 }
+                    if time <= until, bucket < bucketCount, wanted & 1 << UInt64(level.rawValue) != 0 {
+                        counts[Int(bucket) * levels + Int(level.rawValue)] += 1
+                    }
                     return true
                 }
                 return

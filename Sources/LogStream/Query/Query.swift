@@ -60,6 +60,7 @@ public indirect enum Query: Equatable, Sendable {
     /// The levels and services a match can have, for skipping blocks (BlockSummaries): exact levels, and a
     /// service only when it is named without wildcards.
     var blockKey: BlockKey {
+        if let levels = matchingLevels { return BlockKey(levels: levels, services: ~0) }
         switch self {
         case .level(let comparison, let level):
             return BlockKey(levels: Self.levelBits { comparison.holds($0, level) }, services: ~0)
@@ -73,6 +74,19 @@ public indirect enum Query: Equatable, Sendable {
             return queries.reduce(BlockKey(levels: 0, services: 0)) { $0.union($1.blockKey) }
         case .text, .service, .host, .field, .regex, .not:
             return .any
+        }
+    }
+
+    /// When only the record's level decides a match, the levels that match (as bits by raw value); else nil.
+    var matchingLevels: UInt64? {
+        switch self {
+        case .level(let comparison, let level): return Self.levelBits { comparison.holds($0, level) }
+        case .not(let query): return query.matchingLevels.map { ~$0 & Self.levelBits { _ in true } }
+        case .and(let queries):
+            return queries.reduce(Self.levelBits { _ in true } as UInt64?) { all, query in query.matchingLevels.flatMap { level in all.map { $0 & level } } }
+        case .or(let queries):
+            return queries.reduce(0 as UInt64?) { all, query in query.matchingLevels.flatMap { level in all.map { $0 | level } } }
+        case .text, .service, .host, .field, .regex: return nil
         }
     }
 

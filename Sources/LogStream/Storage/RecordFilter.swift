@@ -54,6 +54,15 @@ public struct RecordFilter: Equatable, Sendable {
         return key
     }
 
+    /// The levels a record must have when nothing but its level decides a match (`level:>=warn`, the
+    /// original's `level=`), as BlockKey level bits; nil when anything else counts too.
+    var levelsWhenOnlyLevelCounts: UInt64? {
+        guard query.isEmpty, service == nil, fields.isEmpty, !matchesNothing else { return matchesNothing ? 0 : nil }
+        guard var levels = expression.map({ $0.matchingLevels }) ?? ~0 else { return nil }
+        if let level { levels &= 1 << UInt64(level.rawValue) }
+        return levels
+    }
+
     public func matches(_ record: LogRecord) -> Bool {
         if matchesNothing { return false }
         if let level, record.level != level { return false }
