@@ -296,13 +296,21 @@ function showDetails(entry) {
   if (entry.source_time) {
     const lag = Date.parse(entry.timestamp) - Date.parse(entry.source_time);
     add("source time", entry.source_time);
-    if (!isNaN(lag)) add("delay", `${lag.toLocaleString()} ms between source and receive`);
+    if (!isNaN(lag)) add("delay", lag >= 0 ? `received ${duration(lag)} after the source time` : `source time ${duration(-lag)} ahead of receive (clock skew?)`);
   }
   for (const key of ["level", "service", "host", "protocol", "format"]) if (entry[key] !== undefined) add(key, entry[key]);
   if (entry.truncated) add("truncated", "yes: cut at the maximum line length");
   for (const [name, value] of Object.entries(entry.fields || {})) add(`field.${name}`, value);
   add("line", entry.raw);
   $("details").classList.remove("hidden");
+}
+
+function duration(milliseconds) {
+  if (milliseconds < 1000) return `${milliseconds} ms`;
+  if (milliseconds < 60_000) return `${(milliseconds / 1000).toFixed(1)} s`;
+  const seconds = Math.round(milliseconds / 1000);
+  const parts = [[Math.floor(seconds / 86400), "d"], [Math.floor(seconds / 3600) % 24, "h"], [Math.floor(seconds / 60) % 60, "m"], [seconds % 60, "s"]];
+  return parts.filter(([value]) => value > 0).map(([value, unit]) => `${value}${unit}`).join(" ");
 }
 
 function closeDetails() {

@@ -232,7 +232,7 @@ def test_a_row_opens_its_details_and_a_permalink_with_its_neighbours(server, bro
     values = [value.text for value in browser.find_elements(By.CSS_SELECTOR, "#details-fields dd")]
     details = dict(zip(names, values))
     assert details["source time"] == "2024-11-28T18:00:00.123Z" and details["received"] == target["timestamp"]
-    assert details["format"] == "json" and details["field.user"] == "alice" and "ms between source and receive" in details["delay"]
+    assert details["format"] == "json" and details["field.user"] == "alice" and "after the source time" in details["delay"]
     browser.find_element(By.ID, "copy-json").click()
     wait_until(browser, lambda: text_of(browser, "copy-json") == "Copied")
     browser.find_element(By.ID, "permalink").click()
