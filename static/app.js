@@ -123,6 +123,13 @@ function handle(message) {
   }
   if (mode() !== "live") return;
   if (message.type === "history") {
+    if (mergeNextHistory && view.length && message.next_id <= view.newestId) {
+      // Ids start again from 1 after a restart: what is shown came from the server's previous life.
+      showNotice("The server restarted: lines from before the restart are no longer held.");
+      mergeNextHistory = false;
+      subscribe();
+      return;
+    }
     if (mergeNextHistory) {
       view.prepend(message.data);
       if (message.complete === false) showNotice("More lines arrived than could be caught up; the oldest of them are not shown.");

@@ -32,10 +32,9 @@ def free_port(kind=socket.SOCK_STREAM):
 
 
 class Server:
-    def __init__(self, *extra_args):
-        self.udp_port = free_port(socket.SOCK_DGRAM)
-        self.tcp_port = free_port()
-        self.http_port = free_port()
+    def __init__(self, *extra_args, ports=None):
+        """`ports`: (udp, tcp, http) to reuse, as a restarted server does; else free ones."""
+        self.udp_port, self.tcp_port, self.http_port = ports or (free_port(socket.SOCK_DGRAM), free_port(), free_port())
         self.args = [str(BINARY), "--bind", "127.0.0.1",
                      "--udp-port", str(self.udp_port), "--tcp-port", str(self.tcp_port),
                      "--http-port", str(self.http_port), "--static-dir", str(ROOT / "static"), *extra_args]
@@ -131,8 +130,8 @@ def server():
 def make_server():
     started = []
 
-    def start(*args):
-        instance = Server(*args)
+    def start(*args, **options):
+        instance = Server(*args, **options)
         started.append(instance)
         return instance
 

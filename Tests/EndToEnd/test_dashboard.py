@@ -96,6 +96,23 @@ def test_history_live_rows_and_status(server, browser):
     assert text_of(browser, "kernel-drops") == "0" and text_of(browser, "dropped-count") == "0"
 
 
+def test_the_tail_reconnects_after_a_server_restart(make_server, browser):
+    first = make_server()
+    first.send_tcp(b"".join(b"INFO [r] before the restart %d\n" % index for index in range(5)))
+    first.wait_received(5)
+    open_dashboard(browser, first)
+    wait_until(browser, lambda: len(messages(browser)) == 5)
+    assert first.stop() == 0
+    wait_until(browser, lambda: text_of(browser, "connection-text") == "reconnecting")
+    # The new server's ids start again from 1, below the ids the page holds: it must not wait for them to pass.
+    second = make_server(ports=(first.udp_port, first.tcp_port, first.http_port))
+    second.send_tcp(b"WARN [r] after the restart\n")
+    wait_until(browser, lambda: messages(browser) == ["WARN [r] after the restart"], timeout=15)
+    assert "restarted" in text_of(browser, "notice")
+    second.send_udp(b"ERROR [r] live again")
+    wait_until(browser, lambda: messages(browser)[:1] == ["ERROR [r] live again"])
+
+
 def test_the_query_box_filters_highlights_and_lives_in_the_url(server, browser):
     server.send_tcp(b"INFO [pay] card accepted\nERROR [pay] card declined\nERROR [auth] token expired\nWARN [pay] slow card\n")
     server.wait_received(4)

@@ -1,7 +1,7 @@
 // Messages a dashboard sends over the WebSocket. The original protocol has one: update_filters. Our own
 // dashboard adds three optional members to it, which old clients never send:
 //   "batch": true    live records come as {"type":"batch","data":[...]} a few times a second, oldest first,
-//                    instead of one new_log message each;
+//                    instead of one new_log message each; the history says "complete" and "next_id";
 //   "after": <id>    the history holds only records newer than this id (a resumed or reconnected tail);
 //   "limit": <n>     how many records the history holds (default 50, at most 10,000).
 import FoundationEssentials

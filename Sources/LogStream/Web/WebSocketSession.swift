@@ -143,7 +143,8 @@ final class WebSocketSession: ReactorHandler {
     }
 
     /// `{"type":"history","data":[...]}`: the newest matching records not yet published live, gathered on the
-    /// worker. Batching clients also get `"complete"`: false when `limit` cut the history short.
+    /// worker. Batching clients also get `"complete"` (false when `limit` cut the history short) and `"next_id"`,
+    /// the id the next live record will have: a client holding ids at or above it knows the server restarted.
     private func requestHistory(limit: Int, after: UInt64?) {
         // What was gathered under the old filter is superseded by the history.
         batch.removeAll()
@@ -156,7 +157,10 @@ final class WebSocketSession: ReactorHandler {
             var json = JSONWriter(capacity: 16 * 1024)
             json.raw("{\"type\":\"history\",\"data\":")
             let listed = LogEntryJSON.appendNewest(from: ring, matching: filter, limit: limit, window: window, to: &json)
-            if isBatching { json.raw(listed.isComplete ? ",\"complete\":true" : ",\"complete\":false") }
+            if isBatching {
+                json.raw(listed.isComplete ? ",\"complete\":true,\"next_id\":" : ",\"complete\":false,\"next_id\":")
+                json.integer(Int(window.beforeID ?? 0))
+            }
             json.raw("}")
             return WebSocketFrameCodec.textFrame(json.bytes)
         }, then: { [weak self] frame in self?.historyArrived(frame) })
