@@ -48,6 +48,21 @@ struct AggregationTests {
         #expect(RecordFilter(query: "", level: "", service: "", expression: try! QueryParser.parse("")) == .everything)
     }
 
+    @Test("facets of slot values (levels, hosts, protocols, formats) count what the record walk counts", arguments: [
+        RecordWindow(), RecordWindow(since: 4000, until: 9000), RecordWindow(beforeID: 11, afterID: 3),
+    ])
+    func slotFacets(window: RecordWindow) throws {
+        let ring = ring()
+        for q in ["", "level:>=warn", "-level:error"] {
+            let fromSlots = RecordFilter(expression: try QueryParser.parse(q))
+            let fromRecords = RecordFilter(expression: .and([try QueryParser.parse(q) ?? .not(.text([1])), .not(.text(Array("absent".utf8)))]))
+            for attribute in [Facets.Attribute.level, .host, .protocolName, .format] {
+                #expect(Facets(ring: ring, filter: fromSlots, window: window, attribute: attribute, limit: 3)
+                        == Facets(ring: ring, filter: fromRecords, window: window, attribute: attribute, limit: 3), "\(q) \(attribute)")
+            }
+        }
+    }
+
     @Test("the histogram counts levels per bucket over the window, oldest bucket first")
     func histogram() {
         let histogram = LevelHistogram(ring: ring(), filter: .everything, since: 1000, until: 12_999, buckets: 4)

@@ -29,7 +29,8 @@ public struct LevelHistogram: Equatable, Sendable {
         flat.withUnsafeMutableBufferPointer { counts in
             if let wanted = filter.levelsWhenOnlyLevelCounts {
                 // Only levels to match (or nothing): two words of each slot say all the histogram needs.
-                ring.forEachReceiveTimeAndLevel(newestFirstIn: covered.ids(in: ring)) { time, level in
+                ring.forEachSlotSummary(newestFirstIn: covered.ids(in: ring)) { record in
+                    let (time, level) = (record.receivedAtMilliseconds, record.level)
                     guard time >= since else { return false }  // records arrive in receive order
                     let bucket = (time - since) / width
                     if time <= until, bucket < bucketCount, wanted & 1 << UInt64(level.rawValue) != 0 {
@@ -66,6 +67,14 @@ public struct Facets: Equatable, Sendable {
             default: return nil
             }
         }
+
+        /// Whether a record's slot holds the value (its text need not be read).
+        var isInSlot: Bool {
+            switch self {
+            case .level, .host, .protocolName, .format: true
+            case .service, .field: false
+            }
+        }
     }
 
     /// The most common values, most common first (ties by value), at most `limit`.
@@ -81,41 +90,79 @@ public struct Facets: Equatable, Sendable {
     }
 
     public init(ring: LogRing, filter: RecordFilter, window: RecordWindow, attribute: Attribute, limit: Int) {
-        // Levels, protocols and formats are small enums, counted by raw value; names and field values are
-        // counted by NameCounts, so no record costs an allocation.
+        var tally = Tally()
+        if let levels = filter.levelsWhenOnlyLevelCounts, attribute.isInSlot {
+            tally.countSlots(of: ring, window: window, levels: levels, attribute: attribute)
+        } else {
+            tally.countRecords(of: ring, window: window, filter: filter, attribute: attribute)
+        }
+        var counted: [(value: String, count: UInt64)]
+        switch attribute {
+        case .level: counted = LogLevel.allCases.map { ($0.name, tally.byRawValue[Int($0.rawValue)]) }
+        case .protocolName: counted = IngestProtocol.allCases.map { ($0.name, tally.byRawValue[Int($0.rawValue)]) }
+        case .format: counted = LogFormat.allCases.map { ($0.name, tally.byRawValue[Int($0.rawValue)]) }
+        case .host where !tally.byHostIndex.isEmpty:
+            counted = tally.byHostIndex.indices.filter { tally.byHostIndex[$0] > 0 }.map {
+                (String(decoding: ring.hosts.name(at: $0), as: UTF8.self), tally.byHostIndex[$0])
+            }
+        case .service, .host, .field: counted = tally.names.all.map { ($0.name, $0.count) }
+        }
+        let sorted = counted.filter { $0.count > 0 }.sorted { $0.count != $1.count ? $0.count > $1.count : $0.value < $1.value }
+        top = Array(sorted.prefix(max(0, limit)))
+        others = tally.uncounted + sorted.dropFirst(max(0, limit)).reduce(0) { $0 + $1.count }
+        total = tally.total
+    }
+
+    /// Counts without an allocation per record: levels, protocols and formats (small enums) by raw value; hosts
+    /// from slots by their number in the ring's host table; other names and field values by NameCounts.
+    private struct Tally {
         var byRawValue = [UInt64](repeating: 0, count: 8)
-        let names = NameCounts(capacity: Self.maxDistinct, maxNameBytes: 255)
+        var byHostIndex: [UInt64] = []
+        let names = NameCounts(capacity: Facets.maxDistinct, maxNameBytes: 255)
         var uncounted: UInt64 = 0
         var total: UInt64 = 0
-        let unknown = Array("unknown".utf8)
-        unknown.withUnsafeBytes { unknown in
-            _ = window.walkNewestFirst(in: ring, matching: filter) { record in
+
+        /// Only levels to match, and the value is in the slot: no record's text is read.
+        mutating func countSlots(of ring: LogRing, window: RecordWindow, levels: UInt64, attribute: Attribute) {
+            if attribute == .host { byHostIndex = [UInt64](repeating: 0, count: ring.hosts.capacity) }
+            ring.forEachSlotSummary(newestFirstIn: window.ids(in: ring)) { record in
+                if let since = window.since, record.receivedAtMilliseconds < since { return false }  // receive order
+                if let until = window.until, record.receivedAtMilliseconds > until { return true }
+                guard levels & 1 << UInt64(record.level.rawValue) != 0 else { return true }
                 total += 1
-                func tally(_ value: UnsafeRawBufferPointer) {
-                    if !names.increment(value) { uncounted += 1 }
-                }
                 switch attribute {
                 case .level: byRawValue[Int(record.level.rawValue)] += 1
                 case .protocolName: byRawValue[Int(record.ingestProtocol.rawValue)] += 1
                 case .format: byRawValue[Int(record.format.rawValue)] += 1
-                case .service: tally(record.service.isEmpty ? unknown : record.service)
-                case .host: tally(record.host)
-                case .field(let name):
-                    if let value = record.fields.value(named: name) { tally(value) } else { uncounted += 1 }
+                case .host:
+                    // A host kept with its line (the table was full) has no number.
+                    if let index = record.hostIndex, index < byHostIndex.count { byHostIndex[index] += 1 } else { uncounted += 1 }
+                case .service, .field: preconditionFailure("not in a slot")
                 }
                 return true
             }
         }
-        var counted: [(value: String, count: UInt64)]
-        switch attribute {
-        case .level: counted = LogLevel.allCases.map { ($0.name, byRawValue[Int($0.rawValue)]) }
-        case .protocolName: counted = IngestProtocol.allCases.map { ($0.name, byRawValue[Int($0.rawValue)]) }
-        case .format: counted = LogFormat.allCases.map { ($0.name, byRawValue[Int($0.rawValue)]) }
-        case .service, .host, .field: counted = names.all.map { ($0.name, $0.count) }
+
+        mutating func countRecords(of ring: LogRing, window: RecordWindow, filter: RecordFilter, attribute: Attribute) {
+            let unknown = Array("unknown".utf8)
+            unknown.withUnsafeBytes { unknown in
+                _ = window.walkNewestFirst(in: ring, matching: filter) { record in
+                    total += 1
+                    func tally(_ value: UnsafeRawBufferPointer) {
+                        if !names.increment(value) { uncounted += 1 }
+                    }
+                    switch attribute {
+                    case .level: byRawValue[Int(record.level.rawValue)] += 1
+                    case .protocolName: byRawValue[Int(record.ingestProtocol.rawValue)] += 1
+                    case .format: byRawValue[Int(record.format.rawValue)] += 1
+                    case .service: tally(record.service.isEmpty ? unknown : record.service)
+                    case .host: tally(record.host)
+                    case .field(let name):
+                        if let value = record.fields.value(named: name) { tally(value) } else { uncounted += 1 }
+                    }
+                    return true
+                }
+            }
         }
-        let sorted = counted.filter { $0.count > 0 }.sorted { $0.count != $1.count ? $0.count > $1.count : $0.value < $1.value }
-        top = Array(sorted.prefix(max(0, limit)))
-        others = uncounted + sorted.dropFirst(max(0, limit)).reduce(0) { $0 + $1.count }
-        self.total = total
     }
 }

@@ -213,9 +213,20 @@ public final class LogRing: @unchecked Sendable {
         return start + (lengths & 0xFFFF_FFFF) + (lengths >> 32 & UInt64(Self.maxFieldsBytes)) + (serviceWord >> 8 & 0xFF)
     }
 
-    /// The receive time and level of the records in `ids`, newest first, while `body` returns true; ends at the
-    /// first record evicted. Reads two words of each slot and nothing else: the histogram of everything.
-    func forEachReceiveTimeAndLevel(newestFirstIn ids: Range<UInt64>, _ body: (Int64, LogLevel) -> Bool) {
+    /// What a record's slot alone says, without its text.
+    struct SlotSummary {
+        var receivedAtMilliseconds: Int64
+        var level: LogLevel
+        var ingestProtocol: IngestProtocol
+        var format: LogFormat
+        /// The host's index in `hosts`; nil when the host is stored with the line (the table was full).
+        var hostIndex: Int?
+    }
+
+    /// The slot summaries of the records in `ids`, newest first, while `body` returns true; ends at the first
+    /// record evicted. Reads three words of each slot and nothing else: histograms and facets of levels, hosts,
+    /// protocols and formats.
+    func forEachSlotSummary(newestFirstIn ids: Range<UInt64>, _ body: (SlotSummary) -> Bool) {
         let ids = ids.clamped(to: storedIDs)
         guard !ids.isEmpty else { return }
         var slotIndex = Int((ids.upperBound - 1) % UInt64(capacity))  // then stepped down: no division per record
@@ -226,8 +237,14 @@ public final class LogRing: @unchecked Sendable {
             let (lengths, timeWord) = (slot[1].load(ordering: .relaxed), slot[2].load(ordering: .relaxed))
             atomicMemoryFence(ordering: .acquiring)
             guard oldestID.load(ordering: .relaxed) <= id else { return }
-            let level = LogLevel(rawValue: UInt8(lengths >> 56 & 0x7)) ?? .info
-            guard body(Int64(bitPattern: timeWord & Self.receivedMask), level) else { return }
+            let hostNumber = Int(timeWord >> 48)
+            let summary = SlotSummary(
+                receivedAtMilliseconds: Int64(bitPattern: timeWord & Self.receivedMask),
+                level: LogLevel(rawValue: UInt8(lengths >> 56 & 0x7)) ?? .info,
+                ingestProtocol: IngestProtocol(rawValue: UInt8(lengths >> 59 & 0x1)) ?? .udp,
+                format: LogFormat(rawValue: UInt8(lengths >> 61 & 0x7)) ?? .plain,
+                hostIndex: hostNumber > 0 ? hostNumber - 1 : nil)
+            guard body(summary) else { return }
             slotIndex = slotIndex == 0 ? capacity - 1 : slotIndex - 1
         }
     }
