@@ -3,7 +3,7 @@
 A server with room for `records` lines is filled with that many ~100-byte lines (the last a rare "needle"), then, while `logstream-gen` keeps sending 100,000 lines/s over TCP, each query is asked `repeats` times
 over HTTP and timed from request to last byte. Queries run on the worker thread beside the reactor; the ingest
 rate while they run is reported too. Then the cost of queries to ingestion: TCP floods of `flood_seconds`, alone
-and while 10 queries a second run (the same mix), alternating, each twice.
+and while 10 queries a second run (the same mix), alternating, four times each.
 """
 import json
 import socket
@@ -61,7 +61,7 @@ def with_queries(http, per_second, action):
         asker.join()
 
 
-def ingest_impact(server, tcp, seconds, rounds=2, per_second=10):
+def ingest_impact(server, tcp, seconds, rounds=4, per_second=10):
     alone, beside, asked = [], [], 0
     for _ in range(rounds):
         alone.append(flood_rate(tcp, seconds))
@@ -72,7 +72,7 @@ def ingest_impact(server, tcp, seconds, rounds=2, per_second=10):
             "queries_per_second": asked / (rounds * seconds), "ratio": statistics.median(beside) / statistics.median(alone)}
 
 
-def search(records=1_000_000, repeats=20, rate=100_000, flood_seconds=3):
+def search(records=1_000_000, repeats=20, rate=100_000, flood_seconds=2):
     server = LogStream(records=records, arena="1G", warm=False)
     tcp, udp = free_port(), free_port(socket.SOCK_DGRAM)
     server.start(tcp, udp)
