@@ -1,35 +1,54 @@
 // LogStream dashboard: a live tail over the WebSocket (batched messages), or a time range or one line with its
 // neighbours over the HTTP API; the query and range live in the URL, so a link reproduces the view.
-// Log text is attacker-controlled: it is only ever set as text (see logview.js, facets.js, histogram.js).
+// Log text is attacker-controlled: it is only ever set as text (see logview.js, facets.js, histogram.js,
+// details.js).
 import { LogView } from "./logview.js";
 import { HistogramChart } from "./histogram.js";
 import { renderFacet } from "./facets.js";
+import { DetailsPanel } from "./details.js";
+import { LiveTail, PauseBuffer } from "./live.js";
 import { facetTerm, highlightTerms, toggleTerm } from "./query.js";
 
-const RECONNECT_MS = 2000;
 const REFRESH_MS = 3000;
-const HISTORY_LINES = 1000;
-const RESUME_LINES = 10000;
 const PAGE_LINES = 1000;
-const MAX_PENDING = 100_000;
 const URL_KEYS = ["q", "query", "level", "service", "since", "until", "line"];
 const FACETS = ["level", "service", "host"];
 const $ = (id) => document.getElementById(id);
 
 const state = { q: "", query: "", level: "", service: "", since: "", until: "", line: "" };
-let socket = null;
-let mergeNextHistory = false;
 let paused = false;
-let pending = [];
-let pendingCount = 0;
-let pendingOverflow = false;
 let dropped = 0;
 let generation = 0;
 let aggregatesBusy = false;
-let selected = null;
 
-const view = new LogView($("list"), $("spacer"), { onSelect: showDetails });
+const details = new DetailsPanel(
+  { panel: $("details"), title: $("details-title"), fields: $("details-fields"), permalink: $("permalink"), copy: $("copy-json") },
+  { onClose: () => view.select(null) },
+);
+const view = new LogView($("list"), $("spacer"), { onSelect: (entry) => details.show(entry) });
 const chart = new HistogramChart($("histogram"), { onRange: zoomTo });
+const pauseBuffer = new PauseBuffer();
+const live = new LiveTail({
+  newestId: () => view.newestId,
+  onHistory: (newestFirst, { merge, complete }) => {
+    if (!merge) view.replace(newestFirst);
+    else if (paused) hold(newestFirst);
+    else view.prepend(newestFirst);
+    if (merge && !complete) showNotice("More lines arrived than could be caught up; the oldest of them are not shown.");
+    updateCounts();
+  },
+  onLines: (newestFirst) => {
+    if (paused) hold(newestFirst); else view.prepend(newestFirst);
+    updateCounts();
+  },
+  onDropped: (count) => {
+    dropped += count;
+    $("dropped-count").textContent = dropped.toLocaleString();
+  },
+  onError: showError,
+  onStatus: setConnection,
+  onRestart: () => showNotice("The server restarted: lines from before the restart are no longer held."),
+});
 
 function mode() {
   if (state.line) return "line";
@@ -74,82 +93,22 @@ function apply({ push = false } = {}) {
   clearError();
   view.setTerms(highlightTerms(state.q, state.query));
   view.targetId = null;
-  closeDetails();
+  details.close();
   setPaused(false, { resync: false });
   updateModeBar();
-  if (mode() === "live") subscribe();
+  live.active = mode() === "live";
+  if (mode() === "live") live.subscribe({ filters: { query: state.query, level: state.level, service: state.service, q: state.q } });
   else if (mode() === "range") loadRange();
   else loadLine(Number(state.line));
   refreshAggregates();
 }
 
-// --- live tail ---------------------------------------------------------------------------------------------
+// --- pausing the live tail ---------------------------------------------------------------------------------
 
-function connect() {
-  const scheme = location.protocol === "https:" ? "wss" : "ws";
-  socket = new WebSocket(`${scheme}://${location.host}/ws`);
-  setConnection("connecting");
-  socket.onopen = () => {
-    setConnection("up");
-    // After a reconnect, ask only for what arrived meanwhile; nothing seen is fetched again.
-    if (mode() === "live") subscribe({ after: view.length ? view.newestId : null });
-  };
-  socket.onclose = () => {
-    setConnection("down");
-    setTimeout(connect, RECONNECT_MS);
-  };
-  socket.onerror = () => socket.close();
-  socket.onmessage = (event) => handle(JSON.parse(event.data));
-}
-
-function subscribe({ after = null } = {}) {
-  if (!socket || socket.readyState !== WebSocket.OPEN) return;
-  const filters = { query: state.query, level: state.level, service: state.service, q: state.q };
-  const message = { type: "update_filters", filters, batch: true, limit: after === null ? HISTORY_LINES : RESUME_LINES };
-  if (after !== null) message.after = after;
-  mergeNextHistory = after !== null;
-  socket.send(JSON.stringify(message));
-}
-
-function handle(message) {
-  if (message.type === "error") {
-    showError(message.message);
-    return;
-  }
-  if (message.type === "dropped") {
-    dropped += message.count;
-    $("dropped-count").textContent = dropped.toLocaleString();
-    return;
-  }
-  if (mode() !== "live") return;
-  if (message.type === "history") {
-    if (mergeNextHistory && view.length && message.next_id <= view.newestId) {
-      // Ids start again from 1 after a restart: what is shown came from the server's previous life.
-      showNotice("The server restarted: lines from before the restart are no longer held.");
-      mergeNextHistory = false;
-      subscribe();
-      return;
-    }
-    if (mergeNextHistory) {
-      view.prepend(message.data);
-      if (message.complete === false) showNotice("More lines arrived than could be caught up; the oldest of them are not shown.");
-    } else {
-      view.replace(message.data);
-    }
-    mergeNextHistory = false;
-  } else if (message.type === "batch" || message.type === "new_log") {
-    const newestFirst = message.type === "batch" ? message.data.reverse() : [message.data];
-    if (paused) hold(newestFirst); else view.prepend(newestFirst);
-  }
-  updateCounts();
-}
-
-/// While paused, new lines wait here (up to a bound; beyond it, resuming asks the server for them again).
 function hold(newestFirst) {
-  pendingCount += newestFirst.length;
-  if (pending.length + newestFirst.length > MAX_PENDING) pendingOverflow = true;
-  if (!pendingOverflow) pending = newestFirst.concat(pending);
-  $("new-lines").textContent = `${pendingCount.toLocaleString()} new ${pendingCount === 1 ? "line" : "lines"}`;
+  pauseBuffer.hold(newestFirst);
+  const count = pauseBuffer.count;
+  $("new-lines").textContent = `${count.toLocaleString()} new ${count === 1 ? "line" : "lines"}`;
   $("new-lines").classList.remove("hidden");
 }
 
@@ -159,13 +118,12 @@ function setPaused(value, { resync = true } = {}) {
   $("pause").textContent = paused ? "Resume" : "Pause";
   $("pause").classList.toggle("active", paused);
   if (wasPaused && !paused && resync) {
-    if (pendingOverflow) subscribe({ after: view.newestId });
-    else view.prepend(pending);
+    // Lines held while paused go in; if more came than were held, the server sends them again.
+    if (pauseBuffer.overflowed) live.subscribe({ after: view.newestId });
+    else view.prepend(pauseBuffer.lines);
   }
   if (!paused) {
-    pending = [];
-    pendingCount = 0;
-    pendingOverflow = false;
+    pauseBuffer.clear();
     $("new-lines").classList.add("hidden");
   }
   updateModeBar();
@@ -285,68 +243,6 @@ function updateCounts() {
   $("empty").classList.toggle("hidden", view.length > 0);
 }
 
-function showDetails(entry) {
-  selected = entry;
-  if (!entry) return closeDetails();
-  $("details-title").textContent = `Line #${entry.id}`;
-  $("permalink").href = `${location.pathname}?line=${entry.id}`;
-  const list = $("details-fields");
-  list.replaceChildren();
-  const add = (name, value) => {
-    const term = document.createElement("dt");
-    term.textContent = name;
-    const description = document.createElement("dd");
-    description.textContent = typeof value === "string" ? value : JSON.stringify(value);
-    list.append(term, description);
-  };
-  add("received", entry.timestamp);
-  if (entry.source_time) {
-    const lag = Date.parse(entry.timestamp) - Date.parse(entry.source_time);
-    add("source time", entry.source_time);
-    if (!isNaN(lag)) add("delay", lag >= 0 ? `received ${duration(lag)} after the source time` : `source time ${duration(-lag)} ahead of receive (clock skew?)`);
-  }
-  for (const key of ["level", "service", "host", "protocol", "format"]) if (entry[key] !== undefined) add(key, entry[key]);
-  if (entry.truncated) add("truncated", "yes: cut at the maximum line length");
-  for (const [name, value] of Object.entries(entry.fields || {})) add(`field.${name}`, value);
-  add("line", entry.raw);
-  $("details").classList.remove("hidden");
-}
-
-function duration(milliseconds) {
-  if (milliseconds < 1000) return `${milliseconds} ms`;
-  if (milliseconds < 60_000) return `${(milliseconds / 1000).toFixed(1)} s`;
-  const seconds = Math.round(milliseconds / 1000);
-  const parts = [[Math.floor(seconds / 86400), "d"], [Math.floor(seconds / 3600) % 24, "h"], [Math.floor(seconds / 60) % 60, "m"], [seconds % 60, "s"]];
-  return parts.filter(([value]) => value > 0).map(([value, unit]) => `${value}${unit}`).join(" ");
-}
-
-function closeDetails() {
-  $("details").classList.add("hidden");
-  if (selected) {
-    selected = null;
-    view.selectedId = null;
-    view.redraw();
-  }
-}
-
-async function copySelected() {
-  if (!selected) return;
-  const text = JSON.stringify(selected, null, 2);
-  try {
-    await navigator.clipboard.writeText(text);
-  } catch (_) {
-    // Without a secure context there is no clipboard API: a selected text area and the older command.
-    const area = document.createElement("textarea");
-    area.value = text;
-    document.body.append(area);
-    area.select();
-    document.execCommand("copy");
-    area.remove();
-  }
-  $("copy-json").textContent = "Copied";
-  setTimeout(() => { $("copy-json").textContent = "Copy JSON"; }, 1500);
-}
-
 function showError(message) {
   $("q").classList.add("invalid");
   $("q").title = message;
@@ -419,9 +315,9 @@ function wire() {
   $("time-mode").addEventListener("click", toggleTimeMode);
   $("theme").addEventListener("click", () => setTheme(document.documentElement.dataset.theme === "dark" ? "light" : "dark"));
   $("clear").addEventListener("click", () => { view.clear(); updateCounts(); });
-  $("close-details").addEventListener("click", closeDetails);
-  $("copy-json").addEventListener("click", copySelected);
+  $("close-details").addEventListener("click", () => details.close());
   $("permalink").addEventListener("click", (event) => {
+    const selected = details.entry;
     if (!selected || event.ctrlKey || event.metaKey || event.shiftKey) return;  // let the browser open a new tab
     event.preventDefault();
     // The same view as the link opened fresh: the line and its neighbours, no filter (Back returns to the query).
@@ -453,7 +349,7 @@ function wire() {
     } else if (event.key === "t") {
       toggleTimeMode();
     } else if (event.key === "Escape") {
-      closeDetails();
+      details.close();
     }
   });
   window.addEventListener("popstate", () => {
@@ -468,7 +364,8 @@ document.addEventListener("DOMContentLoaded", () => {
   setTheme(theme);
   wire();
   readURL();
-  connect();
+  live.active = mode() === "live";
+  live.connect();
   apply();
   refreshStats();
   setInterval(refreshStats, 2000);
