@@ -133,6 +133,7 @@ function setPaused(value, { resync = true } = {}) {
 
 async function fetchJSON(url) {
   const response = await fetch(url, { cache: "no-store" });
+  if (response.status === 401) location.href = "/login";  // the server wants its token (--auth-token)
   const body = await response.json();
   if (!response.ok) throw new Error(body.error || `HTTP ${response.status}`);
   return { body, response };

@@ -38,6 +38,8 @@ class Server:
         self.args = [str(BINARY), "--bind", "127.0.0.1",
                      "--udp-port", str(self.udp_port), "--tcp-port", str(self.tcp_port),
                      "--http-port", str(self.http_port), "--static-dir", str(ROOT / "static"), *extra_args]
+        # The helpers below carry the token when the server was given one, as any API client would.
+        self.token = extra_args[extra_args.index("--auth-token") + 1] if "--auth-token" in extra_args else None
         self.process = subprocess.Popen(self.args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.wait_healthy()
 
@@ -58,12 +60,16 @@ class Server:
                 time.sleep(0.05)
         raise RuntimeError("logstream did not become healthy")
 
+    def request(self, path, method="GET"):
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        return urllib.request.Request(self.base_url + path, method=method, headers=headers)
+
     def get(self, path):
-        with urllib.request.urlopen(self.base_url + path, timeout=10) as response:
+        with urllib.request.urlopen(self.request(path), timeout=10) as response:
             return json.loads(response.read())
 
     def status(self, path, method="GET"):
-        request = urllib.request.Request(self.base_url + path, method=method)
+        request = self.request(path, method)
         try:
             with urllib.request.urlopen(request, timeout=10) as response:
                 return response.status

@@ -368,3 +368,22 @@ def test_a_hundred_thousand_rows_scroll(server, browser):
     browser.execute_script("const list = document.getElementById('list'); list.scrollTop = list.scrollHeight;")
     wait_until(browser, lambda: messages(browser)[-1:] == ["INFO [load] paced line 000000"])
     assert len(browser.find_elements(By.CSS_SELECTOR, "#list .row")) < 120
+
+
+def test_with_a_token_the_dashboard_asks_for_it_first(make_server, browser):
+    token = "correct-horse-battery-staple"
+    server = make_server("--auth-token", token)
+    server.send_tcp(b"INFO [secret] only for those with the token\n")
+    server.wait_received(1)
+    browser.get(server.base_url + "/")
+    wait_until(browser, lambda: browser.current_url.endswith("/login"))
+    field = browser.find_element(By.ID, "token")
+    field.send_keys("wrong-wrong-wrong-wrong", Keys.ENTER)
+    wait_until(browser, lambda: text_of(browser, "login-error") == "That is not the token.")
+    field.clear()
+    field.send_keys(token, Keys.ENTER)
+    wait_until(browser, lambda: text_of(browser, "connection-text") == "live")
+    wait_until(browser, lambda: messages(browser) == ["INFO [secret] only for those with the token"])
+    server.send_udp(b"WARN [secret] live through the cookie")
+    wait_until(browser, lambda: messages(browser)[:1] == ["WARN [secret] live through the cookie"])
+    assert browser.execute_script("return document.cookie") == ""  # HttpOnly: no script can read the session

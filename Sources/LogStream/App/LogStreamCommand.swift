@@ -18,6 +18,17 @@ public struct LogStreamCommand: ParsableCommand {
     @Option(help: "Longest line kept; longer lines are truncated and counted (suffixes K, M).") var maxLineBytes = ByteCount(64 << 10)
     @Option(help: "Receive buffer requested for the UDP socket (suffixes K, M).") var udpReceiveBuffer = ByteCount(32 << 20)
     @Option(help: "Folder holding the dashboard (default: ./static or the one beside the executable).") var staticDir: String?
+    @Option(help: "Most TCP ingest connections at once; more are accepted and closed at once.") var maxConnections = 1024
+    @Option(help: "Most HTTP and WebSocket connections at once; more are accepted and closed at once.") var maxHttpConnections = 256
+    @Option(help: "Seconds a TCP ingest connection may stay silent before it is closed (0: never).") var idleTimeout = 300
+    @Option(help: "Seconds an HTTP request head may take to arrive (slowloris); also how long a kept-alive connection may idle.")
+    var headerTimeout = 10
+    @Option(help: "Seconds between pings to a quiet WebSocket client; one that does not answer within as long, or stays too far behind for as long, is closed.")
+    var wsPingInterval = 30
+    @Option(help: "Token the HTTP API, the dashboard and the WebSocket require (Authorization: Bearer, or the login page's cookie); default: $LOGSTREAM_AUTH_TOKEN.")
+    var authToken: String?
+    @Option(help: "Comma-separated origins (scheme://host[:port]) whose pages may open the WebSocket, besides the server's own.")
+    var allowedOrigins: String?
 
     public init() {}
 
@@ -34,6 +45,29 @@ public struct LogStreamCommand: ParsableCommand {
         if let staticDir, !StaticDirectory.isDirectory(staticDir) {
             throw ValidationError("--static-dir '\(staticDir)' is not a folder")
         }
+        guard (1...1_000_000).contains(maxConnections) else { throw ValidationError("--max-connections must be between 1 and 1000000") }
+        guard (1...100_000).contains(maxHttpConnections) else { throw ValidationError("--max-http-connections must be between 1 and 100000") }
+        guard (0...604_800).contains(idleTimeout) else { throw ValidationError("--idle-timeout must be between 0 and 604800 seconds") }
+        guard (1...3600).contains(headerTimeout) else { throw ValidationError("--header-timeout must be between 1 and 3600 seconds") }
+        guard (1...3600).contains(wsPingInterval) else { throw ValidationError("--ws-ping-interval must be between 1 and 3600 seconds") }
+        if let token = effectiveAuthToken, let problem = AccessPolicy.problem(withToken: token) {
+            throw ValidationError("--auth-token \(problem)")
+        }
+        for origin in origins where AccessPolicy.normalizedOrigin(origin) == nil {
+            throw ValidationError("--allowed-origins: '\(origin)' is not scheme://host[:port]")
+        }
+    }
+
+    /// The flag, else the environment (a token on the command line shows in `ps`; the environment does not).
+    private var effectiveAuthToken: String? {
+        if let authToken { return authToken }
+        guard let value = getenv("LOGSTREAM_AUTH_TOKEN") else { return nil }
+        let token = String(cString: value)
+        return token.isEmpty ? nil : token
+    }
+
+    private var origins: [String] {
+        (allowedOrigins ?? "").split(separator: ",").map { String($0).trimmingCharacters(in: " ") }.filter { !$0.isEmpty }
     }
 
     public func run() throws {
@@ -45,7 +79,13 @@ public struct LogStreamCommand: ParsableCommand {
             bufferBytes: bufferBytes.value,
             maxLineBytes: maxLineBytes.value,
             udpReceiveBufferBytes: udpReceiveBuffer.value,
-            staticDirectory: staticDir ?? StaticDirectory.find()
+            staticDirectory: staticDir ?? StaticDirectory.find(),
+            maxTCPConnections: maxConnections,
+            maxHTTPConnections: maxHttpConnections,
+            idleTimeoutSeconds: idleTimeout,
+            headerTimeoutSeconds: headerTimeout,
+            pingIntervalSeconds: wsPingInterval,
+            access: AccessPolicy(token: effectiveAuthToken, allowedOrigins: origins.compactMap(AccessPolicy.normalizedOrigin))
         )
         let server = try Server(configuration: configuration)
         server.run()

@@ -10,6 +10,12 @@ struct ServerConfiguration {
     var maxLineBytes: Int
     var udpReceiveBufferBytes: Int
     var staticDirectory: String?
+    var maxTCPConnections = 1024
+    var maxHTTPConnections = 256
+    var idleTimeoutSeconds = 300
+    var headerTimeoutSeconds = 10
+    var pingIntervalSeconds = 30
+    var access = AccessPolicy(token: nil, allowedOrigins: [])
 }
 
 struct StartupError: Error, CustomStringConvertible {
@@ -39,23 +45,35 @@ final class Server {
         let httpFD = try Self.bound("HTTP", configuration.httpAddress) { () throws(SystemError) in try Socket.listenTCP(on: configuration.httpAddress) }
 
         udp = UDPListener(fd: udpFD, sink: sink, maxLineBytes: configuration.maxLineBytes)
-        tcp = TCPIngestListener(fd: tcpFD, reactor: reactor, sink: sink, maxLineBytes: configuration.maxLineBytes)
+        tcp = TCPIngestListener(fd: tcpFD, reactor: reactor, sink: sink, maxLineBytes: configuration.maxLineBytes,
+                                maxConnections: configuration.maxTCPConnections, idleTimeoutSeconds: configuration.idleTimeoutSeconds)
         let worker = try WorkerThread()
         liveTail = LiveTail(ring: ring, reactor: reactor, worker: worker)
         let staticFiles = StaticFiles(directory: configuration.staticDirectory)
-        let api = WebAPI(ring: ring, stats: stats, staticFiles: staticFiles)
-        http = HTTPServer(fd: httpFD, reactor: reactor, api: api, liveTail: liveTail, worker: worker)
-        api.extraStats = { [udp, tcp, http, liveTail] in
+        let api = WebAPI(ring: ring, stats: stats, staticFiles: staticFiles, access: configuration.access)
+        http = HTTPServer(fd: httpFD, reactor: reactor, api: api, liveTail: liveTail, worker: worker,
+                          maxConnections: configuration.maxHTTPConnections, headerTimeoutSeconds: configuration.headerTimeoutSeconds)
+        api.extraStats = { [udp, tcp, http, liveTail, api] in
             [("tcp_connections", tcp.connectionCount), ("http_connections", http.connectionCount),
              ("websocket_clients", liveTail.sessionCount), ("udp_receive_buffer_bytes", grantedBuffer),
-             ("udp_kernel_drops", Int(udp.kernelDrops))]
+             ("udp_kernel_drops", Int(udp.kernelDrops)),
+             ("tcp_connections_refused", tcp.refusedCount), ("tcp_idle_closed", tcp.idleClosedCount),
+             ("http_connections_refused", http.refusedCount), ("http_header_timeouts", http.slowHeadCount),
+             ("http_unauthorized", api.unauthorizedCount), ("websocket_origin_refused", http.originRefusedCount),
+             ("websocket_messages_dropped", liveTail.droppedMessageCount),
+             ("websocket_ping_timeouts", liveTail.unansweredCount), ("websocket_slow_closed", liveTail.behindClosedCount)]
         }
 
         try reactor.register(udpFD, interest: .readable, handler: udp)
         try reactor.register(tcpFD, interest: .readable, handler: tcp)
         try reactor.register(httpFD, interest: .readable, handler: http)
         try reactor.register(worker.fd, interest: .readable, handler: worker)
-        try reactor.addTimer(everyMilliseconds: 1000) { [stats] in stats.sampleRate() }
+        try reactor.addTimer(everyMilliseconds: 1000) { [stats, tcp, http, liveTail] in
+            stats.sampleRate()
+            tcp.closeIdleConnections()
+            http.closeSlowConnections()
+            liveTail.checkSessions(intervalSeconds: configuration.pingIntervalSeconds)
+        }
         try reactor.addTimer(everyMilliseconds: LiveTail.batchIntervalMilliseconds) { [liveTail] in liveTail.sendBatches() }
         reactor.afterEachIteration { [liveTail] in liveTail.publish() }
         try reactor.onSignals([SIGINT, SIGTERM]) { [unowned self] _ in stop() }
@@ -63,8 +81,8 @@ final class Server {
         let ports = "udp \(Self.describe(udpFD)), tcp \(Self.describe(tcpFD)), http \(Self.describe(httpFD))"
         log("listening: \(ports); buffer \(configuration.bufferRecords) records / \(ByteCount(configuration.bufferBytes)); UDP receive buffer \(ByteCount(grantedBuffer))")
         if staticFiles.isEmpty { log("warning: dashboard files not found; pass --static-dir") }
-        if !Self.isLoopback(configuration.httpAddress) {
-            log("warning: the HTTP API is reachable from other hosts at \(configuration.httpAddress.hostText) and has no authentication")
+        if !Self.isLoopback(configuration.httpAddress) && !configuration.access.requiresToken {
+            log("warning: the HTTP API is reachable from other hosts at \(configuration.httpAddress.hostText) and has no authentication (--auth-token)")
         }
     }
 

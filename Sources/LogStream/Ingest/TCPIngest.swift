@@ -1,5 +1,6 @@
 // Accepts TCP senders and frames their newline-delimited streams. All connections read into one shared
-// buffer; a connection keeps only the unfinished tail of its last read.
+// buffer; a connection keeps only the unfinished tail of its last read. Beyond `maxConnections` a new sender
+// is accepted and closed at once; one silent for `idleTimeoutSeconds` is closed (what it sent is kept).
 import Glibc
 
 public final class TCPIngestListener: ReactorHandler {
@@ -7,18 +8,27 @@ public final class TCPIngestListener: ReactorHandler {
     private let reactor: Reactor
     fileprivate let sink: RecordSink
     private let maxLineBytes: Int
+    private let maxConnections: Int
+    private let idleTimeoutSeconds: Int
     private var connections: [Int32: TCPIngestConnection] = [:]
+    /// Connections refused for the limit, and closed for silence.
+    public private(set) var refusedCount = 0
+    public private(set) var idleClosedCount = 0
     fileprivate let readBuffer: UnsafeMutableRawBufferPointer
     /// Whether new connections are taken (false while shutting down).
     public private(set) var isAccepting = true
 
     static let readBufferBytes = 256 * 1024
 
-    public init(fd: FileDescriptor, reactor: Reactor, sink: RecordSink, maxLineBytes: Int) {
+    /// `idleTimeoutSeconds` 0: never.
+    public init(fd: FileDescriptor, reactor: Reactor, sink: RecordSink, maxLineBytes: Int, maxConnections: Int = 1024,
+                idleTimeoutSeconds: Int = 0) {
         self.fd = fd
         self.reactor = reactor
         self.sink = sink
         self.maxLineBytes = maxLineBytes
+        self.maxConnections = maxConnections
+        self.idleTimeoutSeconds = idleTimeoutSeconds
         readBuffer = .allocate(byteCount: Self.readBufferBytes, alignment: 64)
     }
 
@@ -28,11 +38,29 @@ public final class TCPIngestListener: ReactorHandler {
 
     public func readable() {
         guard isAccepting else { return }
-        let accepted = reactor.acceptConnections(on: fd) { connectionFD, peer in
-            TCPIngestConnection(fd: connectionFD, host: Array(peer.hostText.utf8), maxLineBytes: maxLineBytes, listener: self)
+        var open = connections.count
+        let accepted = reactor.acceptConnections(on: fd) { connectionFD, peer -> TCPIngestConnection? in
+            guard open < maxConnections else {
+                refusedCount += 1
+                return nil
+            }
+            open += 1
+            return TCPIngestConnection(fd: connectionFD, host: Array(peer.hostText.utf8), maxLineBytes: maxLineBytes, listener: self)
         }
         for connection in accepted { connections[connection.fd.rawValue] = connection }
     }
+
+    /// Timer: closes the connections silent for the idle timeout, keeping what they sent.
+    public func closeIdleConnections() {
+        guard idleTimeoutSeconds > 0 else { return }
+        let now = reactor.seconds
+        for connection in connections.values where now - connection.lastActiveSecond >= idleTimeoutSeconds {
+            idleClosedCount += 1
+            connection.finish()
+        }
+    }
+
+    fileprivate var seconds: Int { reactor.seconds }
 
     /// Stops accepting and reads what every open connection has already delivered.
     public func drain() {
@@ -54,6 +82,8 @@ final class TCPIngestConnection: ReactorHandler {
     private let hostNumber: Int?
     private var framer: LineFramer
     private unowned let listener: TCPIngestListener
+    /// When bytes last arrived (the reactor's seconds).
+    private(set) var lastActiveSecond: Int
 
     /// Reads per readiness event, so one fast sender cannot starve the others.
     static let readsPerWakeup = 16
@@ -64,6 +94,7 @@ final class TCPIngestConnection: ReactorHandler {
         hostNumber = host.withUnsafeBytes { listener.sink.ring.hosts.index(of: $0) }
         self.framer = LineFramer(maxLineBytes: maxLineBytes)
         self.listener = listener
+        lastActiveSecond = listener.seconds
     }
 
     func readable() {
@@ -76,6 +107,7 @@ final class TCPIngestConnection: ReactorHandler {
             }
             switch result {
             case .bytes(let count):
+                lastActiveSecond = listener.seconds
                 let now = RecordSink.now()
                 host.withUnsafeBytes { host in
                     framer.feed(UnsafeRawBufferPointer(rebasing: listener.readBuffer[..<count])) { line in
@@ -92,7 +124,8 @@ final class TCPIngestConnection: ReactorHandler {
         }
     }
 
-    private func finish() {
+    /// The sender is done (or gone, or idle too long): a last line without its terminator is kept.
+    func finish() {
         let sink = listener.sink
         let now = RecordSink.now()
         host.withUnsafeBytes { host in

@@ -33,6 +33,9 @@ public final class Reactor {
     /// Sockets waiting for their peer to close; swept by a timer created on first use.
     private var lingering: [LingeringClose] = []
     private var hasLingerSweep = false
+    /// Monotonic whole seconds, read once per batch of events: what handlers stamp activity with, at no cost
+    /// per read.
+    public private(set) var seconds = Int(cepoll_monotonic_ns() / 1_000_000_000)
 
     public init() throws(SystemError) {
         let fd = cepoll_create()
@@ -78,10 +81,11 @@ public final class Reactor {
     }
 
     /// Accepts every pending connection on `listener` and registers each for reading with the handler
-    /// `makeHandler` returns for it. Returns the handlers registered.
+    /// `makeHandler` returns for it; one it returns nil for is closed at once (refused, not left in the
+    /// backlog). Returns the handlers registered.
     @discardableResult
     public func acceptConnections<Handler: ReactorHandler>(
-        on listener: FileDescriptor, _ makeHandler: (FileDescriptor, SocketAddress) -> Handler
+        on listener: FileDescriptor, _ makeHandler: (FileDescriptor, SocketAddress) -> Handler?
     ) -> [Handler] {
         var accepted: [Handler] = []
         while true {
@@ -91,7 +95,10 @@ public final class Reactor {
                 return accepted
             }
             guard let (fd, peer) = connection else { return accepted }
-            let handler = makeHandler(fd, peer)
+            guard let handler = makeHandler(fd, peer) else {
+                fd.close()
+                continue
+            }
             do {
                 try register(fd, interest: .readable, handler: handler)
                 accepted.append(handler)
@@ -130,6 +137,7 @@ public final class Reactor {
                 if errno == EINTR { continue }
                 fatalError("epoll_wait: \(SystemError("epoll_wait"))")
             }
+            seconds = Int(cepoll_monotonic_ns() / 1_000_000_000)
             for index in 0..<Int(count) {
                 let event = events[index]
                 let fd = Int(event.data.u64)

@@ -1,4 +1,6 @@
-// One HTTP/1.1 connection: keep-alive, pipelined requests answered in order, bounded input and output.
+// One HTTP/1.1 connection: keep-alive, pipelined requests answered in order, bounded input and output. A
+// request head must arrive whole within the header timeout (slowloris), or the connection is answered 408 and
+// closed; a kept-alive connection that sends nothing for as long is closed.
 
 final class HTTPConnection: ReactorHandler {
     let fd: FileDescriptor
@@ -10,6 +12,8 @@ final class HTTPConnection: ReactorHandler {
     /// A search is running on the worker for this connection: later pipelined requests wait for its answer.
     private var isAwaitingAnswer = false
     private var isClosed = false
+    /// Since when the connection has been waiting for the rest of a request head (the reactor's seconds).
+    private var awaitingHeadSince: Int
 
     static let maxHeadBytes = 8 * 1024
     /// Pipelined requests are not parsed while this much output waits for a slow reader.
@@ -19,6 +23,25 @@ final class HTTPConnection: ReactorHandler {
     init(fd: FileDescriptor, server: HTTPServer) {
         self.fd = fd
         self.server = server
+        awaitingHeadSince = server.reactor.seconds
+    }
+
+    enum Expiry { case none, idle, slowHead }
+
+    /// Timer: closes the connection if a request head has been awaited for `timeoutSeconds`: 408 when part of
+    /// one arrived, quietly when nothing did (an idle keep-alive connection). Work in progress (a search, a
+    /// response being written) does not count.
+    func expire(now: Int, timeoutSeconds: Int) -> Expiry {
+        guard !isClosed, !isClosingAfterFlush, !isAwaitingAnswer, output.isEmpty, now - awaitingHeadSince >= timeoutSeconds else {
+            return .none
+        }
+        if input.isEmpty {
+            close(gracefully: true)
+            return .idle
+        }
+        send(.error(408, "the request head did not arrive within \(timeoutSeconds) s"), keepAlive: false)
+        flush()
+        return .slowHead
     }
 
     func readable() {
@@ -70,9 +93,14 @@ final class HTTPConnection: ReactorHandler {
                     return false
                 }
                 input.removeFirst(head.length)
+                awaitingHeadSince = server.reactor.seconds  // the next request's head starts now
                 if request.contentLength > 0 {
                     send(.error(413, "request bodies are not accepted"), keepAlive: false)
                 } else if request.path == "/ws" {
+                    if let refusal = server.refusal(forWebSocket: request) {
+                        send(refusal, keepAlive: false)
+                        continue
+                    }
                     switch WebSocketHandshake.response(to: request) {
                     case .success(let handshake):
                         output.append(handshake)
@@ -103,6 +131,7 @@ final class HTTPConnection: ReactorHandler {
     private func answered(_ response: HTTPResponse, keepAlive: Bool, includeBody: Bool) {
         guard !isClosed else { return }
         isAwaitingAnswer = false
+        awaitingHeadSince = server.reactor.seconds
         send(response, keepAlive: keepAlive, includeBody: includeBody)
         if processRequests() { return }
         flush()

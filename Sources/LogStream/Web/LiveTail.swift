@@ -10,6 +10,11 @@ final class LiveTail {
     private var sessions: [Int32: WebSocketSession] = [:]
     /// Records below this id have been offered to the sessions.
     private(set) var publishedUpTo: UInt64
+    /// Live messages dropped for clients too far behind; sessions closed for unanswered pings or for staying
+    /// behind.
+    var droppedMessageCount = 0
+    private(set) var unansweredCount = 0
+    private(set) var behindClosedCount = 0
 
     /// How often batching sessions get their batch: at most 20 messages a second, at most 50 ms late.
     static let batchIntervalMilliseconds = 50
@@ -57,6 +62,17 @@ final class LiveTail {
             }
         }
         for session in targets where sessions[session.fd.rawValue] === session { session.flush() }
+    }
+
+    /// Timer: pings quiet clients, closes the ones that do not answer or stay behind.
+    func checkSessions(intervalSeconds: Int) {
+        for session in sessions.values {
+            switch session.checkHealth(intervalSeconds: intervalSeconds) {
+            case .fine: break
+            case .unanswered: unansweredCount += 1
+            case .behind: behindClosedCount += 1
+            }
+        }
     }
 
     /// Timer: each batching session gets what was gathered for it.

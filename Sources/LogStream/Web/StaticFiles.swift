@@ -35,9 +35,10 @@ struct StaticFiles {
         }
     }
 
+    /// A regular file's bytes; nil for anything else, symbolic links included (one could lead out of the folder).
     private static func readFile(_ path: String) -> [UInt8]? {
         var info = stat()
-        guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return nil }
+        guard lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return nil }
         guard let file = fopen(path, "rb") else { return nil }
         defer { fclose(file) }
         var bytes = [UInt8](repeating: 0, count: Int(info.st_size))

@@ -4,16 +4,35 @@ final class WebAPI {
     let ring: LogRing
     let stats: IngestStats
     let staticFiles: StaticFiles
-    /// Extra figures for /api/stats that belong to other parts (connections, socket buffers).
+    let access: AccessPolicy
+    /// Extra figures for /api/stats and /metrics that belong to other parts (connections, socket buffers).
     var extraStats: () -> [(String, Int)] = { [] }
+    /// Requests refused for want of the token.
+    private(set) var unauthorizedCount = 0
 
     static let defaultLimit = 100
     static let maxLimit = 10_000
 
-    init(ring: LogRing, stats: IngestStats, staticFiles: StaticFiles) {
+    init(ring: LogRing, stats: IngestStats, staticFiles: StaticFiles, access: AccessPolicy = AccessPolicy(token: nil, allowedOrigins: [])) {
         self.ring = ring
         self.stats = stats
         self.staticFiles = staticFiles
+        self.access = access
+    }
+
+    /// Whether `request` may be served; if not, counts it and gives the answer to send: a browser asking for a
+    /// page is sent to the login page, anything else gets 401.
+    func refusal(for request: HTTPRequest) -> HTTPResponse? {
+        guard !access.isAuthorized(request) else { return nil }
+        unauthorizedCount += 1
+        if request.path == "/" || request.path.hasSuffix(".html") {
+            var response = HTTPResponse(status: 303, contentType: "text/plain", body: Array("log in at /login\n".utf8))
+            response.extraHeaders.append(("Location", "/login"))
+            return response
+        }
+        var response = HTTPResponse.error(401, "authentication required: Authorization: Bearer <token>, or log in at /login")
+        response.extraHeaders.append(("WWW-Authenticate", "Bearer realm=\"logstream\""))
+        return response
     }
 
     /// An answer ready now, or work over the ring for the worker thread (so the reactor never waits on a scan).
@@ -23,6 +42,7 @@ final class WebAPI {
     }
 
     func answer(to request: HTTPRequest) -> Answer {
+        if let refusal = refusal(for: request) { return .now(refusal) }
         let isRead = request.method == "GET" || request.method == "HEAD"
         switch request.path {
         case "/api/logs": return isRead ? logs(request.query) : .now(methodNotAllowed())
@@ -37,12 +57,35 @@ final class WebAPI {
         let isRead = request.method == "GET" || request.method == "HEAD"
         switch request.path {
         case "/api/stats": return isRead ? .json(statsJSON()) : methodNotAllowed()
+        case "/metrics": return isRead ? HTTPResponse(status: 200, contentType: "text/plain; version=0.0.4", body: metricsText()) : methodNotAllowed()
+        case "/api/session": return session(request)
+        case "/login": return isRead ? staticFile("login.html") : methodNotAllowed()
         case "/healthz": return isRead ? HTTPResponse(status: 200, contentType: "text/plain", body: Array("ok\n".utf8)) : methodNotAllowed()
         case "/": return isRead ? staticFile("index.html") : methodNotAllowed()
         case _ where request.path.hasPrefix("/static/"):
             return isRead ? staticFile(String(request.path.dropFirst("/static/".count))) : methodNotAllowed()
         default: return .error(404, "no such path: \(request.path)")
         }
+    }
+
+    /// `GET /api/session` with the bearer token: a session cookie for the dashboard (204). `DELETE`: log out.
+    private func session(_ request: HTTPRequest) -> HTTPResponse {
+        var response = HTTPResponse(status: 204, contentType: "text/plain", body: [])
+        switch request.method {
+        case "GET" where !access.requiresToken:
+            return response
+        case "GET":
+            guard access.hasBearerToken(request), let cookie = access.sessionCookie else {
+                unauthorizedCount += 1
+                return .error(401, "wrong token")
+            }
+            response.extraHeaders.append(("Set-Cookie", cookie))
+        case "DELETE":
+            response.extraHeaders.append(("Set-Cookie", "\(AccessPolicy.cookieName)=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"))
+        default:
+            return methodNotAllowed()
+        }
+        return response
     }
 
     private func methodNotAllowed() -> HTTPResponse {

@@ -22,6 +22,11 @@ final class WebSocketSession: ReactorHandler {
     private var heldBytes = 0
     /// Messages dropped since the client was last told.
     private var droppedCount = 0
+    /// When the client last sent anything, when we pinged it without an answer yet, and since when it has been
+    /// too far behind to take live messages (the reactor's seconds).
+    private var lastHeardSecond: Int
+    private var pingSentSecond: Int?
+    private var behindSinceSecond: Int?
     /// Our close frame is queued: nothing more is read or sent.
     private var isClosing = false
     private var isClosed = false
@@ -38,6 +43,34 @@ final class WebSocketSession: ReactorHandler {
         self.fd = fd
         self.liveTail = liveTail
         self.output = output
+        lastHeardSecond = liveTail.reactor.seconds
+    }
+
+    enum Health { case fine, unanswered, behind }
+
+    /// Timer: pings a client quiet for `intervalSeconds`; closes one that has not answered a ping within as long,
+    /// or that has stayed too far behind to take live messages for as long (it is not reading: no close frame
+    /// could reach it).
+    func checkHealth(intervalSeconds: Int) -> Health {
+        guard !isClosing, !isClosed else { return .fine }
+        let now = liveTail.reactor.seconds
+        if let since = behindSinceSecond, now - since >= intervalSeconds {
+            close()
+            return .behind
+        }
+        if let sent = pingSentSecond, now - sent >= intervalSeconds {
+            fail(WebSocketFailure(.policyViolation, "ping not answered"))
+            flush()
+            return .unanswered
+        }
+        if pingSentSecond == nil, now - lastHeardSecond >= intervalSeconds {
+            var frame: [UInt8] = []
+            WebSocketFrameCodec.encode(.ping, payload: UnsafeRawBufferPointer(start: nil, count: 0), into: &frame)
+            output.append(frame)
+            pingSentSecond = now
+            flush()
+        }
+        return .fine
     }
 
     func readable() {
@@ -76,6 +109,10 @@ final class WebSocketSession: ReactorHandler {
     /// Decodes and handles every whole frame in `bytes` (and what was left over before them), then sends
     /// what the frames asked for.
     func receive(_ bytes: [UInt8]) {
+        if !bytes.isEmpty {
+            lastHeardSecond = liveTail.reactor.seconds
+            pingSentSecond = nil
+        }
         input.append(contentsOf: bytes)
         var consumed = 0
         decoding: while !isClosing && isAcceptingInput {
@@ -191,7 +228,7 @@ final class WebSocketSession: ReactorHandler {
     func offer(estimatedBytes: Int, _ frame: () -> [UInt8]) {
         guard !isClosing else { return }
         guard output.hasRoom(for: heldBytes + estimatedBytes) else {
-            droppedCount += 1
+            drop()
             return
         }
         if isAwaitingHistory {
@@ -207,11 +244,17 @@ final class WebSocketSession: ReactorHandler {
     func offerToBatch(estimatedBytes: Int, _ entry: () -> [UInt8]) {
         guard !isClosing else { return }
         guard output.hasRoom(for: batch.count + estimatedBytes) else {
-            droppedCount += 1
+            drop()
             return
         }
         if !batch.isEmpty { batch.append(UInt8(ascii: ",")) }
         batch.append(contentsOf: entry())
+    }
+
+    private func drop() {
+        droppedCount += 1
+        liveTail.droppedMessageCount += 1
+        if behindSinceSecond == nil { behindSinceSecond = liveTail.reactor.seconds }
     }
 
     /// `{"type":"batch","data":[...]}`, oldest first: what was gathered since the last one (timer).
@@ -239,6 +282,7 @@ final class WebSocketSession: ReactorHandler {
             close()
             return
         }
+        if isDone { behindSinceSecond = nil }  // caught up
         if isDone && droppedCount > 0 && !isClosing {
             output.append(WebSocketFrameCodec.textFrame(Array("{\"type\":\"dropped\",\"count\":\(droppedCount)}".utf8)))
             droppedCount = 0
