@@ -28,3 +28,6 @@ swift build -c release --product logstream
 
 echo "== end-to-end tests (real binary, real clients)"
 LOGSTREAM_BIN="$PWD/.build/release/logstream" python3 -m pytest -p no:cacheprovider -q Tests/EndToEnd
+
+echo "== fuzzing: every parser of network bytes, ${FUZZ_SECONDS:-20} s each (Fuzz/run.sh 600 for a longer run)"
+Fuzz/run.sh "${FUZZ_SECONDS:-20}"

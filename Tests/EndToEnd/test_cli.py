@@ -1,8 +1,15 @@
-"""Startup errors: one clear line on stderr and a non-zero exit."""
+"""Startup errors: one clear line on stderr and a non-zero exit. Signals: SIGHUP changes nothing, SIGTERM stops
+within a bound, telling live clients."""
+import json
+import signal
 import socket
 import subprocess
+import time
+
+from websockets.sync.client import connect
 
 from conftest import BINARY, free_port
+from test_websocket import masked_frame, raw_websocket
 
 
 def run(*args):
@@ -13,7 +20,8 @@ def test_help_lists_the_flags():
     result = run("--help")
     assert result.returncode == 0
     for flag in ["--udp-port", "--tcp-port", "--http-port", "--bind", "--http-bind", "--buffer-size",
-                 "--buffer-bytes", "--max-line-bytes", "--static-dir"]:
+                 "--buffer-bytes", "--max-line-bytes", "--static-dir", "--max-connections", "--max-http-connections",
+                 "--idle-timeout", "--header-timeout", "--ws-ping-interval", "--auth-token", "--allowed-origins"]:
         assert flag in result.stdout
 
 
@@ -30,8 +38,43 @@ def test_a_port_in_use_is_one_line_and_non_zero():
 
 def test_bad_flag_values_are_one_line_and_non_zero():
     for args in (["--buffer-size", "lots"], ["--udp-port", "70000"], ["--bind", "not-an-ip"], ["--no-such-flag"],
-                 ["--buffer-bytes", "1K"], ["--static-dir", "/no/such/dir"]):
+                 ["--buffer-bytes", "1K"], ["--static-dir", "/no/such/dir"], ["--max-connections", "0"],
+                 ["--header-timeout", "0"], ["--idle-timeout", "-1"], ["--ws-ping-interval", "99999"],
+                 ["--auth-token", "short"], ["--allowed-origins", "*"]):
         result = run(*args)
         assert result.returncode != 0, args
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("logstream: error:"), (args, result.stderr)
+
+
+def test_sighup_reloads_nothing_and_the_server_goes_on(server):
+    server.process.send_signal(signal.SIGHUP)
+    time.sleep(0.3)
+    assert server.process.poll() is None and server.status("/healthz") == 200
+    server.send_udp(b"INFO [hup] still taking lines")
+    server.wait_received(1)
+
+
+def test_sigterm_tells_live_clients_and_ends_within_a_bound(server):
+    stalled = raw_websocket(server)  # never reads: must not hold the stop up beyond the bound
+    stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    stalled.sendall(masked_frame(0x1, json.dumps({"type": "update_filters", "filters": {}}).encode()))
+    with connect(f"ws://127.0.0.1:{server.http_port}/ws") as client:
+        client.send(json.dumps({"type": "update_filters", "filters": {}}))
+        assert json.loads(client.recv(timeout=5))["type"] == "history"
+        server.send_tcp(b"".join(b"INFO [term] line %d padded out to fill the stalled client's queue\n" % i for i in range(3000)))
+        server.send_tcp(b"INFO [term] last before the stop\n")
+        server.wait_received(3001)
+        started = time.time()
+        server.process.send_signal(signal.SIGTERM)
+        assert server.process.wait(timeout=10) == 0
+        assert time.time() - started < 4
+        messages = []
+        try:
+            while True:
+                messages.append(json.loads(client.recv(timeout=5)))
+        except Exception as closed:  # the close frame ends the stream
+            assert getattr(closed, "rcvd", None) is not None and closed.rcvd.code == 1001
+        raws = [message["data"]["raw"] for message in messages if message["type"] == "new_log"]
+        assert raws[-1] == "INFO [term] last before the stop"  # everything published reached the reader first
+    stalled.close()

@@ -75,8 +75,17 @@ final class Server {
             liveTail.checkSessions(intervalSeconds: configuration.pingIntervalSeconds)
         }
         try reactor.addTimer(everyMilliseconds: LiveTail.batchIntervalMilliseconds) { [liveTail] in liveTail.sendBatches() }
-        reactor.afterEachIteration { [liveTail] in liveTail.publish() }
-        try reactor.onSignals([SIGINT, SIGTERM]) { [unowned self] _ in stop() }
+        reactor.afterEachIteration { [unowned self] in
+            liveTail.publish()
+            if let deadline = stopDeadline, liveTail.sessionCount == 0 || reactor.seconds >= deadline { reactor.stop() }
+        }
+        try reactor.onSignals([SIGINT, SIGTERM, SIGHUP]) { [unowned self] signal in
+            if signal == SIGHUP {
+                log("SIGHUP: nothing to reload (flags are read at start); still running")
+            } else {
+                stop()
+            }
+        }
 
         let ports = "udp \(Self.describe(udpFD)), tcp \(Self.describe(tcpFD)), http \(Self.describe(httpFD))"
         log("listening: \(ports); buffer \(configuration.bufferRecords) records / \(ByteCount(configuration.bufferBytes)); UDP receive buffer \(ByteCount(grantedBuffer))")
@@ -91,15 +100,25 @@ final class Server {
         log("stopped: \(stats.received) records received")
     }
 
-    /// SIGINT/SIGTERM: stop accepting, take in what the kernel already holds, tell live clients, exit.
+    /// Set once stopping: the loop ends when every WebSocket client has taken its close frame, or at this second.
+    private var stopDeadline: Int?
+    static let stopGraceSeconds = 2
+
+    /// SIGINT/SIGTERM: stop accepting, take in what the kernel already holds, send live clients what they are
+    /// owed and a close frame, and end within a bound. A second signal ends at once.
     private func stop() {
+        guard stopDeadline == nil else {
+            reactor.stop()
+            return
+        }
         log("stopping")
+        stopDeadline = reactor.seconds + Self.stopGraceSeconds
         http.stopAccepting()
         udp.readable()
         tcp.drain()
         liveTail.publish()
+        liveTail.sendBatches()
         liveTail.closeAll()
-        reactor.stop()
     }
 
     private static func bound<T>(_ name: String, _ address: SocketAddress, _ body: () throws(SystemError) -> T) throws -> T {
