@@ -25,9 +25,13 @@ swift test 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\] (Compiling|Emitting|Write|Linking
 
 echo "== release build"
 swift build -c release --product logstream
+swift build -c release --product logstream-gen  # the soak's load
 
 echo "== end-to-end tests (real binary, real clients)"
 LOGSTREAM_BIN="$PWD/.build/release/logstream" python3 -m pytest -p no:cacheprovider -q Tests/EndToEnd
+
+echo "== soak: 2 minutes of mixed, partly hostile load (bench/soak.py --minutes 30 for the long one)"
+python3 bench/soak.py --minutes 2 --check --no-write | tail -6
 
 echo "== fuzzing: every parser of network bytes, ${FUZZ_SECONDS:-20} s each (Fuzz/run.sh 600 for a longer run)"
 Fuzz/run.sh "${FUZZ_SECONDS:-20}"

@@ -11,7 +11,7 @@ export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1"
 for sanitizer in "${sanitizers[@]}"; do
     build=".build-$sanitizer"
     echo "== unit tests under $sanitizer sanitizer"
-    swift test --scratch-path "$build" --sanitize="$sanitizer" 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\] (Compiling|Emitting|Write|Linking|Merging)'
+    swift test --scratch-path "$build" --sanitize="$sanitizer" 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\] (Compiling|Emitting|Write|Linking|Merging)|Cannot export local symbol'
     echo "== end-to-end tests against a server built with the $sanitizer sanitizer"
     swift build --scratch-path "$build" --sanitize="$sanitizer" --product logstream 2>&1 | tail -1
     LOGSTREAM_BIN="$PWD/$build/debug/logstream" LOGSTREAM_SANITIZER="$sanitizer" \

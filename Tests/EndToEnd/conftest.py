@@ -14,6 +14,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 BINARY = Path(os.environ.get("LOGSTREAM_BIN", ROOT / ".build" / "release" / "logstream"))
+# Tests that measure speed or rely on timing: skipped against sanitized debug builds (scripts/sanitizers.sh).
+timing_dependent = pytest.mark.skipif(bool(os.environ.get("LOGSTREAM_SANITIZER")),
+                                      reason="measures speed or timing; a sanitized debug build is many times slower")
 
 
 def free_port(kind=socket.SOCK_STREAM):

@@ -62,9 +62,9 @@ def test_sigterm_tells_live_clients_and_ends_within_a_bound(server):
     with connect(f"ws://127.0.0.1:{server.http_port}/ws") as client:
         client.send(json.dumps({"type": "update_filters", "filters": {}}))
         assert json.loads(client.recv(timeout=5))["type"] == "history"
-        server.send_tcp(b"".join(b"INFO [term] line %d padded out to fill the stalled client's queue\n" % i for i in range(3000)))
+        server.send_tcp(b"".join(b"INFO [term] line %d padded out to fill the stalled client's queue\n" % i for i in range(1000)))
         server.send_tcp(b"INFO [term] last before the stop\n")
-        server.wait_received(3001)
+        server.wait_received(1001)
         started = time.time()
         server.process.send_signal(signal.SIGTERM)
         assert server.process.wait(timeout=10) == 0

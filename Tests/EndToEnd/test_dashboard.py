@@ -19,7 +19,7 @@ from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
-from conftest import ROOT  # noqa: E402
+from conftest import ROOT, timing_dependent  # noqa: E402
 
 SCREENSHOTS = Path(os.environ.get("LOGSTREAM_SCREENSHOTS", ROOT / ".build" / "screenshots"))
 XSS_LINES = [
@@ -323,6 +323,7 @@ def send_paced(server, total, per_second, batch):
     sender.close()
 
 
+@timing_dependent
 def test_five_thousand_lines_a_second_keep_the_page_responsive(server, browser):
     open_dashboard(browser, server)
     browser.execute_script("""
@@ -345,6 +346,7 @@ def test_five_thousand_lines_a_second_keep_the_page_responsive(server, browser):
     assert messages(browser)[0] == "INFO [load] paced line 019999"
 
 
+@timing_dependent
 def test_a_hundred_thousand_rows_scroll(server, browser):
     open_dashboard(browser, server)
     send_paced(server, 100_000, 25_000, 250)

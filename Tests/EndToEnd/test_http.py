@@ -6,6 +6,8 @@ import time
 import urllib.parse
 import urllib.request
 
+from conftest import timing_dependent
+
 
 def curl(*args):
     return subprocess.run(["curl", "-s", "-S", *args], capture_output=True, check=True, text=True).stdout
@@ -101,6 +103,7 @@ def test_histogram_and_facets(server):
         assert curl("-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:%d%s" % (server.http_port, bad)) == "400", bad
 
 
+@timing_dependent
 def test_a_long_search_runs_beside_the_reactor(server):
     """Searches run on a worker thread: while one scans 300,000 lines, health checks and ingestion go on."""
     import threading

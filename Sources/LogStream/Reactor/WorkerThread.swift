@@ -4,7 +4,6 @@
 // mutex-guarded lists carry the jobs and results.
 import CEpoll
 import Glibc
-import Synchronization
 
 final class WorkerThread: ReactorHandler, @unchecked Sendable {
     typealias Job = @Sendable () -> any Sendable
@@ -13,8 +12,8 @@ final class WorkerThread: ReactorHandler, @unchecked Sendable {
     let fd: FileDescriptor
     /// Counts jobs handed over; the worker blocks reading it.
     private let jobsWaiting: FileDescriptor
-    private let jobs = Mutex<[(id: UInt64, run: Job)]>([])
-    private let results = Mutex<[(id: UInt64, value: any Sendable)]>([])
+    private let jobs = Locked<[(id: UInt64, run: Job)]>([])
+    private let results = Locked<[(id: UInt64, value: any Sendable)]>([])
 
     // Reactor thread only.
     private var lastID: UInt64 = 0

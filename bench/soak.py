@@ -1,0 +1,279 @@
+#!/usr/bin/env python3
+"""Soak: LogStream under mixed, partly hostile load for a while, watching that it stays flat and loses nothing
+it accepted.
+
+Load, all at once, on loopback: TCP lines at --tcp-rate and UDP datagrams at --udp-rate (logstream-gen), 50
+WebSocket clients of which 40 read a filtered tail and 10 never read (reconnecting when cut off), 5 slowloris
+connections trickling a request head (reconnecting when closed), a malformed HTTP request every second, and a
+checked stream: numbered lines over their own TCP connection, which a reading WebSocket client must receive
+every one of, in order. Every 5 s: RSS, open descriptors, lines/s. At the end: drops by cause, whether RSS and
+descriptors stayed flat (second half vs first), and the checked stream's count.
+
+Usage: bench/soak.py [--minutes 30] [--check]   (--check: exit non-zero unless flat and complete; ./test.sh
+runs --minutes 2 --check). Writes bench/SOAK.md unless --no-write.
+"""
+import argparse
+import base64
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+
+from websockets.sync.client import connect
+
+sys.path.insert(0, os.path.dirname(__file__))
+from common import RELEASE, ROOT, free_port  # noqa: E402
+
+# Malformed requests and the status each must get.
+MALFORMED = [
+    (b"GARBAGE\r\n\r\n", 400), (b"GET / HTTP/9.9\r\n\r\n", 505), (b"GET /api/logs HTTP/1.1\r\nContent-Length: -1\r\n\r\n", 400),
+    (b"POST /api/logs HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\nhello", 400),
+    (b"GET /api/logs?q=(((( HTTP/1.1\r\nHost: x\r\n\r\n", 400), (b"GET /" + b"a" * 20000 + b" HTTP/1.1\r\n\r\n", 414),
+    (b"GET /ws HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n", 400),
+    (b"GET /static/../../etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n", 404),
+]
+
+
+class Soak:
+    def __init__(self, args):
+        self.args = args
+        self.tcp, self.udp, self.http = free_port(), free_port(socket.SOCK_DGRAM), free_port()
+        self.stop = threading.Event()
+        self.counts = {"checked_sent": 0, "checked_seen": 0, "checked_out_of_order": 0, "stalled_cut_off": 0,
+                       "slowloris_closed": 0, "malformed_sent": 0, "malformed_wrong_status": 0, "readers_failed": 0}
+        self.lock = threading.Lock()
+        self.wrong = []
+
+    def count(self, name, amount=1):
+        with self.lock:
+            self.counts[name] += amount
+
+    def stats(self):
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.http}/api/stats", timeout=10) as response:
+            return json.loads(response.read())
+
+    def start_server(self):
+        self.server = subprocess.Popen(
+            [str(RELEASE / "logstream"), "--bind", "127.0.0.1", "--udp-port", str(self.udp), "--tcp-port", str(self.tcp),
+             "--http-port", str(self.http), "--buffer-size", "200000", "--buffer-bytes", "64M", "--header-timeout", "3",
+             "--ws-ping-interval", "5", "--idle-timeout", "30", "--static-dir", str(ROOT / "static")],
+            stderr=subprocess.DEVNULL)
+        for _ in range(200):
+            try:
+                self.stats()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("logstream did not start")
+
+    def generators(self, seconds):
+        common = ["--duration", str(seconds)]
+        return [subprocess.Popen([str(RELEASE / "logstream-gen"), "--protocol-name", "tcp", "--port", str(self.tcp),
+                                  "--rate", str(self.args.tcp_rate), *common], stdout=subprocess.DEVNULL),
+                subprocess.Popen([str(RELEASE / "logstream-gen"), "--protocol-name", "udp", "--port", str(self.udp),
+                                  "--rate", str(self.args.udp_rate), *common], stdout=subprocess.DEVNULL)]
+
+    def checked_sender(self):
+        """Numbered lines at 200/s over one TCP connection."""
+        with socket.create_connection(("127.0.0.1", self.tcp)) as connection:
+            number = 0
+            next_due = time.perf_counter()
+            while not self.stop.is_set():
+                connection.sendall(b"WARN [soakcheck] checked line seq=%d\n" % number)
+                number += 1
+                self.count("checked_sent")
+                next_due += 0.005
+                time.sleep(max(0.0, next_due - time.perf_counter()))
+
+    def checked_reader(self, ready):
+        """Receives the checked stream live; every number must come, in order."""
+        expected = 0
+        with connect(f"ws://127.0.0.1:{self.http}/ws", max_size=None) as client:
+            client.send(json.dumps({"type": "update_filters", "filters": {"q": "service:soakcheck"}, "batch": True}))
+            ready.set()
+            while not (self.stop.is_set() and self.counts["checked_seen"] >= self.counts["checked_sent"]):
+                try:
+                    message = json.loads(client.recv(timeout=2))
+                except TimeoutError:
+                    if self.stop.is_set():
+                        return
+                    continue
+                for entry in message.get("data", []) if message["type"] == "batch" else []:
+                    number = int(entry["raw"].rsplit("=", 1)[1])
+                    if number != expected:
+                        self.count("checked_out_of_order")
+                    expected = number + 1
+                    self.count("checked_seen")
+
+    def reader(self, index):
+        """A dashboard-like client: batches of a filtered tail."""
+        try:
+            with connect(f"ws://127.0.0.1:{self.http}/ws", max_size=None) as client:
+                client.send(json.dumps({"type": "update_filters", "filters": {"q": f"level:error service:{['mailer', 'user-db'][index % 2]}"},
+                                        "batch": True}))
+                while not self.stop.is_set():
+                    try:
+                        client.recv(timeout=1)
+                    except TimeoutError:
+                        continue
+        except Exception:
+            if not self.stop.is_set():
+                self.count("readers_failed")
+
+    def stalled(self):
+        """A client that asks for everything and never reads; once cut off, it comes back."""
+        while not self.stop.is_set():
+            connection = socket.create_connection(("127.0.0.1", self.http))
+            connection.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            key = base64.b64encode(os.urandom(16)).decode()
+            connection.sendall((f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                                f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+            payload = json.dumps({"type": "update_filters", "filters": {}}).encode()
+            mask = b"\x01\x02\x03\x04"
+            connection.sendall(bytes([0x81, 0x80 | len(payload)]) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
+            # It sends an unsolicited pong each second (allowed, and it keeps pings from closing it): the server
+            # cuts it off for staying behind, and a send then fails.
+            pong = bytes([0x8A, 0x80]) + mask
+            while not self.stop.wait(1):
+                try:
+                    connection.send(pong)
+                except OSError:
+                    break
+            if not self.stop.is_set():
+                self.count("stalled_cut_off")
+            connection.close()
+
+    def slowloris(self):
+        while not self.stop.is_set():
+            connection = socket.create_connection(("127.0.0.1", self.http))
+            connection.settimeout(1)
+            try:
+                connection.sendall(b"GET /api/stats HTTP/1.1\r\n")
+                while not self.stop.is_set():
+                    connection.sendall(b"X-Slow: 1\r\n")  # a header line a second, never the blank line
+                    try:
+                        connection.recv(4096)  # the 408, or the close
+                        break
+                    except socket.timeout:
+                        continue
+            except OSError:
+                pass
+            if not self.stop.is_set():
+                self.count("slowloris_closed")
+            connection.close()
+
+    def malformed(self):
+        index = 0
+        while not self.stop.is_set():
+            request, status = MALFORMED[index % len(MALFORMED)]
+            index += 1
+            try:
+                with socket.create_connection(("127.0.0.1", self.http), timeout=5) as connection:
+                    connection.sendall(request)
+                    answer = connection.recv(64)
+                self.count("malformed_sent")
+                if answer[9:12] != str(status).encode():
+                    self.count("malformed_wrong_status")
+                    self.wrong.append((request[:40], answer[:20]))
+            except OSError as error:
+                self.count("malformed_wrong_status")
+                self.wrong.append((request[:40], str(error)))
+            self.stop.wait(1)
+
+    def sample(self):
+        pid = self.server.pid
+        with open(f"/proc/{pid}/status") as status:
+            rss = next(int(line.split()[1]) for line in status if line.startswith("VmRSS:")) / 1024
+        return {"rss_mib": rss, "fds": len(os.listdir(f"/proc/{pid}/fd")), "stats": self.stats()}
+
+    def run(self):
+        seconds = int(self.args.minutes * 60)
+        self.start_server()
+        ready = threading.Event()
+        threads = [threading.Thread(target=self.checked_reader, args=(ready,))]
+        threads[0].start()
+        ready.wait(10)
+        threads += [threading.Thread(target=self.checked_sender)]
+        threads += [threading.Thread(target=self.reader, args=(index,)) for index in range(40)]
+        threads += [threading.Thread(target=self.stalled) for _ in range(10)]
+        threads += [threading.Thread(target=self.slowloris) for _ in range(5)]
+        threads += [threading.Thread(target=self.malformed)]
+        for thread in threads[1:]:
+            thread.start()
+        generators = self.generators(seconds)
+        samples, started = [], time.time()
+        previous = None
+        while time.time() - started < seconds:
+            time.sleep(5)
+            sample = self.sample()
+            sample["t"] = round(time.time() - started)
+            sample["lines_per_s"] = (sample["stats"]["received"] - previous["stats"]["received"]) / (sample["t"] - previous["t"]) if previous else None
+            previous = sample
+            samples.append(sample)
+            print(f"{sample['t']:>5} s  RSS {sample['rss_mib']:7.1f} MiB  fds {sample['fds']:4}  "
+                  f"{(sample['lines_per_s'] or 0):>10,.0f} lines/s", flush=True)
+        for generator in generators:
+            generator.wait()
+        self.stop.set()
+        for thread in threads:
+            thread.join(timeout=20)
+        final = self.stats()
+        self.server.terminate()
+        self.server.wait(timeout=20)
+        return self.report(samples, final)
+
+    def report(self, samples, final):
+        half = len(samples) // 2
+        first, second = samples[1:half] or samples[:1], samples[half:]
+        rss_growth = max(s["rss_mib"] for s in second) / max(s["rss_mib"] for s in first)
+        fd_range = (min(s["fds"] for s in second), max(s["fds"] for s in second))
+        fd_first_max = max(s["fds"] for s in first)
+        rates = [s["lines_per_s"] for s in samples if s["lines_per_s"]]
+        causes = ["udp_kernel_drops", "truncated", "websocket_messages_dropped", "websocket_slow_closed", "websocket_ping_timeouts",
+                  "http_header_timeouts", "http_connections_refused", "tcp_connections_refused", "tcp_idle_closed", "evicted"]
+        complete = self.counts["checked_seen"] == self.counts["checked_sent"] and self.counts["checked_out_of_order"] == 0
+        flat = rss_growth < 1.10 and fd_range[1] <= fd_first_max + 20
+        lines = [f"# Soak: {self.args.minutes:g} minutes of mixed load", "",
+                 f"`bench/soak.py --minutes {self.args.minutes:g}` on {time.strftime('%Y-%m-%d')}: TCP at {self.args.tcp_rate:,}/s and UDP at "
+                 f"{self.args.udp_rate:,}/s (logstream-gen), 40 reading and 10 never-reading WebSocket clients, 5 slowloris "
+                 "connections, a malformed request every second, and a checked stream of numbered lines at 200/s "
+                 "received live by a WebSocket client. Ring: 200,000 records, 64 MiB.", "",
+                 "| t (s) | RSS MiB | open fds | lines/s |", "|---|---|---|---|"]
+        lines += [f"| {s['t']} | {s['rss_mib']:.1f} | {s['fds']} | {(s['lines_per_s'] or 0):,.0f} |" for s in samples]
+        lines += ["", f"- Received {final['received']:,} lines; median {sorted(rates)[len(rates) // 2]:,.0f} lines/s." if rates else "",
+                  f"- RSS, highest of the second half vs the first: **{rss_growth:.3f}**; open descriptors in the second half "
+                  f"{fd_range[0]}–{fd_range[1]} (first half at most {fd_first_max}): **{'flat' if flat else 'GROWING'}**.",
+                  f"- Checked stream: **{self.counts['checked_seen']:,} of {self.counts['checked_sent']:,}** lines received live, "
+                  f"{self.counts['checked_out_of_order']} out of order.",
+                  "- Drops and cut-offs by cause (server counters): " + ", ".join(f"{name} {final.get(name, 0):,}" for name in causes) + ".",
+                  f"- Load side: never-reading clients cut off {self.counts['stalled_cut_off']} times, slowloris connections closed "
+                  f"{self.counts['slowloris_closed']} times, {self.counts['malformed_sent']} malformed requests "
+                  f"({self.counts['malformed_wrong_status']} answered otherwise than 400/404/414/505 as each should be), reading clients failed {self.counts['readers_failed']} times.", ""]
+        text = "\n".join(lines)
+        print(text)
+        for request, answer in self.wrong[:5]:
+            print("unexpected answer:", request, answer)
+        if not self.args.no_write:
+            (ROOT / "bench" / "SOAK.md").write_text(text)
+        return flat and complete and self.counts["malformed_wrong_status"] == 0 and self.counts["readers_failed"] == 0
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--minutes", type=float, default=30)
+    parser.add_argument("--tcp-rate", type=int, default=100_000)
+    parser.add_argument("--udp-rate", type=int, default=50_000)
+    parser.add_argument("--check", action="store_true", help="exit non-zero unless flat and complete")
+    parser.add_argument("--no-write", action="store_true", help="do not write bench/SOAK.md")
+    args = parser.parse_args()
+    ok = Soak(args).run()
+    if args.check and not ok:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
