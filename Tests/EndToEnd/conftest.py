@@ -1,6 +1,7 @@
 """End-to-end fixtures: start the real logstream binary on free ports and talk to it with real clients."""
 import json
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -35,15 +36,17 @@ def free_port(kind=socket.SOCK_STREAM):
 
 
 class Server:
-    def __init__(self, *extra_args, ports=None):
-        """`ports`: (udp, tcp, http) to reuse, as a restarted server does; else free ones."""
+    def __init__(self, *extra_args, ports=None, fd_limit=None):
+        """`ports`: (udp, tcp, http) to reuse, as a restarted server does; else free ones. `fd_limit`: a hard limit
+        on open descriptors (the server raises its soft limit to the hard one)."""
         self.udp_port, self.tcp_port, self.http_port = ports or (free_port(socket.SOCK_DGRAM), free_port(), free_port())
         self.args = [str(BINARY), "--bind", "127.0.0.1",
                      "--udp-port", str(self.udp_port), "--tcp-port", str(self.tcp_port),
                      "--http-port", str(self.http_port), "--static-dir", str(ROOT / "static"), *extra_args]
         # The helpers below carry the token when the server was given one, as any API client would.
         self.token = extra_args[extra_args.index("--auth-token") + 1] if "--auth-token" in extra_args else None
-        self.process = subprocess.Popen(self.args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        limit = (lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (fd_limit, fd_limit))) if fd_limit else None
+        self.process = subprocess.Popen(self.args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=limit)
         self.wait_healthy()
 
     @property

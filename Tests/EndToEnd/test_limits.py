@@ -2,6 +2,7 @@
 not answer pings or do not read. Each is refused or closed, counted in /api/stats and /metrics, and good traffic
 alongside goes on."""
 import json
+import os
 import socket
 import time
 
@@ -136,3 +137,29 @@ def test_a_websocket_client_that_stays_behind_is_closed(make_server):
     assert stats["websocket_slow_closed"] == 1 and stats["websocket_messages_dropped"] > 0
     assert stats["websocket_clients"] == 0
     stalled.close()
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_running_out_of_descriptors_sheds_connections_without_spinning(make_server):
+    server = make_server(fd_limit=48)
+    held = []
+    for _ in range(80):  # more than the descriptors left: the surplus waits in the backlog, then is shed
+        held.append(socket.create_connection(("127.0.0.1", server.tcp_port)))
+    time.sleep(0.5)
+    before = cpu_seconds(server.process.pid)
+    time.sleep(2)
+    spent = cpu_seconds(server.process.pid) - before
+    assert spent < 0.5, f"the reactor spun: {spent:.2f} s of CPU in 2 s"
+    shed = sum(closed_by_server(connection, timeout=0.05) for connection in held)
+    assert shed > 0
+    for connection in held:
+        connection.close()
+    server.wait_for(lambda: server.status("/healthz") == 200, message="health after the flood")
+    assert server.stats()["connections_shed"] >= 1
+    server.send_tcp(b"INFO [fd] descriptors are back\n")
+    server.wait_received(1)

@@ -57,7 +57,7 @@ final class Server {
             [("tcp_connections", tcp.connectionCount), ("http_connections", http.connectionCount),
              ("websocket_clients", liveTail.sessionCount), ("udp_receive_buffer_bytes", grantedBuffer),
              ("udp_kernel_drops", Int(udp.kernelDrops)),
-             ("tcp_connections_refused", tcp.refusedCount), ("tcp_idle_closed", tcp.idleClosedCount),
+             ("connections_shed", FileDescriptorReserve.shared.shedCount), ("tcp_connections_refused", tcp.refusedCount), ("tcp_idle_closed", tcp.idleClosedCount),
              ("http_connections_refused", http.refusedCount), ("http_header_timeouts", http.slowHeadCount),
              ("http_unauthorized", api.unauthorizedCount), ("websocket_origin_refused", http.originRefusedCount),
              ("websocket_messages_dropped", liveTail.droppedMessageCount),

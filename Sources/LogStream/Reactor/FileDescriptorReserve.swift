@@ -3,8 +3,11 @@
 import Glibc
 
 public final class FileDescriptorReserve: @unchecked Sendable {
+    /// Created with the reactor: made lazily, at the first EMFILE, it could not open its spare.
     public static let shared = FileDescriptorReserve()
     private var spare: Int32
+    /// Connections accepted and closed at once because no descriptor was left.
+    public private(set) var shedCount = 0
 
     private init() { spare = open("/dev/null", O_RDONLY | O_CLOEXEC) }
 
@@ -12,7 +15,10 @@ public final class FileDescriptorReserve: @unchecked Sendable {
     public func shedPendingConnection(on listener: FileDescriptor, after error: SystemError) {
         guard error.code == EMFILE || error.code == ENFILE, spare >= 0 else { return }
         Glibc.close(spare)
-        if let (fd, _) = try? Socket.accept(from: listener) { fd.close() }
-        spare = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        if let (fd, _) = try? Socket.accept(from: listener) {
+            fd.close()
+            shedCount += 1
+        }
+        spare = open("/dev/null", O_RDONLY | O_CLOEXEC)  // takes back the number just freed
     }
 }

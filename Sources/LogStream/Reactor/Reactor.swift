@@ -41,6 +41,7 @@ public final class Reactor {
         let fd = cepoll_create()
         guard fd >= 0 else { throw SystemError("epoll_create1") }
         epoll = FileDescriptor(rawValue: fd)
+        _ = FileDescriptorReserve.shared  // its spare descriptor is taken now, while descriptors are left
     }
 
     deinit { epoll.close() }
