@@ -8,6 +8,8 @@ import time
 
 from websockets.sync.client import connect
 
+from conftest import timing_dependent
+
 from test_websocket import close_code, masked_frame, raw_websocket
 
 
@@ -123,6 +125,7 @@ def close_code_after_ping(connection, opcodes):
                 return int.from_bytes(payload[:2], "big")
 
 
+@timing_dependent
 def test_a_websocket_client_that_stays_behind_is_closed(make_server):
     server = make_server("--ws-ping-interval", "1")
     stalled = raw_websocket(server)
@@ -145,6 +148,7 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+@timing_dependent
 def test_running_out_of_descriptors_sheds_connections_without_spinning(make_server):
     server = make_server(fd_limit=48)
     held = []
