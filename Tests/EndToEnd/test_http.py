@@ -187,13 +187,32 @@ def test_malformed_requests_are_answered_and_closed(server):
         b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\n\r\n": b"414",
         b"GET / HTTP/3.0\r\n\r\n": b"505",
         b"POST /api/logs HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc": b"413",
+        # Bodies, chunked or not, and the request-smuggling shapes: refused whole, never half-read.
+        b"POST /api/logs HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n": b"400",
+        b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n": b"400",
+        b"GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: identity\r\n\r\n": b"400",
+        b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999999\r\n\r\n": b"400",
+        b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n": b"400",
+        b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: +5\r\n\r\n": b"400",
+        b"GET / HTTP/1.1\r\nHost : x\r\n\r\n": b"400",
+        b"GET / HTTP/1.1\r\nHost: x\r\n folded\r\n\r\n": b"400",
+        b"GET  / HTTP/1.1\r\n\r\n": b"400",
+        b"GET / HTTP/1.1\r\nX: a\x00b\r\n\r\n": b"400",
+        b"GET http://elsewhere/ HTTP/1.1\r\nHost: x\r\n\r\n": b"400",
+        b"GET /\x01 HTTP/1.1\r\n\r\n": b"400",
     }
+    # Good traffic alongside must be stored completely.
+    import threading
+    sender = threading.Thread(target=lambda: server.send_tcp(b"".join(b"INFO [alongside] line %d\n" % i for i in range(20000))))
+    sender.start()
     for request, status in cases.items():
         response = server.raw_http(request)  # returns only once the server closes
         assert response.startswith(b"HTTP/1.1 " + status), (request[:40], response[:80])
         assert b"Connection: close" in response
+    sender.join()
     server.send_udp(b"INFO [still] alive")
-    server.wait_received(1)
+    server.wait_received(20001)
+    assert server.logs(q="service:alongside", limit=1)[0]["raw"] == "INFO [alongside] line 19999"
 
 
 def test_keep_alive_and_pipelining_answer_in_order(server):
