@@ -13,8 +13,13 @@ targets=("$@")
 # SwiftPM executables have their own main, so libFuzzer comes without one (its driver is called from ours);
 # -sanitize=fuzzer would link a second main.
 runtime=$(ls "$(dirname "$(readlink -f "$(command -v swift)")")"/../lib/clang/*/lib/linux/libclang_rt.fuzzer_no_main-x86_64.a | head -1)
-swift build -Xswiftc -sanitize=address -Xswiftc -sanitize-coverage=edge,trace-cmp,inline-8bit-counters,pc-table \
-    -Xlinker "$runtime" -Xlinker -lstdc++ 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\] (Compiling|Emitting|Write|Linking|Merging)' || true
+mkdir -p .build
+if ! swift build -Xswiftc -sanitize=address -Xswiftc -sanitize-coverage=edge,trace-cmp,inline-8bit-counters,pc-table \
+    -Xlinker "$runtime" -Xlinker -lstdc++ > .build/fuzz-build.log 2>&1; then
+    grep -vE '^\[[0-9]+/[0-9]+\] |Cannot export local symbol' .build/fuzz-build.log | tail -20
+    echo "!! the fuzz targets did not build"
+    exit 1
+fi
 bin=$(swift build --show-bin-path)
 mkdir -p .build/fuzz-crashes
 status=0

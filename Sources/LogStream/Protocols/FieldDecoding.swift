@@ -1,7 +1,8 @@
 // Unescaping field values into a FieldsBuilder: JSON strings (RFC 8259) and RFC 5424 structured-data values.
 
 extension FieldsBuilder {
-    /// Appends the decoded content of a JSON string (escapes resolved; a lone surrogate becomes U+FFFD).
+    /// Appends the decoded content of a JSON string (escapes resolved; a lone surrogate or a `\u` without four
+    /// hex digits becomes U+FFFD).
     public mutating func appendJSONStringValue(_ content: UnsafeRawBufferPointer) {
         var index = 0
         var runStart = 0
@@ -17,7 +18,12 @@ extension FieldsBuilder {
             case UInt8(ascii: "r"): appendValueByte(0x0D)
             case UInt8(ascii: "t"): appendValueByte(0x09)
             case UInt8(ascii: "u"):
-                var scalar = Self.hex4(content, index) ?? 0xFFFD
+                // Four hex digits (JSON lines were validated; a logfmt value was not): without them, U+FFFD, and
+                // what follows is kept as it is.
+                guard var scalar = Self.hex4(content, index) else {
+                    appendUTF8("\u{FFFD}")
+                    break
+                }
                 index += 4
                 if (0xD800...0xDBFF).contains(scalar), index + 6 <= content.count, content[index] == UInt8(ascii: "\\"),
                    content[index + 1] == UInt8(ascii: "u"), let low = Self.hex4(content, index + 2), (0xDC00...0xDFFF).contains(low) {

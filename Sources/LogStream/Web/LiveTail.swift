@@ -45,16 +45,21 @@ final class LiveTail {
         let targets = Array(sessions.values)
         for id in publishedUpTo..<next {
             ring.read(id) { record in
+                // Encoded at most once, and only if some session has room for it (clients that fall behind
+                // must not cost an encoding per record).
                 var entry: [UInt8]?
                 var frame: [UInt8]?
+                func encoded() -> [UInt8] {
+                    if entry == nil { entry = Self.entry(record) }
+                    return entry!
+                }
                 let estimate = record.line.count + 256
                 for session in targets where session.filter.matches(record) {
-                    if entry == nil { entry = Self.entry(record) }
                     if session.isBatching {
-                        session.offerToBatch(estimatedBytes: estimate) { entry! }
+                        session.offerToBatch(estimatedBytes: estimate, encoded)
                     } else {
                         session.offer(estimatedBytes: estimate) {
-                            if frame == nil { frame = Self.newLogFrame(entry!) }
+                            if frame == nil { frame = Self.newLogFrame(encoded()) }
                             return frame!
                         }
                     }
