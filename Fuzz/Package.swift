@@ -9,7 +9,7 @@ let targets = ["FuzzHTTP", "FuzzWebSocket", "FuzzFramer", "FuzzRecord", "FuzzQue
 let package = Package(
     name: "LogStreamFuzz",
     dependencies: [.package(name: "LogStream", path: "..")],
-    targets: [.target(name: "CFuzzDriver")] + targets.map { name in
-        .executableTarget(name: name, dependencies: ["CFuzzDriver", .product(name: "LogStream", package: "LogStream")])
+    targets: [.target(name: "CFuzzDriver"), .target(name: "FuzzSupport", dependencies: ["CFuzzDriver"])] + targets.map { name in
+        .executableTarget(name: name, dependencies: ["FuzzSupport", .product(name: "LogStream", package: "LogStream")])
     }
 )

@@ -1,15 +1,10 @@
 // The line framer on any stream: no crash, no line over the bound, and the lines do not depend on how the
 // stream was cut into reads (the first byte chooses where the cut falls).
-import CFuzzDriver
-import Glibc
+import FuzzSupport
 @testable import LogStream
 
 @main enum Main {
-    static func main() {
-        var argc = CommandLine.argc
-        var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
-        exit(LLVMFuzzerRunDriver(&argc, &argv) { data, count in fuzz(data!, count) })
-    }
+    static func main() { runFuzzer { data, count in fuzz(data!, count) } }
 }
 
 func fuzz(_ data: UnsafePointer<UInt8>, _ count: Int) -> CInt {

@@ -1,15 +1,10 @@
 // The HTTP request-head parser and request builder on any bytes: no crash, and a head found in a buffer is
 // found again, the same, in just its own bytes (so reading more can never change a request already parsed).
-import CFuzzDriver
-import Glibc
+import FuzzSupport
 @testable import LogStream
 
 @main enum Main {
-    static func main() {
-        var argc = CommandLine.argc
-        var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
-        exit(LLVMFuzzerRunDriver(&argc, &argv) { data, count in fuzz(data!, count) })
-    }
+    static func main() { runFuzzer { data, count in fuzz(data!, count) } }
 }
 
 func fuzz(_ data: UnsafePointer<UInt8>, _ count: Int) -> CInt {

@@ -1,16 +1,11 @@
 // The query language and the regex engine on any text: parsing ends in a query or a positioned error, and a
 // query (regexes included) runs over a line in bounded time, whatever it is. The input's first NUL, if any,
 // separates the query from the line it is run over.
-import CFuzzDriver
-import Glibc
+import FuzzSupport
 @testable import LogStream
 
 @main enum Main {
-    static func main() {
-        var argc = CommandLine.argc
-        var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
-        exit(LLVMFuzzerRunDriver(&argc, &argv) { data, count in fuzz(data!, count) })
-    }
+    static func main() { runFuzzer { data, count in fuzz(data!, count) } }
 }
 
 func fuzz(_ data: UnsafePointer<UInt8>, _ count: Int) -> CInt {

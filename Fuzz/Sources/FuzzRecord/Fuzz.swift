@@ -1,15 +1,10 @@
 // Every log-format parser (plain, RFC 3164, RFC 5424, JSON, logfmt: RecordParser picks) on any line: no crash,
 // every range inside the line, and the record stored in a ring reads back with its line and fields intact.
-import CFuzzDriver
-import Glibc
+import FuzzSupport
 @testable import LogStream
 
 @main enum Main {
-    static func main() {
-        var argc = CommandLine.argc
-        var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
-        exit(LLVMFuzzerRunDriver(&argc, &argv) { data, count in fuzz(data!, count) })
-    }
+    static func main() { runFuzzer { data, count in fuzz(data!, count) } }
 }
 
 private let ring = LogRing(capacity: 64, arenaBytes: 1 << 16)

@@ -1,15 +1,10 @@
 // The WebSocket frame decoder and message assembler on any bytes, as a client could send them: no crash,
 // every frame lies inside the buffer and takes at least its header, messages stay under their bound.
-import CFuzzDriver
-import Glibc
+import FuzzSupport
 @testable import LogStream
 
 @main enum Main {
-    static func main() {
-        var argc = CommandLine.argc
-        var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
-        exit(LLVMFuzzerRunDriver(&argc, &argv) { data, count in fuzz(data!, count) })
-    }
+    static func main() { runFuzzer { data, count in fuzz(data!, count) } }
 }
 
 func fuzz(_ data: UnsafePointer<UInt8>, _ count: Int) -> CInt {
