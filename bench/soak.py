@@ -9,8 +9,9 @@ checked stream: numbered lines over their own TCP connection, which a reading We
 every one of, in order. Every 5 s: RSS, open descriptors, lines/s. At the end: drops by cause, whether RSS and
 descriptors stayed flat (second half vs first), and the checked stream's count.
 
-Usage: bench/soak.py [--minutes 30] [--check]   (--check: exit non-zero unless flat and complete; ./test.sh
-runs --minutes 2 --check). Writes bench/SOAK.md unless --no-write.
+Usage: bench/soak.py [--minutes 30] [--check]   (--check: exit non-zero unless RSS stays under the README's
+ceiling, descriptors stay flat, the checked stream is complete and every malformed request gets its status;
+./test.sh runs --minutes 2 --check). Writes bench/SOAK.md unless --no-write.
 """
 import argparse
 import base64
@@ -240,6 +241,11 @@ class Soak:
         # Flat: the second half's peak within what the bounded buffers can swing by (10 never-reading clients
         # with a 1 MiB queue each, and the allocator's slack: 16 MiB) or 10 %, whichever is larger.
         flat = second_peak <= max(first_peak * 1.10, first_peak + 16) and fd_range[1] <= fd_first_max + 20
+        # The README's ceiling for this configuration: slots and arena (8 + 64 MiB), host names and buffers
+        # (19 MiB), the runtime (15 MiB), 51 WebSocket clients at 3 MiB, 10 HTTP connections at 1 MiB, and
+        # the worker's answer (32 MiB): what --check holds the peak to (growth over minutes is reported).
+        ceiling = 8 + 64 + 19 + 15 + 51 * 3 + 10 + 32
+        under_ceiling = max(s["rss_mib"] for s in samples) <= ceiling
         lines = [f"# Soak: {self.args.minutes:g} minutes of mixed load", "",
                  f"`bench/soak.py --minutes {self.args.minutes:g}` on {time.strftime('%Y-%m-%d')}: TCP at {self.args.tcp_rate:,}/s and UDP at "
                  f"{self.args.udp_rate:,}/s (logstream-gen), 40 reading and 10 never-reading WebSocket clients, 5 slowloris "
@@ -249,7 +255,9 @@ class Soak:
         lines += [f"| {s['t']} | {s['rss_mib']:.1f} | {s['fds']} | {(s['lines_per_s'] or 0):,.0f} |" for s in samples]
         lines += ["", f"- Received {final['received']:,} lines; median {sorted(rates)[len(rates) // 2]:,.0f} lines/s." if rates else "",
                   f"- RSS, highest of the second half vs the first: {second_peak:.1f} vs {first_peak:.1f} MiB (**{rss_growth:.3f}**); open descriptors in the second half "
-                  f"{fd_range[0]}–{fd_range[1]} (first half at most {fd_first_max}): **{'flat' if flat else 'GROWING'}**.",
+                  f"{fd_range[0]}–{fd_range[1]} (first half at most {fd_first_max}): **{'flat' if flat else 'GROWING'}**. Peak RSS "
+                  f"{max(s['rss_mib'] for s in samples):.1f} MiB, under the README's ceiling for this configuration ({ceiling} MiB): "
+                  f"**{'yes' if under_ceiling else 'NO'}**.",
                   f"- Checked stream: **{self.counts['checked_seen']:,} of {self.counts['checked_sent']:,}** lines received live, "
                   f"{self.counts['checked_out_of_order']} out of order.",
                   "- Drops and cut-offs by cause (server counters): " + ", ".join(f"{name} {final.get(name, 0):,}" for name in causes) + ".",
@@ -262,7 +270,9 @@ class Soak:
             print("unexpected answer:", request, answer)
         if not self.args.no_write:
             (ROOT / "bench" / "SOAK.md").write_text(text)
-        return flat and complete and self.counts["malformed_wrong_status"] == 0 and self.counts["readers_failed"] == 0
+        descriptors_flat = fd_range[1] <= fd_first_max + 20
+        return (under_ceiling and descriptors_flat and complete and self.counts["malformed_wrong_status"] == 0
+                and self.counts["readers_failed"] == 0)
 
 
 def main():
@@ -270,7 +280,7 @@ def main():
     parser.add_argument("--minutes", type=float, default=30)
     parser.add_argument("--tcp-rate", type=int, default=100_000)
     parser.add_argument("--udp-rate", type=int, default=50_000)
-    parser.add_argument("--check", action="store_true", help="exit non-zero unless flat and complete")
+    parser.add_argument("--check", action="store_true", help="exit non-zero unless bounded, flat in descriptors and complete")
     parser.add_argument("--no-write", action="store_true", help="do not write bench/SOAK.md")
     args = parser.parse_args()
     ok = Soak(args).run()
