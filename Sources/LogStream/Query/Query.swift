@@ -60,19 +60,16 @@ public indirect enum Query: Equatable, Sendable {
     /// The levels and services a match can have, for skipping blocks (BlockSummaries): exact levels, and a
     /// service only when it is named without wildcards.
     var blockKey: BlockKey {
+        // Level terms, and NOT/AND/OR of them alone, have exact levels.
         if let levels = matchingLevels { return BlockKey(levels: levels, services: ~0) }
         switch self {
-        case .level(let comparison, let level):
-            return BlockKey(levels: Self.levelBits { comparison.holds($0, level) }, services: ~0)
         case .service(let pattern) where !pattern.bytes.contains(UInt8(ascii: "*")):
             return BlockKey(levels: ~0, services: BlockSummaries.serviceBit(pattern.bytes))
-        case .not(.level(let comparison, let level)):
-            return BlockKey(levels: Self.levelBits { !comparison.holds($0, level) }, services: ~0)
         case .and(let queries):
             return queries.reduce(.any) { $0.intersection($1.blockKey) }
         case .or(let queries):
             return queries.reduce(BlockKey(levels: 0, services: 0)) { $0.union($1.blockKey) }
-        case .text, .service, .host, .field, .regex, .not:
+        case .level, .text, .service, .host, .field, .regex, .not:
             return .any
         }
     }

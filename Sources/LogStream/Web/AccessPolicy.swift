@@ -44,11 +44,8 @@ public struct AccessPolicy: Sendable {
 
     /// Whether `request` may be served: public paths always; others with the token or the session cookie.
     func isAuthorized(_ request: HTTPRequest) -> Bool {
-        guard let token, let sessionValue, !Self.publicPaths.contains(request.path) else { return true }
-        if let authorization = request.header("authorization"), authorization.hasPrefix("Bearer "),
-           Self.constantTimeEqual(Array(authorization.utf8.dropFirst("Bearer ".count)), token) {
-            return true
-        }
+        guard token != nil, let sessionValue, !Self.publicPaths.contains(request.path) else { return true }
+        if hasBearerToken(request) { return true }
         return cookies(of: request).contains { $0.name == Self.cookieName && Self.constantTimeEqual(Array($0.value.utf8), sessionValue) }
     }
 
