@@ -7,7 +7,7 @@ import { HistogramChart } from "./histogram.js";
 import { renderFacet } from "./facets.js";
 import { DetailsPanel } from "./details.js";
 import { LiveTail, PauseBuffer } from "./live.js";
-import { facetTerm, highlightTerms, toggleTerm } from "./query.js";
+import { facetTerm, highlightTerms, toggleTerm, tokens } from "./query.js";
 
 const REFRESH_MS = 3000;
 const PAGE_LINES = 1000;
@@ -199,7 +199,7 @@ async function refreshAggregates() {
     ]);
     if (asked !== generation) return;
     chart.render(histogram.body);
-    const terms = new Set(state.q.match(/(?:[^\s"]+|"(?:[^"\\]|\\.)*")+/g) || []);
+    const terms = new Set(tokens(state.q));
     FACETS.forEach((field, index) => {
       renderFacet($(`facet-${field}`), field, facets[index].body, (value) =>
         terms.has(facetTerm(field, value, false)) ? "in" : terms.has(facetTerm(field, value, true)) ? "out" : "");

@@ -38,6 +38,6 @@ export function toggleTerm(q, term) {
 }
 
 /// Splits `q` at spaces outside quotes.
-function tokens(q) {
+export function tokens(q) {
   return String(q).match(/(?:[^\s"]+|"(?:[^"\\]|\\.)*")+/g) || [];
 }
