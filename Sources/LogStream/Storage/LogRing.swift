@@ -161,31 +161,30 @@ public final class LogRing: @unchecked Sendable {
         let serviceWord = slot[3].load(ordering: .relaxed)
         let sourceTime = Int64(bitPattern: slot[4].load(ordering: .relaxed))
 
-        let lineBytes = Int(lengths & 0xFFFF_FFFF)
-        let fieldsBytes = Int(lengths >> 32 & UInt64(Self.maxFieldsBytes))
-        let hostNumber = Int(timeWord >> 48)
-        let inlineHostBytes = Int(serviceWord >> 8 & 0xFF)
+        let summary = SlotSummary(lengths: lengths, timeWord: timeWord)
+        let (lineBytes, fieldsBytes) = (Self.lineBytes(lengths), Self.fieldsBytes(lengths))
+        let inlineHostBytes = Self.inlineHostBytes(serviceWord)
         let position = Int(start % UInt64(arenaBytes))
         let serviceStart = Int(serviceWord >> 32)
         let serviceBytes = Int(serviceWord >> 16 & 0xFFFF)
         // Words from a concurrently overwritten slot may disagree; never let them point outside the arena.
         guard position + inlineHostBytes + lineBytes + fieldsBytes <= arenaBytes, serviceStart + serviceBytes <= lineBytes,
-              hostNumber <= hosts.count else {
+              (summary.hostIndex ?? -1) < hosts.count else {
             return nil
         }
-        let host = hostNumber > 0 ? hosts.name(at: hostNumber - 1) : UnsafeRawBufferPointer(start: arena + position, count: inlineHostBytes)
+        let host = summary.hostIndex.map { hosts.name(at: $0) } ?? UnsafeRawBufferPointer(start: arena + position, count: inlineHostBytes)
         let line = UnsafeRawBufferPointer(start: arena + position + inlineHostBytes, count: lineBytes)
         let record = LogRecord(
             id: id,
-            receivedAtMilliseconds: Int64(bitPattern: timeWord & Self.receivedMask),
-            level: LogLevel(rawValue: UInt8(lengths >> 56 & 0x7)) ?? .info,
-            ingestProtocol: IngestProtocol(rawValue: UInt8(lengths >> 59 & 0x1)) ?? .udp,
+            receivedAtMilliseconds: summary.receivedAtMilliseconds,
+            level: summary.level,
+            ingestProtocol: summary.ingestProtocol,
             isTruncated: lengths >> 60 & 1 == 1,
             line: line,
             host: host,
             service: UnsafeRawBufferPointer(rebasing: line[serviceStart..<(serviceStart + serviceBytes)]),
             fields: RecordFields(blob: UnsafeRawBufferPointer(start: arena + position + inlineHostBytes + lineBytes, count: fieldsBytes)),
-            format: LogFormat(rawValue: UInt8(lengths >> 61 & 0x7)) ?? .plain,
+            format: summary.format,
             sourceTimeMilliseconds: sourceTime == Self.noSourceTime ? nil : sourceTime
         )
         let result = body(record)
@@ -210,7 +209,7 @@ public final class LogRing: @unchecked Sendable {
         let (start, lengths, serviceWord) = (slot[0].load(ordering: .relaxed), slot[1].load(ordering: .relaxed), slot[3].load(ordering: .relaxed))
         atomicMemoryFence(ordering: .acquiring)
         guard oldestID.load(ordering: .relaxed) <= id else { return nil }
-        return start + (lengths & 0xFFFF_FFFF) + (lengths >> 32 & UInt64(Self.maxFieldsBytes)) + (serviceWord >> 8 & 0xFF)
+        return start + UInt64(Self.lineBytes(lengths) + Self.fieldsBytes(lengths) + Self.inlineHostBytes(serviceWord))
     }
 
     /// What a record's slot alone says, without its text.
@@ -237,14 +236,7 @@ public final class LogRing: @unchecked Sendable {
             let (lengths, timeWord) = (slot[1].load(ordering: .relaxed), slot[2].load(ordering: .relaxed))
             atomicMemoryFence(ordering: .acquiring)
             guard oldestID.load(ordering: .relaxed) <= id else { return }
-            let hostNumber = Int(timeWord >> 48)
-            let summary = SlotSummary(
-                receivedAtMilliseconds: Int64(bitPattern: timeWord & Self.receivedMask),
-                level: LogLevel(rawValue: UInt8(lengths >> 56 & 0x7)) ?? .info,
-                ingestProtocol: IngestProtocol(rawValue: UInt8(lengths >> 59 & 0x1)) ?? .udp,
-                format: LogFormat(rawValue: UInt8(lengths >> 61 & 0x7)) ?? .plain,
-                hostIndex: hostNumber > 0 ? hostNumber - 1 : nil)
-            guard body(summary) else { return }
+            guard body(SlotSummary(lengths: lengths, timeWord: timeWord)) else { return }
             slotIndex = slotIndex == 0 ? capacity - 1 : slotIndex - 1
         }
     }
@@ -269,10 +261,27 @@ public final class LogRing: @unchecked Sendable {
     /// in the line, inline host length (8–15). Word 4: source time, or `noSourceTime`.
     static let receivedMask: UInt64 = 1 << 48 - 1
 
+    @inline(__always) static func lineBytes(_ lengths: UInt64) -> Int { Int(lengths & 0xFFFF_FFFF) }
+    @inline(__always) static func fieldsBytes(_ lengths: UInt64) -> Int { Int(lengths >> 32 & UInt64(maxFieldsBytes)) }
+    @inline(__always) static func inlineHostBytes(_ serviceWord: UInt64) -> Int { Int(serviceWord >> 8 & 0xFF) }
+
     /// line length: bits 0–31; fields length: 32–55; level: 56–58; protocol: 59; truncated: 60; format: 61–63.
     @inline(__always) private static func packLengths(line: Int, fields: Int, record: NewRecord) -> UInt64 {
         UInt64(line) | UInt64(fields) << 32 | UInt64(record.level.rawValue) << 56
             | UInt64(record.ingestProtocol.rawValue) << 59 | (record.isTruncated ? 1 << 60 : 0)
             | UInt64(record.format.rawValue) << 61
+    }
+}
+
+extension LogRing.SlotSummary {
+    /// Decodes a slot's words 1 (lengths and flags) and 2 (receive time and host number): the one place that
+    /// reads their layout back.
+    @inline(__always) init(lengths: UInt64, timeWord: UInt64) {
+        let hostNumber = Int(timeWord >> 48)
+        self.init(receivedAtMilliseconds: Int64(bitPattern: timeWord & LogRing.receivedMask),
+                  level: LogLevel(rawValue: UInt8(lengths >> 56 & 0x7)) ?? .info,
+                  ingestProtocol: IngestProtocol(rawValue: UInt8(lengths >> 59 & 0x1)) ?? .udp,
+                  format: LogFormat(rawValue: UInt8(lengths >> 61 & 0x7)) ?? .plain,
+                  hostIndex: hostNumber > 0 ? hostNumber - 1 : nil)
     }
 }
