@@ -88,4 +88,17 @@ struct ReactorTests {
         queue.append([1, 2, 3])
         #expect(throws: SystemError.self) { try queue.flush(to: left) }
     }
+
+    @Test("a connection limit admits up to its maximum in a batch of accepts, then counts refusals")
+    func connectionLimit() {
+        var limit = ConnectionLimit(maximum: 3)
+        var open = 1  // already open before this batch
+        let admitted = (0..<5).map { _ in limit.admit(open: &open) }
+        #expect(admitted == [true, true, false, false, false])
+        #expect(open == 3)
+        #expect(limit.refusedCount == 3)
+        var none = ConnectionLimit(maximum: 0)
+        var zero = 0
+        #expect(!none.admit(open: &zero) && none.refusedCount == 1 && zero == 0)
+    }
 }

@@ -8,11 +8,10 @@ public final class TCPIngestListener: ReactorHandler {
     private let reactor: Reactor
     fileprivate let sink: RecordSink
     private let maxLineBytes: Int
-    private let maxConnections: Int
+    private var limit: ConnectionLimit
     private let idleTimeoutSeconds: Int
     private var connections: [Int32: TCPIngestConnection] = [:]
-    /// Connections refused for the limit, and closed for silence.
-    public private(set) var refusedCount = 0
+    /// Connections closed for silence.
     public private(set) var idleClosedCount = 0
     fileprivate let readBuffer: UnsafeMutableRawBufferPointer
     /// Whether new connections are taken (false while shutting down).
@@ -27,7 +26,7 @@ public final class TCPIngestListener: ReactorHandler {
         self.reactor = reactor
         self.sink = sink
         self.maxLineBytes = maxLineBytes
-        self.maxConnections = maxConnections
+        limit = ConnectionLimit(maximum: maxConnections)
         self.idleTimeoutSeconds = idleTimeoutSeconds
         readBuffer = .allocate(byteCount: Self.readBufferBytes, alignment: 64)
     }
@@ -35,16 +34,14 @@ public final class TCPIngestListener: ReactorHandler {
     deinit { readBuffer.deallocate() }
 
     public var connectionCount: Int { connections.count }
+    /// Connections refused for the limit.
+    public var refusedCount: Int { limit.refusedCount }
 
     public func readable() {
         guard isAccepting else { return }
         var open = connections.count
         let accepted = reactor.acceptConnections(on: fd) { connectionFD, peer -> TCPIngestConnection? in
-            guard open < maxConnections else {
-                refusedCount += 1
-                return nil
-            }
-            open += 1
+            guard limit.admit(open: &open) else { return nil }
             return TCPIngestConnection(fd: connectionFD, host: Array(peer.hostText.utf8), maxLineBytes: maxLineBytes, listener: self)
         }
         for connection in accepted { connections[connection.fd.rawValue] = connection }

@@ -10,10 +10,9 @@ final class HTTPServer: ReactorHandler {
     /// Runs searches over the ring off the reactor thread.
     let worker: WorkerThread
     private var connections: [Int32: HTTPConnection] = [:]
-    private let maxConnections: Int
+    private var limit: ConnectionLimit
     private let headerTimeoutSeconds: Int
-    /// Connections refused for the bound, and closed for a request head that was too slow.
-    private(set) var refusedCount = 0
+    /// Connections closed for a request head that was too slow.
     private(set) var slowHeadCount = 0
     /// WebSocket handshakes refused for coming from another site's page.
     private(set) var originRefusedCount = 0
@@ -21,7 +20,7 @@ final class HTTPServer: ReactorHandler {
     init(fd: FileDescriptor, reactor: Reactor, api: WebAPI, liveTail: LiveTail, worker: WorkerThread,
          maxConnections: Int = 256, headerTimeoutSeconds: Int = 10) {
         self.fd = fd
-        self.maxConnections = maxConnections
+        limit = ConnectionLimit(maximum: maxConnections)
         self.headerTimeoutSeconds = headerTimeoutSeconds
         self.worker = worker
         self.reactor = reactor
@@ -30,15 +29,13 @@ final class HTTPServer: ReactorHandler {
     }
 
     var connectionCount: Int { connections.count }
+    /// Connections refused for the bound.
+    var refusedCount: Int { limit.refusedCount }
 
     func readable() {
         var open = connections.count + liveTail.sessionCount
         let accepted = reactor.acceptConnections(on: fd) { connectionFD, _ -> HTTPConnection? in
-            guard open < maxConnections else {
-                refusedCount += 1
-                return nil
-            }
-            open += 1
+            guard limit.admit(open: &open) else { return nil }
             return HTTPConnection(fd: connectionFD, server: self)
         }
         for connection in accepted { connections[connection.fd.rawValue] = connection }
