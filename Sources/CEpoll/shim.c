@@ -2,6 +2,7 @@
 #include "CEpoll.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <string.h>
 #include <time.h>
@@ -155,4 +156,14 @@ int cepoll_get_rcvbuf(int fd) {
 int cepoll_set_nodelay(int fd) {
     int on = 1;
     return setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+}
+
+void cepoll_heap_figures(size_t *allocated, size_t *free_bytes) {
+    struct mallinfo2 info = mallinfo2();
+    *allocated = info.uordblks + info.hblkhd;
+    *free_bytes = info.fordblks;
+}
+
+void cepoll_heap_release(void) {
+    malloc_trim(0);
 }

@@ -53,4 +53,10 @@ int cepoll_set_rcvbuf(int fd, int bytes);  // tries SO_RCVBUFFORCE first, then S
 int cepoll_get_rcvbuf(int fd);
 int cepoll_set_nodelay(int fd);
 
+/// malloc's own figures (mallinfo2, which Swift's Glibc module does not import): bytes handed out (arenas and
+/// mmapped chunks) and bytes held free in the arenas.
+void cepoll_heap_figures(size_t *allocated, size_t *free_bytes);
+/// malloc_trim(0): gives the kernel back the free pages inside malloc's arenas, not only at their tops.
+void cepoll_heap_release(void);
+
 #endif
