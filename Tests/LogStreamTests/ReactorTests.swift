@@ -29,6 +29,13 @@ private func socketPair() -> (FileDescriptor, FileDescriptor) {
     return (FileDescriptor(rawValue: fds[0]), FileDescriptor(rawValue: fds[1]))
 }
 
+/// What one read from `fd` returns (nothing when it would block).
+private func readSome(from fd: FileDescriptor, into buffer: inout [UInt8]) throws -> ArraySlice<UInt8> {
+    let result = try buffer.withUnsafeMutableBytes { raw in Result { () throws(SystemError) in try fd.read(into: raw) } }.get()
+    if case .bytes(let count) = result { return buffer[..<count] }
+    return []
+}
+
 @Suite("Reactor and outbound queue")
 struct ReactorTests {
     @Test("a registered descriptor's handler hears that it is readable")
@@ -76,6 +83,34 @@ struct ReactorTests {
             _ = try queue.flush(to: left)
         }
         #expect(received == payload)
+        #expect(queue.isEmpty)
+    }
+
+    @Test("small and large messages mixed, appended while earlier ones are half written, arrive whole and in order")
+    func outboundQueueMixedSizes() throws {
+        let (left, right) = socketPair()
+        defer { left.close(); right.close() }
+        var queue = OutboundQueue(limit: 64 << 20)
+        var generator = SystemRandomNumberGenerator()
+        var sent: [UInt8] = []
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        for round in 0..<2_000 {
+            // Mostly frames of a few hundred bytes, some over the copy threshold, a few of several blocks.
+            let size = round % 97 == 0 ? Int.random(in: 70_000...300_000, using: &generator)
+                : round % 13 == 0 ? Int.random(in: 8_000...20_000, using: &generator) : Int.random(in: 1...600, using: &generator)
+            let message = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ round) }
+            queue.append(message)
+            sent += message
+            #expect(queue.pendingBytes <= sent.count - received.count)  // the rest sits in the socket
+            _ = try queue.flush(to: left)
+            if round % 3 == 0 { received += try readSome(from: right, into: &buffer) }
+        }
+        while received.count < sent.count {
+            _ = try queue.flush(to: left)
+            received += try readSome(from: right, into: &buffer)
+        }
+        #expect(received == sent)
         #expect(queue.isEmpty)
     }
 

@@ -1,5 +1,10 @@
 // Bytes waiting for a slow socket: chunks written in order, bounded so a peer that stops reading
 // costs at most `limit` bytes of memory.
+//
+// Small messages (a live-tail frame is a few hundred bytes) are copied into blocks of `blockBytes` rather than
+// queued one array each: one write() then sends many of them, and a slow client holds a few equal-sized blocks
+// instead of thousands of small arrays, whose freeing left holes in malloc's heap that RSS never gave back
+// (bench/SOAK.md). Large messages are queued as they are, without a copy.
 import Glibc
 
 public struct OutboundQueue {
@@ -8,8 +13,14 @@ public struct OutboundQueue {
     private var head = 0
     /// Bytes of `chunks[head]` already written.
     private var headOffset = 0
+    /// The last chunk is a block of ours that later small messages may be copied into.
+    private var lastIsBlock = false
     public private(set) var pendingBytes = 0
     public let limit: Int
+
+    static let blockBytes = 64 * 1024
+    /// Messages up to this size are copied into blocks.
+    static let copiedBytes = 8 * 1024
 
     public init(limit: Int) { self.limit = limit }
 
@@ -20,8 +31,21 @@ public struct OutboundQueue {
 
     public mutating func append(_ bytes: [UInt8]) {
         guard !bytes.isEmpty else { return }
-        chunks.append(bytes)
         pendingBytes += bytes.count
+        guard bytes.count <= Self.copiedBytes else {
+            chunks.append(bytes)
+            lastIsBlock = false
+            return
+        }
+        if lastIsBlock, chunks[chunks.count - 1].count + bytes.count <= Self.blockBytes {
+            chunks[chunks.count - 1].append(contentsOf: bytes)
+            return
+        }
+        var block: [UInt8] = []
+        block.reserveCapacity(Self.blockBytes)
+        block.append(contentsOf: bytes)
+        chunks.append(block)
+        lastIsBlock = true
     }
 
     /// Writes as much as the socket takes. Returns true when everything queued has been written.
@@ -47,6 +71,7 @@ public struct OutboundQueue {
         if head == chunks.count {
             chunks.removeAll(keepingCapacity: true)
             head = 0
+            lastIsBlock = false
         } else if head >= 64 {
             chunks.removeFirst(head)
             head = 0
