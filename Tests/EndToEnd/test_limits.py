@@ -142,6 +142,26 @@ def test_a_websocket_client_that_stays_behind_is_closed(make_server):
     stalled.close()
 
 
+def test_a_burst_for_a_live_client_leaves_no_memory_held_behind(server):
+    """A batching client that met a burst keeps reading; the buffer the burst grew is given back once sent
+    (before, each session kept its largest batch: the soak's RSS crept by that)."""
+    with connect(f"ws://127.0.0.1:{server.http_port}/ws", max_size=None) as client:
+        client.send(json.dumps({"type": "update_filters", "filters": {"service": "burst"}, "batch": True}))
+        assert json.loads(client.recv(timeout=5))["type"] == "history"
+        server.send_tcp(b"INFO [warmup] one\n")
+        server.wait_received(1)
+        before = metrics(server)["logstream_heap_allocated_bytes"]
+        line = b"INFO [burst] %07d " + b"x" * 180 + b"\n"
+        server.send_tcp(b"".join(line % i for i in range(50_000)))
+        accounted = 0  # received, or dropped for this client and told so
+        while accounted < 50_000:
+            message = json.loads(client.recv(timeout=10))
+            accounted += len(message["data"]) if message["type"] == "batch" else message.get("count", 0)
+        time.sleep(0.2)  # the last batch's buffers are freed after it is written
+        after = metrics(server)["logstream_heap_allocated_bytes"]
+    assert after - before < 512 * 1024, f"{(after - before) / 2**20:.1f} MiB still allocated after the burst was sent"
+
+
 def cpu_seconds(pid):
     with open(f"/proc/{pid}/stat") as stat:
         fields = stat.read().rsplit(")", 1)[1].split()
