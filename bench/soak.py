@@ -10,7 +10,7 @@ every one of, in order. Every 5 s: RSS, malloc's own figures (from /metrics), op
 end: drops by cause, whether RSS (median of the last third vs the first) and descriptors (second half vs first)
 stayed flat, and the checked stream's count.
 
-Usage: bench/soak.py [--minutes 30] [--check]   (--check: exit non-zero unless RSS stays under the README's
+Usage: bench/soak.py [--minutes 30] [--check] [--auth-token T]   (--check: exit non-zero unless RSS stays under the README's
 ceiling, descriptors (and, over 10 minutes or more, RSS) stay flat, the checked stream is complete and every
 malformed request gets its status; ./test.sh runs --minutes 2 --check). Writes bench/SOAK.md unless --no-write.
 """
@@ -41,6 +41,16 @@ MALFORMED = [
 ]
 
 
+def malformed_requests(token):
+    """With a token, each malformed request carries it (so its own status is what is checked), and one request
+    without it must get 401."""
+    if not token:
+        return MALFORMED
+    header = b"Authorization: Bearer " + token.encode() + b"\r\n"
+    return [(request.replace(b"\r\n", b"\r\n" + header, 1), status) for request, status in MALFORMED] + \
+        [(b"GET /api/logs HTTP/1.1\r\nHost: x\r\n\r\n", 401)]
+
+
 class Soak:
     def __init__(self, args):
         self.args = args
@@ -50,13 +60,17 @@ class Soak:
                        "slowloris_closed": 0, "malformed_sent": 0, "malformed_wrong_status": 0, "readers_failed": 0}
         self.lock = threading.Lock()
         self.wrong = []
+        self.token = args.auth_token
+        self.headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        self.malformed_requests = malformed_requests(self.token)
 
     def count(self, name, amount=1):
         with self.lock:
             self.counts[name] += amount
 
     def stats(self):
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.http}/api/stats", timeout=10) as response:
+        request = urllib.request.Request(f"http://127.0.0.1:{self.http}/api/stats", headers=self.headers)
+        with urllib.request.urlopen(request, timeout=10) as response:
             return json.loads(response.read())
 
     def start_server(self):
@@ -64,7 +78,7 @@ class Soak:
             [str(RELEASE / "logstream"), "--bind", "127.0.0.1", "--udp-port", str(self.udp), "--tcp-port", str(self.tcp),
              "--http-port", str(self.http), "--buffer-size", "200000", "--buffer-bytes", "64M", "--header-timeout", "3",
              "--ws-ping-interval", "5", "--idle-timeout", "30", "--static-dir", str(ROOT / "static")],
-            stderr=subprocess.DEVNULL)
+            stderr=subprocess.DEVNULL, env={**os.environ, **({"LOGSTREAM_AUTH_TOKEN": self.token} if self.token else {})})
         for _ in range(200):
             try:
                 self.stats()
@@ -95,7 +109,7 @@ class Soak:
     def checked_reader(self, ready):
         """Receives the checked stream live; every number must come, in order."""
         expected = 0
-        with connect(f"ws://127.0.0.1:{self.http}/ws", max_size=None) as client:
+        with connect(f"ws://127.0.0.1:{self.http}/ws", max_size=None, additional_headers=self.headers) as client:
             client.send(json.dumps({"type": "update_filters", "filters": {"q": "service:soakcheck"}, "batch": True}))
             ready.set()
             while not (self.stop.is_set() and self.counts["checked_seen"] >= self.counts["checked_sent"]):
@@ -115,7 +129,7 @@ class Soak:
     def reader(self, index):
         """A dashboard-like client: batches of a filtered tail."""
         try:
-            with connect(f"ws://127.0.0.1:{self.http}/ws", max_size=None) as client:
+            with connect(f"ws://127.0.0.1:{self.http}/ws", max_size=None, additional_headers=self.headers) as client:
                 client.send(json.dumps({"type": "update_filters", "filters": {"q": f"level:error service:{['mailer', 'user-db'][index % 2]}"},
                                         "batch": True}))
                 while not self.stop.is_set():
@@ -134,6 +148,7 @@ class Soak:
             connection.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
             key = base64.b64encode(os.urandom(16)).decode()
             connection.sendall((f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                                f"{''.join(f'{name}: {value}' + chr(13) + chr(10) for name, value in self.headers.items())}"
                                 f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
             payload = json.dumps({"type": "update_filters", "filters": {}}).encode()
             mask = b"\x01\x02\x03\x04"
@@ -172,7 +187,7 @@ class Soak:
     def malformed(self):
         index = 0
         while not self.stop.is_set():
-            request, status = MALFORMED[index % len(MALFORMED)]
+            request, status = self.malformed_requests[index % len(self.malformed_requests)]
             index += 1
             try:
                 with socket.create_connection(("127.0.0.1", self.http), timeout=5) as connection:
@@ -191,7 +206,8 @@ class Soak:
         pid = self.server.pid
         with open(f"/proc/{pid}/status") as status:
             rss = next(int(line.split()[1]) for line in status if line.startswith("VmRSS:")) / 1024
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.http}/metrics", timeout=10) as response:
+        request = urllib.request.Request(f"http://127.0.0.1:{self.http}/metrics", headers=self.headers)
+        with urllib.request.urlopen(request, timeout=10) as response:
             metrics = dict(line.split(" ", 1) for line in response.read().decode().splitlines() if not line.startswith("#"))
         return {"rss_mib": rss, "fds": len(os.listdir(f"/proc/{pid}/fd")), "stats": self.stats(),
                 "heap_mib": int(metrics["logstream_heap_allocated_bytes"]) / 2**20,
@@ -267,7 +283,8 @@ class Soak:
                  f"`bench/soak.py --minutes {self.args.minutes:g}` on {time.strftime('%Y-%m-%d')}: TCP at {self.args.tcp_rate:,}/s and UDP at "
                  f"{self.args.udp_rate:,}/s (logstream-gen), 40 reading and 10 never-reading WebSocket clients, 5 slowloris "
                  "connections, a malformed request every second, and a checked stream of numbered lines at 200/s "
-                 "received live by a WebSocket client. Ring: 200,000 records, 64 MiB.", "",
+                 "received live by a WebSocket client. Ring: 200,000 records, 64 MiB."
+                 + (" With an auth token: every client sends it, and one request a cycle comes without it (401)." if self.token else ""), "",
                  f"| window (s) | RSS MiB min / median / max | malloc'd MiB (median) | open fds | lines/s (median) |",
                  "|---|---|---|---|---|", *window_rows, "",
                  "Samples (malloc'd: bytes the server holds from malloc; free: what malloc holds unused, resident or not):", "",
@@ -285,7 +302,7 @@ class Soak:
                   "- Drops and cut-offs by cause (server counters): " + ", ".join(f"{name} {final.get(name, 0):,}" for name in causes) + ".",
                   f"- Load side: never-reading clients cut off {self.counts['stalled_cut_off']} times, slowloris connections closed "
                   f"{self.counts['slowloris_closed']} times, {self.counts['malformed_sent']} malformed requests "
-                  f"({self.counts['malformed_wrong_status']} answered otherwise than 400/404/414/505 as each should be), reading clients failed {self.counts['readers_failed']} times.", ""]
+                  f"({self.counts['malformed_wrong_status']} answered otherwise than {'/'.join(sorted({str(status) for _, status in self.malformed_requests}))} as each should be), reading clients failed {self.counts['readers_failed']} times.", ""]
         text = "\n".join(lines)
         print(text)
         for request, answer in self.wrong[:5]:
@@ -304,6 +321,7 @@ def main():
     parser.add_argument("--udp-rate", type=int, default=50_000)
     parser.add_argument("--check", action="store_true", help="exit non-zero unless bounded, flat in descriptors and complete")
     parser.add_argument("--no-write", action="store_true", help="do not write bench/SOAK.md")
+    parser.add_argument("--auth-token", help="run the server with this token (every client then sends it)")
     args = parser.parse_args()
     ok = Soak(args).run()
     if args.check and not ok:
