@@ -114,6 +114,28 @@ struct ReactorTests {
         #expect(queue.isEmpty)
     }
 
+    @Test("the queue's memory stays near what it has to send: small and large messages alternating, chunks written")
+    func outboundQueueMemory() throws {
+        var queue = OutboundQueue(limit: 1 << 20)
+        var index = 0
+        while queue.hasRoom(for: 10_000) {
+            // Batches of a slow reader: small and large, alternating.
+            queue.append([UInt8](repeating: UInt8(index % 256), count: index % 2 == 0 ? 1_500 : 9_000))
+            index += 1
+        }
+        #expect(queue.heldBytes <= 2 * queue.pendingBytes + OutboundQueue.blockBytes)
+        // Once written, a chunk no longer holds memory, though the array drops written chunks in batches.
+        let (left, right) = socketPair()
+        defer { left.close(); right.close() }
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        var received = 0
+        while !queue.isEmpty && queue.pendingBytes > 100_000 {
+            _ = try queue.flush(to: left)
+            received += try readSome(from: right, into: &buffer).count
+        }
+        #expect(queue.heldBytes <= 2 * queue.pendingBytes + OutboundQueue.blockBytes)
+    }
+
     @Test("writing to a peer that has gone is an error, not a crash")
     func brokenPipe() throws {
         let (left, right) = socketPair()

@@ -1,15 +1,17 @@
 // Bytes waiting for a slow socket: chunks written in order, bounded so a peer that stops reading
 // costs at most `limit` bytes of memory.
 //
-// Small messages (a live-tail frame is a few hundred bytes) are copied into blocks of `blockBytes` rather than
-// queued one array each: one write() then sends many of them, and a slow client holds a few equal-sized blocks
-// instead of thousands of small arrays, whose freeing left holes in malloc's heap that RSS never gave back
-// (bench/SOAK.md). Large messages are queued as they are, without a copy.
+// Small messages (a live-tail frame is a few hundred bytes) are copied into blocks of up to `blockBytes` rather
+// than queued one array each: one write() then sends many of them, and a slow client holds a few blocks instead
+// of thousands of small arrays, whose freeing left holes in malloc's heap that RSS never gave back
+// (bench/SOAK.md). A block starts small and grows as filled, so memory stays within about twice what is
+// pending even when small and large messages alternate. Large messages are queued as they are, without a copy.
 import Glibc
 
 public struct OutboundQueue {
     private var chunks: [[UInt8]] = []
-    /// Index of the first unwritten chunk; written chunks are dropped in batches, not one by one.
+    /// Index of the first unwritten chunk; written chunks are emptied at once and dropped from the array in
+    /// batches, not one by one.
     private var head = 0
     /// Bytes of `chunks[head]` already written.
     private var headOffset = 0
@@ -19,12 +21,16 @@ public struct OutboundQueue {
     public let limit: Int
 
     static let blockBytes = 64 * 1024
+    static let firstBlockBytes = 4 * 1024
     /// Messages up to this size are copied into blocks.
     static let copiedBytes = 8 * 1024
 
     public init(limit: Int) { self.limit = limit }
 
     public var isEmpty: Bool { pendingBytes == 0 }
+
+    /// Bytes of memory the chunks take (their capacity, written ones included), for tests of the bound.
+    var heldBytes: Int { chunks.reduce(0) { $0 + $1.capacity } }
 
     /// True when `count` more bytes fit under the bound.
     public func hasRoom(for count: Int) -> Bool { pendingBytes + count <= limit }
@@ -42,7 +48,7 @@ public struct OutboundQueue {
             return
         }
         var block: [UInt8] = []
-        block.reserveCapacity(Self.blockBytes)
+        block.reserveCapacity(Self.firstBlockBytes)
         block.append(contentsOf: bytes)
         chunks.append(block)
         lastIsBlock = true
@@ -60,6 +66,7 @@ public struct OutboundQueue {
             pendingBytes -= written
             headOffset += written
             if headOffset == chunks[head].count {
+                chunks[head] = []  // its memory goes now, not when the written chunks are dropped
                 head += 1
                 headOffset = 0
             }
