@@ -162,6 +162,26 @@ def test_a_burst_for_a_live_client_leaves_no_memory_held_behind(server):
     assert after - before < 512 * 1024, f"{(after - before) / 2**20:.1f} MiB still allocated after the burst was sent"
 
 
+def test_a_client_that_does_not_read_costs_its_queue_bound_and_no_more(server):
+    """A live client that never reads holds at most its 1 MiB send queue (plus what the kernel's socket buffer
+    takes); the rest is dropped and counted. (Its queue once kept the HTTP connection's 8 MiB bound.)"""
+    server.send_tcp(b"INFO [warmup] one\n")
+    server.wait_received(1)
+    before = metrics(server)["logstream_heap_allocated_bytes"]
+    stalled = raw_websocket(server)
+    stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    stalled.sendall(masked_frame(0x1, json.dumps({"type": "update_filters", "filters": {}}).encode()))
+    time.sleep(0.3)
+    line = b"INFO [flood] %07d " + b"y" * 150 + b"\n"
+    for start in range(0, 100_000, 20_000):
+        server.send_tcp(b"".join(line % i for i in range(start, start + 20_000)))
+    server.wait_received(100_001)
+    server.wait_for(lambda: server.stats()["websocket_messages_dropped"] > 0, message="messages dropped for it")
+    grown = metrics(server)["logstream_heap_allocated_bytes"] - before
+    assert grown < 3 * 2**20, f"{grown / 2**20:.1f} MiB held for one client that does not read"
+    stalled.close()
+
+
 def cpu_seconds(pid):
     with open(f"/proc/{pid}/stat") as stat:
         fields = stat.read().rsplit(")", 1)[1].split()

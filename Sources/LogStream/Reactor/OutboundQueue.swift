@@ -18,7 +18,8 @@ public struct OutboundQueue {
     /// The last chunk is a block of ours that later small messages may be copied into.
     private var lastIsBlock = false
     public private(set) var pendingBytes = 0
-    public let limit: Int
+    /// The bound on pending bytes (a WebSocket session narrows its HTTP connection's once upgraded).
+    public var limit: Int
 
     static let blockBytes = 64 * 1024
     static let firstBlockBytes = 4 * 1024

@@ -44,6 +44,9 @@ final class WebSocketSession: ReactorHandler {
         self.fd = fd
         self.liveTail = liveTail
         self.output = output
+        // The queue comes from the HTTP connection (with the 101 in it) and its 8 MiB answer bound: a live
+        // client gets the live-tail bound (ten never-reading clients held 8 MiB each before this).
+        self.output.limit = Self.sendQueueBytes
         lastHeardSecond = liveTail.reactor.seconds
     }
 
