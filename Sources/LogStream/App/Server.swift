@@ -141,8 +141,8 @@ final class Server {
     /// Live-tail bursts (a slow client's batch and queue, up to a few MiB each) are freed in the middle of
     /// malloc's heap, whose pages malloc keeps: without giving them back, RSS ratchets up to the largest mix of
     /// bursts ever seen while allocated bytes stay flat. A trim walks the free lists once: 0.1-7 ms on the
-    /// reactor every 10 s in the soak (bench/SOAK.md), where a lower mmap threshold would instead cost page
-    /// faults on every large batch.
+    /// reactor every 10 s, timed under the soak's load; a lower mmap threshold would instead cost page faults
+    /// on every large batch.
     static let heapReleaseMilliseconds = 10_000
 
     /// Many concurrent senders need more descriptors than the usual soft limit of 1024.
