@@ -18,6 +18,10 @@ BINARY = Path(os.environ.get("LOGSTREAM_BIN", ROOT / ".build" / "release" / "log
 # Tests that measure speed or rely on timing: skipped against sanitized debug builds (scripts/sanitizers.sh).
 timing_dependent = pytest.mark.skipif(bool(os.environ.get("LOGSTREAM_SANITIZER")),
                                       reason="measures speed or timing; a sanitized debug build is many times slower")
+# The server's memory figures mean nothing under a sanitizer's allocator (ASan's quarantine keeps what is
+# freed; malloc's own figures then describe an allocator not in use).
+memory_figures_meaningful = not os.environ.get("LOGSTREAM_SANITIZER")
+memory_measuring = pytest.mark.skipif(not memory_figures_meaningful, reason="a sanitizer's allocator holds freed memory")
 
 
 def free_port(kind=socket.SOCK_STREAM):

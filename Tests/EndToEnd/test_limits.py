@@ -8,7 +8,7 @@ import time
 
 from websockets.sync.client import connect
 
-from conftest import timing_dependent
+from conftest import memory_measuring, timing_dependent
 
 from test_websocket import close_code, masked_frame, raw_websocket
 
@@ -142,6 +142,7 @@ def test_a_websocket_client_that_stays_behind_is_closed(make_server):
     stalled.close()
 
 
+@memory_measuring
 def test_a_burst_for_a_live_client_leaves_no_memory_held_behind(server):
     """A batching client that met a burst keeps reading; the buffer the burst grew is given back once sent
     (before, each session kept its largest batch: the soak's RSS crept by that)."""
@@ -162,6 +163,7 @@ def test_a_burst_for_a_live_client_leaves_no_memory_held_behind(server):
     assert after - before < 512 * 1024, f"{(after - before) / 2**20:.1f} MiB still allocated after the burst was sent"
 
 
+@memory_measuring
 def test_a_client_that_does_not_read_costs_its_queue_bound_and_no_more(server):
     """A live client that never reads holds at most its 1 MiB send queue (plus what the kernel's socket buffer
     takes); the rest is dropped and counted. (Its queue once kept the HTTP connection's 8 MiB bound.)"""

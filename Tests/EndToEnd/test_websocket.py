@@ -10,6 +10,8 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
+from conftest import memory_figures_meaningful
+
 
 def ws_url(server):
     return f"ws://127.0.0.1:{server.http_port}/ws"
@@ -232,7 +234,8 @@ def test_a_client_that_pings_but_never_reads_is_held_back_not_buffered(server):
     except socket.timeout:
         pass  # the server stopped reading us: our send buffer and its receive buffer are full
     assert sent < 64 << 20, "the server kept reading a client that never reads its pongs"
-    assert rss_kib(server.process.pid) - before < 32 * 1024
+    if memory_figures_meaningful:
+        assert rss_kib(server.process.pid) - before < 32 * 1024
     assert server.status("/healthz") == 200
     server.send_udp(b"INFO [ok] still ingesting")
     server.wait_received(1)
