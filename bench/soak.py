@@ -41,13 +41,12 @@ MALFORMED = [
 ]
 
 
-def malformed_requests(token):
-    """With a token, each malformed request carries it (so its own status is what is checked), and one request
-    without it must get 401."""
-    if not token:
+def malformed_requests(header_lines):
+    """With a token (its header lines), each malformed request carries it (so its own status is what is
+    checked), and one request without it must get 401."""
+    if not header_lines:
         return MALFORMED
-    header = b"Authorization: Bearer " + token.encode() + b"\r\n"
-    return [(request.replace(b"\r\n", b"\r\n" + header, 1), status) for request, status in MALFORMED] + \
+    return [(request.replace(b"\r\n", b"\r\n" + header_lines, 1), status) for request, status in MALFORMED] + \
         [(b"GET /api/logs HTTP/1.1\r\nHost: x\r\n\r\n", 401)]
 
 
@@ -62,16 +61,21 @@ class Soak:
         self.wrong = []
         self.token = args.auth_token
         self.headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
-        self.malformed_requests = malformed_requests(self.token)
+        # The same headers for clients that write their requests by hand.
+        self.header_lines = "".join(f"{name}: {value}\r\n" for name, value in self.headers.items()).encode()
+        self.malformed_requests = malformed_requests(self.header_lines)
 
     def count(self, name, amount=1):
         with self.lock:
             self.counts[name] += amount
 
-    def stats(self):
-        request = urllib.request.Request(f"http://127.0.0.1:{self.http}/api/stats", headers=self.headers)
+    def get(self, path):
+        request = urllib.request.Request(f"http://127.0.0.1:{self.http}{path}", headers=self.headers)
         with urllib.request.urlopen(request, timeout=10) as response:
-            return json.loads(response.read())
+            return response.read()
+
+    def stats(self):
+        return json.loads(self.get("/api/stats"))
 
     def start_server(self):
         self.server = subprocess.Popen(
@@ -147,9 +151,8 @@ class Soak:
             connection = socket.create_connection(("127.0.0.1", self.http))
             connection.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
             key = base64.b64encode(os.urandom(16)).decode()
-            connection.sendall((f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                                f"{''.join(f'{name}: {value}' + chr(13) + chr(10) for name, value in self.headers.items())}"
-                                f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+            connection.sendall(b"GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" + self.header_lines
+                               + f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode())
             payload = json.dumps({"type": "update_filters", "filters": {}}).encode()
             mask = b"\x01\x02\x03\x04"
             connection.sendall(bytes([0x81, 0x80 | len(payload)]) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
@@ -206,9 +209,7 @@ class Soak:
         pid = self.server.pid
         with open(f"/proc/{pid}/status") as status:
             rss = next(int(line.split()[1]) for line in status if line.startswith("VmRSS:")) / 1024
-        request = urllib.request.Request(f"http://127.0.0.1:{self.http}/metrics", headers=self.headers)
-        with urllib.request.urlopen(request, timeout=10) as response:
-            metrics = dict(line.split(" ", 1) for line in response.read().decode().splitlines() if not line.startswith("#"))
+        metrics = dict(line.split(" ", 1) for line in self.get("/metrics").decode().splitlines() if not line.startswith("#"))
         return {"rss_mib": rss, "fds": len(os.listdir(f"/proc/{pid}/fd")), "stats": self.stats(),
                 "heap_mib": int(metrics["logstream_heap_allocated_bytes"]) / 2**20,
                 "free_mib": int(metrics["logstream_heap_free_bytes"]) / 2**20}
@@ -270,7 +271,8 @@ class Soak:
         # (19 MiB), the runtime (15 MiB), 51 WebSocket clients at 4 MiB, 10 HTTP connections at 1 MiB, and
         # the worker's answer (32 MiB): what --check holds the peak to.
         ceiling = 8 + 64 + 19 + 15 + 51 * 4 + 10 + 32
-        under_ceiling = max(s["rss_mib"] for s in samples) <= ceiling
+        peak = max(s["rss_mib"] for s in samples)
+        under_ceiling = peak <= ceiling
         window = 300 if self.args.minutes >= 10 else 60
         starts = range(0, max(samples[-1]["t"] - window // 2, 1), window)  # a short tail joins the last window
         windows = [[s for s in samples if start <= s["t"] and (s["t"] < start + window or start == starts[-1])] for start in starts]
@@ -295,7 +297,7 @@ class Soak:
                   f"- RSS median, last third vs first third (after 30 s): {last_median:.1f} vs {first_median:.1f} MiB "
                   f"(**{last_median / first_median:.3f}**: {'flat' if rss_flat else 'GROWING'}); open descriptors in the second half "
                   f"{fd_range[0]}–{fd_range[1]} (first half at most {fd_first_max}): **{'flat' if descriptors_flat else 'GROWING'}**. Peak RSS "
-                  f"{max(s['rss_mib'] for s in samples):.1f} MiB, under the README's ceiling for this configuration ({ceiling} MiB): "
+                  f"{peak:.1f} MiB, under the README's ceiling for this configuration ({ceiling} MiB): "
                   f"**{'yes' if under_ceiling else 'NO'}**.",
                   f"- Checked stream: **{self.counts['checked_seen']:,} of {self.counts['checked_sent']:,}** lines received live, "
                   f"{self.counts['checked_out_of_order']} out of order.",

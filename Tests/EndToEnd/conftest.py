@@ -15,12 +15,13 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 BINARY = Path(os.environ.get("LOGSTREAM_BIN", ROOT / ".build" / "release" / "logstream"))
-# Tests that measure speed or rely on timing: skipped against sanitized debug builds (scripts/sanitizers.sh).
-timing_dependent = pytest.mark.skipif(bool(os.environ.get("LOGSTREAM_SANITIZER")),
-                                      reason="measures speed or timing; a sanitized debug build is many times slower")
+# Set by scripts/sanitizers.sh when the server under test is a sanitized debug build.
+SANITIZED = bool(os.environ.get("LOGSTREAM_SANITIZER"))
+# Tests that measure speed or rely on timing: skipped against sanitized debug builds.
+timing_dependent = pytest.mark.skipif(SANITIZED, reason="measures speed or timing; a sanitized debug build is many times slower")
 # The server's memory figures mean nothing under a sanitizer's allocator (ASan's quarantine keeps what is
 # freed; malloc's own figures then describe an allocator not in use).
-memory_figures_meaningful = not os.environ.get("LOGSTREAM_SANITIZER")
+memory_figures_meaningful = not SANITIZED
 memory_measuring = pytest.mark.skipif(not memory_figures_meaningful, reason="a sanitizer's allocator holds freed memory")
 
 
