@@ -33,7 +33,7 @@ public indirect enum Query: Equatable, Sendable {
     public func matches(_ record: LogRecord) -> Bool {
         switch self {
         case .text(let needle):
-            return RecordFilter.contains(record.line, lowercasedNeedle: needle)
+            return ASCII.contains(record.line, lowercasedNeedle: needle)
         case .level(let comparison, let level):
             return comparison.holds(record.level, level)
         case .service(let pattern):
@@ -109,7 +109,7 @@ public struct Pattern: Equatable, Sendable {
     /// Lower-cased pattern bytes; `*` is the wildcard.
     public let bytes: [UInt8]
 
-    public init(_ text: [UInt8]) { bytes = text.map(RecordFilter.lowercased) }
+    public init(_ text: [UInt8]) { bytes = text.map(ASCII.lowercased) }
 
     public func matches(_ value: UnsafeRawBufferPointer) -> Bool {
         let star = UInt8(ascii: "*")
@@ -119,7 +119,7 @@ public struct Pattern: Equatable, Sendable {
             if patternIndex < bytes.count, bytes[patternIndex] == star {
                 resume = (patternIndex + 1, valueIndex)
                 patternIndex += 1
-            } else if patternIndex < bytes.count, bytes[patternIndex] == RecordFilter.lowercased(value[valueIndex]) {
+            } else if patternIndex < bytes.count, bytes[patternIndex] == ASCII.lowercased(value[valueIndex]) {
                 patternIndex += 1
                 valueIndex += 1
             } else if let last = resume {

@@ -197,7 +197,7 @@ public enum QueryParser {
                 return inner
             case .term(let bytes, _):
                 index += 1
-                return .text(bytes.map(RecordFilter.lowercased))
+                return .text(bytes.map(ASCII.lowercased))
             case .keyed(let key, let value):
                 index += 1
                 return try QueryParser.keyed(key: key, value: value, at: token.position)

@@ -41,7 +41,7 @@ public struct Regex: Equatable, Sendable {
 
     /// Whether the pattern matches anywhere in `text`.
     public func matches(_ text: UnsafeRawBufferPointer) -> Bool {
-        if !requiredLiteral.isEmpty, !RecordFilter.contains(text, lowercasedNeedle: requiredLiteral) { return false }
+        if !requiredLiteral.isEmpty, !ASCII.contains(text, lowercasedNeedle: requiredLiteral) { return false }
         var current = ThreadList(capacity: program.count)
         var next = ThreadList(capacity: program.count)
         var pending: [Int] = []  // reused by every `add`: no allocation per byte

@@ -262,7 +262,7 @@ extension ByteSet {
             if members.count > 2 { return nil }
         }
         switch members.count {
-        case 1: return RecordFilter.lowercased(members[0])
+        case 1: return ASCII.lowercased(members[0])
         case 2: return members[0] &- 0x41 < 26 && members[1] == members[0] | 0x20 ? members[1] : nil
         default: return nil
         }

@@ -8,7 +8,7 @@ struct TextScanTests {
     static func naiveOffsets(_ haystack: [UInt8], _ needle: [UInt8]) -> [Int] {
         guard needle.count <= haystack.count else { return [] }
         return (0...(haystack.count - needle.count)).filter { start in
-            needle.indices.allSatisfy { RecordFilter.lowercased(haystack[start + $0]) == needle[$0] }
+            needle.indices.allSatisfy { ASCII.lowercased(haystack[start + $0]) == needle[$0] }
         }
     }
 
@@ -33,10 +33,10 @@ struct TextScanTests {
             let length = Int.random(in: 0...300, using: &generator)
             let haystack = (0..<length).map { _ in alphabet.randomElement(using: &generator)! }
             let needleLength = 1 + round % 40
-            var needle = (0..<needleLength).map { _ in alphabet.randomElement(using: &generator)! }.map(RecordFilter.lowercased)
+            var needle = (0..<needleLength).map { _ in alphabet.randomElement(using: &generator)! }.map(ASCII.lowercased)
             if round % 3 == 0, length >= needleLength {  // plant one, in mixed case
                 let at = Int.random(in: 0...(length - needleLength), using: &generator)
-                needle = haystack[at..<(at + needleLength)].map(RecordFilter.lowercased)
+                needle = haystack[at..<(at + needleLength)].map(ASCII.lowercased)
             }
             #expect(Self.simdOffsets(haystack, needle) == Self.naiveOffsets(haystack, needle), "round \(round)")
         }
@@ -77,7 +77,7 @@ struct TextScanTests {
             var found: [UInt64] = []
             ring.forEachRecord(containing: Array("needle".utf8), in: ids) { found.append($0); return true }
             let holders = ids.reversed().filter { id in
-                ring.read(id) { RecordFilter.contains($0.line, lowercasedNeedle: Array("needle".utf8)) } == true
+                ring.read(id) { ASCII.contains($0.line, lowercasedNeedle: Array("needle".utf8)) } == true
             }
             #expect(found == found.sorted(by: >), "newest first")
             #expect(Set(holders).isSubset(of: Set(found)), "\(count) records")

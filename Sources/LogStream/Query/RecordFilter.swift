@@ -1,7 +1,6 @@
 // The original LogStream's filters: a case-insensitive substring of the line, an exact level and an exact
 // service (both case-insensitive here, unlike the original); exact structured-field values; and a parsed
 // query (`q`). All parts must match; empty parts match everything.
-import Glibc
 
 public struct RecordFilter: Equatable, Sendable {
     /// Lower-cased needle.
@@ -28,12 +27,12 @@ public struct RecordFilter: Equatable, Sendable {
                 expression: Query? = nil) {
         self.expression = expression
         self.fields = fields.sorted { $0.key < $1.key }.map { (Array($0.key.utf8), Array($0.value.utf8)) }
-        self.query = Array((query ?? "").utf8).map(Self.lowercased)
+        self.query = Array((query ?? "").utf8).map(ASCII.lowercased)
         if let level, !level.isEmpty {
             if let parsed = LogLevel(name: level) { self.level = parsed } else { matchesNothing = true }
         }
         if let service, !service.isEmpty {
-            self.service = service.lowercased() == "unknown" ? [] : Array(service.utf8).map(Self.lowercased)
+            self.service = service.lowercased() == "unknown" ? [] : Array(service.utf8).map(ASCII.lowercased)
         }
     }
 
@@ -66,45 +65,11 @@ public struct RecordFilter: Equatable, Sendable {
     public func matches(_ record: LogRecord) -> Bool {
         if matchesNothing { return false }
         if let level, record.level != level { return false }
-        if let service, !Self.equalsIgnoringCase(record.service, service) { return false }
+        if let service, !ASCII.equalsIgnoringCase(record.service, service) { return false }
         for field in fields {
             guard let value = record.fields.value(named: field.name), value.elementsEqual(field.value) else { return false }
         }
-        if !query.isEmpty, !Self.contains(record.line, lowercasedNeedle: query) { return false }
+        if !query.isEmpty, !ASCII.contains(record.line, lowercasedNeedle: query) { return false }
         return expression?.matches(record) ?? true
-    }
-
-    static func equalsIgnoringCase(_ bytes: UnsafeRawBufferPointer, _ lowercased: [UInt8]) -> Bool {
-        guard bytes.count == lowercased.count else { return false }
-        for index in 0..<bytes.count where Self.lowercased(bytes[index]) != lowercased[index] { return false }
-        return true
-    }
-
-    /// ASCII case-insensitive substring search: candidates are found by the needle's first byte in either case
-    /// with memchr (an order of magnitude faster than a byte loop over a line), then compared.
-    static func contains(_ haystack: UnsafeRawBufferPointer, lowercasedNeedle needle: [UInt8]) -> Bool {
-        guard !needle.isEmpty else { return true }
-        guard needle.count <= haystack.count, let base = haystack.baseAddress else { return false }
-        let first = needle[0]
-        let upper = first &- 0x61 < 26 ? first - 0x20 : first
-        let lastStart = haystack.count - needle.count
-        var start = 0
-        while start <= lastStart {
-            let remaining = lastStart + 1 - start
-            var candidate = memchr(base + start, Int32(first), remaining).map { base.distance(to: UnsafeRawPointer($0)) } ?? Int.max
-            if upper != first, let other = memchr(base + start, Int32(upper), min(remaining, candidate - start)) {
-                candidate = base.distance(to: UnsafeRawPointer(other))
-            }
-            guard candidate != Int.max else { return false }
-            var offset = 1
-            while offset < needle.count, lowercased(haystack[candidate + offset]) == needle[offset] { offset += 1 }
-            if offset == needle.count { return true }
-            start = candidate + 1
-        }
-        return false
-    }
-
-    @inline(__always) static func lowercased(_ byte: UInt8) -> UInt8 {
-        byte &- 0x41 < 26 ? byte | 0x20 : byte
     }
 }

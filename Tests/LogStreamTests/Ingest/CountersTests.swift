@@ -1,7 +1,7 @@
 import Testing
 @testable import LogStream
 
-@Suite("Counters and flags")
+@Suite("Ingest counters")
 struct CountersTests {
     @Test("service counts are kept per name, with unknown for none and a cap on distinct names")
     func serviceCounts() {
@@ -27,17 +27,5 @@ struct CountersTests {
         #expect(stats.byLevel[Int(LogLevel.error.rawValue)] == 30)
         #expect(stats.byProtocol == [30, 1])
         #expect(stats.rate == 31)
-    }
-
-    @Test("byte counts accept K, M and G suffixes", arguments: [
-        ("512", 512), ("64K", 65536), ("64k", 65536), ("256M", 256 << 20), ("1G", 1 << 30), ("2MB", 2 << 20),
-    ])
-    func byteCounts(text: String, expected: Int) {
-        #expect(ByteCount(argument: text)?.value == expected)
-    }
-
-    @Test("malformed byte counts are rejected", arguments: ["", "K", "-1", "1.5M", "12Q", "99999999999G"])
-    func badByteCounts(text: String) {
-        #expect(ByteCount(argument: text) == nil)
     }
 }

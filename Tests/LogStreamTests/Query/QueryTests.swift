@@ -103,13 +103,13 @@ struct QueryTests {
         for _ in 0..<3000 {
             let haystack = (0..<Int.random(in: 0...40, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! }
             let needle = (0..<Int.random(in: 1...4, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! }
-                .map(RecordFilter.lowercased)
-            let lowered = haystack.map(RecordFilter.lowercased)
+                .map(ASCII.lowercased)
+            let lowered = haystack.map(ASCII.lowercased)
             let expected = lowered.count >= needle.count && (0...(lowered.count - needle.count)).contains { Array(lowered[$0..<($0 + needle.count)]) == needle }
-            #expect(haystack.withUnsafeBytes { RecordFilter.contains($0, lowercasedNeedle: needle) } == expected,
+            #expect(haystack.withUnsafeBytes { ASCII.contains($0, lowercasedNeedle: needle) } == expected,
                     "\(String(decoding: haystack, as: UTF8.self)) / \(String(decoding: needle, as: UTF8.self))")
         }
-        #expect(withBytes("x") { RecordFilter.contains($0, lowercasedNeedle: []) })
+        #expect(withBytes("x") { ASCII.contains($0, lowercasedNeedle: []) })
     }
 }
 
