@@ -11,9 +11,11 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // Only its Heap (the reactor's timers): about 5 s of a clean build.
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
     ],
     targets: [
-        // Syscalls Swift's Glibc module imports badly or not at all (epoll, accept4, recvmmsg, timerfd, signalfd).
+        // Syscalls and structures Swift's Glibc module imports badly or not at all (epoll, accept4, recvmmsg, signalfd).
         .target(name: "CEpoll"),
         // Case-insensitive substring search with SSE2/AVX2 (Swift's SIMD types have no movemask).
         .target(name: "CSearch"),
@@ -24,6 +26,7 @@ let package = Package(
             dependencies: [
                 "CEpoll", "CCrypto", "CSearch",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "HeapModule", package: "swift-collections"),
             ],
             // Dynamic exclusivity checks cost about a fifth of ingest time (perf); the reactor is single-threaded
             // and the ring's cross-thread state is atomics, so release builds leave them to the compiler.

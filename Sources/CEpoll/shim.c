@@ -1,18 +1,17 @@
 #define _GNU_SOURCE
 #include "CEpoll.h"
 
-#include <errno.h>
 #include <malloc.h>
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
-#include <netinet/tcp.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
-#include <sys/timerfd.h>
 
 #define CEPOLL_MAX_BATCH 256
+
+_Static_assert(sizeof(struct epoll_event) == 12, "Swift reads epoll_event as packed: 4 bytes of events, 8 of data");
 
 int cepoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
 
@@ -30,15 +29,6 @@ int cepoll_accept(int fd, struct sockaddr_storage *peer) {
     return accept4(fd, (struct sockaddr *)peer, &length, SOCK_NONBLOCK | SOCK_CLOEXEC);
 }
 
-int cepoll_timer_create(uint64_t interval_ns) {
-    int fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-    if (fd < 0) return -1;
-    struct timespec interval = { .tv_sec = interval_ns / 1000000000ull, .tv_nsec = interval_ns % 1000000000ull };
-    struct itimerspec spec = { .it_interval = interval, .it_value = interval };
-    if (timerfd_settime(fd, 0, &spec, NULL) < 0) { close(fd); return -1; }
-    return fd;
-}
-
 int cepoll_signal_create(const int *signals, int count) {
     sigset_t mask;
     sigemptyset(&mask);
@@ -47,12 +37,11 @@ int cepoll_signal_create(const int *signals, int count) {
     return signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 }
 
-int cepoll_signal_read(int fd) {
+ssize_t cepoll_signal_read(int fd, uint32_t *signal) {
     struct signalfd_siginfo info;
     ssize_t n = read(fd, &info, sizeof(info));
-    if (n == (ssize_t)sizeof(info)) return (int)info.ssi_signo;
-    if (n < 0 && errno == EAGAIN) return 0;
-    return -1;
+    if (n == (ssize_t)sizeof(info)) *signal = info.ssi_signo;
+    return n;
 }
 
 int cepoll_recv_datagrams(int fd, uint8_t *buffer, size_t slot_size, unsigned count,
@@ -73,8 +62,7 @@ int cepoll_recv_datagrams(int fd, uint8_t *buffer, size_t slot_size, unsigned co
         messages[i].msg_hdr.msg_control = control[i].bytes;
         messages[i].msg_hdr.msg_controllen = sizeof control[i].bytes;
     }
-    int received;
-    do { received = recvmmsg(fd, messages, count, MSG_DONTWAIT, NULL); } while (received < 0 && errno == EINTR);
+    int received = recvmmsg(fd, messages, count, MSG_DONTWAIT, NULL);
     for (int i = 0; i < received; i++) {
         lengths[i] = messages[i].msg_len;
         flags[i] = (uint32_t)messages[i].msg_hdr.msg_flags;
@@ -101,39 +89,18 @@ int cepoll_send_datagrams(int fd, const uint8_t *const *payloads, const uint32_t
         messages[i].msg_hdr.msg_iov = &vectors[i];
         messages[i].msg_hdr.msg_iovlen = 1;
     }
-    int sent;
-    do { sent = sendmmsg(fd, messages, count, 0); } while (sent < 0 && errno == EINTR);
-    return sent;
+    return sendmmsg(fd, messages, count, 0);
 }
 
 int cepoll_event_create(int nonblocking) {
     return eventfd(0, EFD_CLOEXEC | (nonblocking ? EFD_NONBLOCK : 0));
 }
 
-int cepoll_event_signal(int fd) {
-    uint64_t one = 1;
-    ssize_t written;
-    do { written = write(fd, &one, sizeof one); } while (written < 0 && errno == EINTR);
-    return written == sizeof one ? 0 : -1;
-}
-
-uint64_t cepoll_event_take(int fd) {
-    uint64_t count = 0;
-    ssize_t got;
-    do { got = read(fd, &count, sizeof count); } while (got < 0 && errno == EINTR);
-    return got == sizeof count ? count : 0;
-}
-
-uint64_t cepoll_monotonic_ns(void) {
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
-}
-
-int64_t cepoll_realtime_ms(void) {
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+int cepoll_name_thread(const char *name) {
+    char truncated[16];
+    strncpy(truncated, name, sizeof truncated - 1);
+    truncated[sizeof truncated - 1] = 0;
+    return pthread_setname_np(pthread_self(), truncated);
 }
 
 int cepoll_set_reuseaddr(int fd) {
@@ -151,11 +118,6 @@ int cepoll_get_rcvbuf(int fd) {
     socklen_t length = sizeof(bytes);
     if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, &length) < 0) return -1;
     return bytes;
-}
-
-int cepoll_set_nodelay(int fd) {
-    int on = 1;
-    return setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 }
 
 void cepoll_heap_figures(size_t *allocated, size_t *free_bytes) {

@@ -42,7 +42,7 @@ public struct LogStreamCommand: ParsableCommand {
         for (flag, address) in [("--bind", bind), ("--http-bind", httpBind)] where SocketAddress(host: address, port: 0) == nil {
             throw ValidationError("\(flag) must be a numeric IPv4 or IPv6 address, not '\(address)'")
         }
-        if let staticDir, !StaticDirectory.isDirectory(staticDir) {
+        if let staticDir, !FileSystem.isDirectory(staticDir) {
             throw ValidationError("--static-dir '\(staticDir)' is not a folder")
         }
         guard (1...1_000_000).contains(maxConnections) else { throw ValidationError("--max-connections must be between 1 and 1000000") }

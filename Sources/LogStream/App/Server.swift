@@ -1,5 +1,4 @@
 // Wiring: one reactor, the ring, the ingest listeners and the web server; startup and graceful shutdown.
-import CEpoll
 import Glibc
 
 struct ServerConfiguration {
@@ -33,8 +32,8 @@ final class Server {
     private let liveTail: LiveTail
 
     init(configuration: ServerConfiguration) throws {
-        signal(SIGPIPE, SIG_IGN)
-        Self.raiseDescriptorLimit()
+        ProcessResources.ignoreBrokenPipes()
+        ProcessResources.raiseDescriptorLimit()
         reactor = try Reactor()
         ring = LogRing(capacity: configuration.bufferRecords, arenaBytes: configuration.bufferBytes)
         let sink = RecordSink(ring: ring, stats: stats)
@@ -48,7 +47,7 @@ final class Server {
         udp = UDPListener(fd: udpFD, sink: sink, maxLineBytes: configuration.maxLineBytes)
         tcp = TCPIngestListener(fd: tcpFD, reactor: reactor, sink: sink, maxLineBytes: configuration.maxLineBytes,
                                 maxConnections: configuration.maxTCPConnections, idleTimeoutSeconds: configuration.idleTimeoutSeconds)
-        let worker = try WorkerThread()
+        let worker = try reactor.startWorker(named: "query")
         liveTail = LiveTail(ring: ring, reactor: reactor, worker: worker)
         let staticFiles = StaticFiles(directory: configuration.staticDirectory)
         let api = WebAPI(ring: ring, stats: stats, staticFiles: staticFiles, access: configuration.access)
@@ -68,15 +67,14 @@ final class Server {
         try reactor.register(udpFD, interest: .readable, handler: udp)
         try reactor.register(tcpFD, interest: .readable, handler: tcp)
         try reactor.register(httpFD, interest: .readable, handler: http)
-        try reactor.register(worker.fd, interest: .readable, handler: worker)
-        try reactor.addTimer(everyMilliseconds: 1000) { [stats, tcp, http, liveTail] in
+        reactor.addTimer(everyMilliseconds: 1000) { [stats, tcp, http, liveTail] in
             stats.sampleRate()
             tcp.closeIdleConnections()
             http.closeSlowConnections()
             liveTail.checkSessions(intervalSeconds: configuration.pingIntervalSeconds)
         }
-        try reactor.addTimer(everyMilliseconds: LiveTail.batchIntervalMilliseconds) { [liveTail] in liveTail.sendBatches() }
-        try reactor.addTimer(everyMilliseconds: Self.heapReleaseMilliseconds) { cepoll_heap_release() }
+        reactor.addTimer(everyMilliseconds: LiveTail.batchIntervalMilliseconds) { [liveTail] in liveTail.sendBatches() }
+        reactor.addTimer(everyMilliseconds: Self.heapReleaseMilliseconds) { ProcessResources.releaseFreeHeapPages() }
         reactor.afterEachIteration { [unowned self] in
             liveTail.publish()
             if let deadline = stopDeadline, liveTail.sessionCount == 0 || reactor.seconds >= deadline { reactor.stop() }
@@ -125,13 +123,12 @@ final class Server {
 
     private static func bound<T>(_ name: String, _ address: SocketAddress, _ body: () throws(SystemError) -> T) throws -> T {
         do { return try body() } catch {
-            throw StartupError(description: "cannot listen on \(name) \(address.hostText):\(address.port): \(String(cString: strerror(error.code)))")
+            throw StartupError(description: "cannot listen on \(name) \(address.hostText):\(address.port): \(error.errno)")
         }
     }
 
     private static func describe(_ fd: FileDescriptor) -> String {
-        guard let address = Socket.localAddress(of: fd) else { return "?" }
-        return address.family == AF_INET6 ? "[\(address.hostText)]:\(address.port)" : "\(address.hostText):\(address.port)"
+        Socket.localAddress(of: fd)?.description ?? "?"
     }
 
     private static func isLoopback(_ address: SocketAddress) -> Bool {
@@ -144,18 +141,10 @@ final class Server {
     /// reactor every 10 s, timed under the soak's load; a lower mmap threshold would instead cost page faults
     /// on every large batch.
     static let heapReleaseMilliseconds = 10_000
-
-    /// Many concurrent senders need more descriptors than the usual soft limit of 1024.
-    private static func raiseDescriptorLimit() {
-        var limit = rlimit()
-        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
-        limit.rlim_cur = limit.rlim_max
-        _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
-    }
 }
 
 /// One line on stderr.
 func log(_ message: String) {
     let line = Array("logstream: \(message)\n".utf8)
-    _ = line.withUnsafeBytes { Glibc.write(STDERR_FILENO, $0.baseAddress, $0.count) }
+    _ = line.withUnsafeBytes { try? FileDescriptor.standardError.write($0) }
 }

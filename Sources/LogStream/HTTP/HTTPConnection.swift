@@ -46,11 +46,11 @@ final class HTTPConnection: ReactorHandler {
 
     func readable() {
         guard !isClosingAfterFlush, !isClosed else { return }
-        var chunk = [UInt8](repeating: 0, count: Self.readChunkBytes)
+        let buffer = UnsafeMutableRawBufferPointer(rebasing: server.reactor.readBuffer[..<Self.readChunkBytes])
         var reachedEnd = false
         while input.count <= Self.maxHeadBytes {
             let result: FileDescriptor.ReadResult
-            do { result = try chunk.withUnsafeMutableBytes { raw in Result { () throws(SystemError) in try fd.read(into: raw) } }.get() } catch {
+            do { result = try fd.read(into: buffer) } catch {
                 close()
                 return
             }
@@ -58,7 +58,7 @@ final class HTTPConnection: ReactorHandler {
                 reachedEnd = result == .endOfFile
                 break
             }
-            input.append(contentsOf: chunk[..<count])
+            input.append(contentsOf: buffer[..<count])
         }
         if processRequests() { return }
         if reachedEnd {
@@ -167,14 +167,11 @@ final class HTTPConnection: ReactorHandler {
         }
         if isDone && isClosingAfterFlush && !isAwaitingAnswer {
             close(gracefully: true)
-        } else if isDone && isAwaitingAnswer {
-            // Nothing to write and nothing to read until the answer is back (input is bounded meanwhile).
-            server.reactor.setInterest([], for: fd)
-        } else if isDone {
-            server.reactor.setInterest(.readable, for: fd)
-        } else {
-            // Read nothing more until the peer has taken what it asked for.
-            server.reactor.setInterest(.writable, for: fd)
+            return
         }
+        // Awaiting an answer: nothing to write and nothing to read until it is back (input is bounded
+        // meanwhile). Not done: read nothing more until the peer has taken what it asked for.
+        let interest: Interest = !isDone ? .writable : isAwaitingAnswer ? [] : .readable
+        do { try server.reactor.setInterest(interest, for: fd) } catch { close() }
     }
 }

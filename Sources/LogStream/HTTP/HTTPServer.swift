@@ -51,7 +51,7 @@ final class HTTPServer: ReactorHandler {
 
     /// Stops accepting connections.
     func stopAccepting() {
-        reactor.deregister(fd)
+        reactor.close(fd)
     }
 
     /// Closes at once (the peer is gone), or gracefully after a final response (the peer may still be sending).

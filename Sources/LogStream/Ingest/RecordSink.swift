@@ -1,6 +1,5 @@
 // Where every framed line goes, whichever transport brought it: parsed in place, counted, copied once into
 // the ring.
-import CEpoll
 
 public final class RecordSink {
     public let ring: LogRing
@@ -42,6 +41,4 @@ public final class RecordSink {
         let serviceBytes = service.map { UnsafeRawBufferPointer(rebasing: content[$0]) } ?? UnsafeRawBufferPointer(start: nil, count: 0)
         stats.count(level: parsed.level, protocol: ingestProtocol, service: serviceBytes, isTruncated: line.isTruncated)
     }
-
-    static func now() -> Int64 { cepoll_realtime_ms() }
 }

@@ -1,10 +1,13 @@
-// A file descriptor with the few operations the reactor's users need, each retrying on EINTR.
+// A descriptor number with the operations every kind of descriptor shares: read, write, close. Sockets add
+// `send` (Socket.swift); files opened by this process are `File`s, which own their descriptor.
 import Glibc
 
 public struct FileDescriptor: Hashable, Sendable {
     public let rawValue: Int32
 
     public init(rawValue: Int32) { self.rawValue = rawValue }
+
+    public static let standardError = FileDescriptor(rawValue: STDERR_FILENO)
 
     /// The outcome of a non-blocking read.
     public enum ReadResult: Equatable {
@@ -14,32 +17,19 @@ public struct FileDescriptor: Hashable, Sendable {
     }
 
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> ReadResult {
-        while true {
-            let count = Glibc.read(rawValue, buffer.baseAddress, buffer.count)
-            if count > 0 { return .bytes(count) }
-            if count == 0 { return .endOfFile }
-            switch errno {
-            case EINTR: continue
-            case EAGAIN, EWOULDBLOCK: return .wouldBlock
-            default: throw SystemError("read")
-            }
-        }
+        guard let count = try nonBlockingCall("read", Glibc.read(rawValue, buffer.baseAddress, buffer.count)) else { return .wouldBlock }
+        return count == 0 ? .endOfFile : .bytes(count)
     }
 
-    /// Writes what the kernel takes now; returns the byte count (0 when the socket buffer is full).
+    /// Writes what the descriptor takes now; returns the byte count (0 when a non-blocking one is full).
     public func write(_ bytes: UnsafeRawBufferPointer) throws(SystemError) -> Int {
-        while true {
-            let count = Glibc.send(rawValue, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL))
-            if count >= 0 { return count }
-            switch errno {
-            case EINTR: continue
-            case EAGAIN, EWOULDBLOCK: return 0
-            default: throw SystemError("write")
-            }
-        }
+        try nonBlockingCall("write", Glibc.write(rawValue, bytes.baseAddress, bytes.count)) ?? 0
     }
 
+    /// Closes the descriptor. Never retried: on Linux the descriptor is gone even when close reports EINTR,
+    /// and a retry could close a number another thread has just been given. EBADF means it was closed twice,
+    /// a bug.
     public func close() {
-        _ = Glibc.close(rawValue)
+        if Glibc.close(rawValue) != 0 { assert(Errno.current != .badDescriptor, "descriptor \(rawValue) closed twice") }
     }
 }

@@ -1,35 +1,36 @@
 // Closing a socket that still has unread input makes the kernel send a reset, which can destroy the last
 // response (a 4xx, a WebSocket close frame) before the peer reads it. So we shut down our side, discard what
 // the peer still sends until it closes, and give up after a deadline or a byte budget.
-import CEpoll
 import Glibc
 
 final class LingeringClose: ReactorHandler {
     let fd: FileDescriptor
-    let deadlineNanoseconds: UInt64
     private unowned let reactor: Reactor
     private var discardBudget = 1 << 20
+    private var deadline: TimerID?
     private(set) var isFinished = false
 
-    static let lingerNanoseconds: UInt64 = 2_000_000_000
+    static let lingerMilliseconds = 2000
 
     init(fd: FileDescriptor, reactor: Reactor) {
         self.fd = fd
         self.reactor = reactor
-        deadlineNanoseconds = cepoll_monotonic_ns() + Self.lingerNanoseconds
         shutdown(fd.rawValue, Int32(SHUT_WR))
     }
 
+    func start() {
+        deadline = reactor.schedule(afterMilliseconds: Self.lingerMilliseconds) { [self] in finish() }
+    }
+
     func readable() {
-        var scratch = [UInt8](repeating: 0, count: 16 * 1024)
         while !isFinished {
-            let count = scratch.withUnsafeMutableBytes { Glibc.read(fd.rawValue, $0.baseAddress, $0.count) }
-            if count > 0 {
+            switch try? fd.read(into: reactor.readBuffer) {
+            case .bytes(let count):
                 discardBudget -= count
                 if discardBudget <= 0 { finish() }
-            } else if count < 0 && (errno == EAGAIN || errno == EINTR) {
+            case .wouldBlock:
                 return
-            } else {
+            case .endOfFile, nil:
                 finish()
             }
         }
@@ -38,6 +39,7 @@ final class LingeringClose: ReactorHandler {
     func finish() {
         guard !isFinished else { return }
         isFinished = true
+        if let deadline { reactor.cancel(deadline) }
         reactor.close(fd)
     }
 }
@@ -48,7 +50,10 @@ extension Reactor {
     public func closeGracefully(_ fd: FileDescriptor) {
         let linger = LingeringClose(fd: fd, reactor: self)
         replaceHandler(of: fd, with: linger)
-        setInterest(.readable, for: fd)
-        trackLingering(linger)
+        do { try setInterest(.readable, for: fd) } catch {
+            linger.finish()
+            return
+        }
+        linger.start()
     }
 }

@@ -61,7 +61,7 @@ public struct OutboundQueue {
         while head < chunks.count {
             let offset = headOffset
             let written = try chunks[head].withUnsafeBytes { bytes in
-                Result { () throws(SystemError) in try fd.write(UnsafeRawBufferPointer(rebasing: bytes[offset...])) }
+                Result { () throws(SystemError) in try fd.send(UnsafeRawBufferPointer(rebasing: bytes[offset...])) }
             }.get()
             if written == 0 { return false }
             pendingBytes -= written

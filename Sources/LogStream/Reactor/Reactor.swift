@@ -1,5 +1,6 @@
-// The single-threaded event loop: one epoll instance dispatching readiness to registered handlers.
-// It knows descriptors, timers and signals, nothing of the protocols spoken over them (compare Redis' ae.h).
+// The single-threaded event loop: one epoll instance dispatching readiness to registered handlers, timers and
+// signals run on the same thread. It knows descriptors, nothing of the protocols spoken over them (compare
+// Redis' ae.h); epoll itself is touched only here.
 import CEpoll
 import Glibc
 
@@ -25,55 +26,72 @@ public struct Interest: OptionSet, Sendable {
 
 public final class Reactor {
     private let epoll: FileDescriptor
-    /// Handlers indexed by descriptor number: descriptors are small, dense integers.
-    private var handlers: [ReactorHandler?] = []
+    /// Registrations indexed by descriptor number: descriptors are small, dense integers.
+    private var registrations: [Registration?] = []
+    /// Tags registrations, so that an event for a descriptor closed and reused within one batch (its number
+    /// given to a new connection) cannot reach the new owner: epoll's user data carries fd and tag.
+    private var lastTag: UInt32 = 0
     private var events = [epoll_event](repeating: epoll_event(), count: 512)
+    private var timers = TimerQueue()
     private var iterationEndActions: [() -> Void] = []
     private var isRunning = false
-    /// Sockets waiting for their peer to close; swept by a timer created on first use.
-    private var lingering: [LingeringClose] = []
-    private var hasLingerSweep = false
     /// Monotonic whole seconds, read once per batch of events: what handlers stamp activity with, at no cost
     /// per read.
-    public private(set) var seconds = Int(cepoll_monotonic_ns() / 1_000_000_000)
+    public private(set) var seconds = Int(Clock.monotonicNanoseconds / 1_000_000_000)
+    /// One buffer every handler reads into and consumes before returning (the loop runs one handler at a time),
+    /// instead of a buffer per connection or an allocation per read.
+    public let readBuffer: UnsafeMutableRawBufferPointer
+
+    static let readBufferBytes = 256 * 1024
+
+    private struct Registration {
+        var handler: ReactorHandler
+        var tag: UInt32
+    }
 
     public init() throws(SystemError) {
-        let fd = cepoll_create()
-        guard fd >= 0 else { throw SystemError("epoll_create1") }
-        epoll = FileDescriptor(rawValue: fd)
+        epoll = FileDescriptor(rawValue: try systemCall("epoll_create1", cepoll_create()))
+        readBuffer = .allocate(byteCount: Self.readBufferBytes, alignment: 64)
         _ = FileDescriptorReserve.shared  // its spare descriptor is taken now, while descriptors are left
     }
 
-    deinit { epoll.close() }
+    deinit {
+        epoll.close()
+        readBuffer.deallocate()
+    }
+
+    // MARK: Descriptors
 
     public func register(_ fd: FileDescriptor, interest: Interest, handler: ReactorHandler) throws(SystemError) {
         let index = Int(fd.rawValue)
-        if index >= handlers.count { handlers.append(contentsOf: repeatElement(nil, count: index + 1 - handlers.count)) }
-        guard cepoll_ctl(epoll.rawValue, EPOLL_CTL_ADD, fd.rawValue, interest.rawValue, UInt64(index)) == 0 else {
-            throw SystemError("epoll_ctl(ADD)")
-        }
-        handlers[index] = handler
+        if index >= registrations.count { registrations.append(contentsOf: repeatElement(nil, count: index + 1 - registrations.count)) }
+        lastTag &+= 1
+        _ = try systemCall("epoll_ctl(ADD)", cepoll_ctl(epoll.rawValue, EPOLL_CTL_ADD, fd.rawValue, interest.rawValue, Self.eventData(fd, lastTag)))
+        registrations[index] = Registration(handler: handler, tag: lastTag)
     }
 
-    /// Hands an already registered descriptor to another handler (e.g. HTTP upgraded to WebSocket).
+    /// Hands a registered descriptor to another handler (an HTTP connection upgraded to a WebSocket).
     public func replaceHandler(of fd: FileDescriptor, with handler: ReactorHandler) {
-        handlers[Int(fd.rawValue)] = handler
+        if registration(of: fd) != nil { registrations[Int(fd.rawValue)]!.handler = handler }
     }
 
-    public func setInterest(_ interest: Interest, for fd: FileDescriptor) {
-        _ = cepoll_ctl(epoll.rawValue, EPOLL_CTL_MOD, fd.rawValue, interest.rawValue, UInt64(fd.rawValue))
+    /// Changes what `fd` is watched for. A failure (the descriptor is no longer registered, or the kernel is out
+    /// of memory) is thrown: the caller closes the connection rather than leave it deaf.
+    public func setInterest(_ interest: Interest, for fd: FileDescriptor) throws(SystemError) {
+        guard let registration = registration(of: fd) else { throw SystemError("epoll_ctl(MOD)", errno: .badDescriptor) }
+        _ = try systemCall("epoll_ctl(MOD)", cepoll_ctl(epoll.rawValue, EPOLL_CTL_MOD, fd.rawValue, interest.rawValue,
+                                                   Self.eventData(fd, registration.tag)))
     }
 
-    /// Stops watching `fd`; the caller still owns and closes it.
-    public func deregister(_ fd: FileDescriptor) {
-        _ = cepoll_ctl(epoll.rawValue, EPOLL_CTL_DEL, fd.rawValue, 0, 0)
-        if Int(fd.rawValue) < handlers.count { handlers[Int(fd.rawValue)] = nil }
-    }
-
-    /// Stops watching `fd` and closes it.
+    /// Forgets `fd`'s handler and closes it. Closing removes it from epoll (its only reference: descriptors are
+    /// never duplicated here), so no EPOLL_CTL_DEL is needed; events already fetched for it are dropped by tag.
     public func close(_ fd: FileDescriptor) {
-        deregister(fd)
+        if registration(of: fd) != nil { registrations[Int(fd.rawValue)] = nil }
         fd.close()
+    }
+
+    private func registration(of fd: FileDescriptor) -> Registration? {
+        Int(fd.rawValue) < registrations.count ? registrations[Int(fd.rawValue)] : nil
     }
 
     /// Closes at once, or, when the peer may still be sending after our last words, gracefully.
@@ -109,19 +127,28 @@ public final class Reactor {
         }
     }
 
-    /// Runs `action` every `intervalMilliseconds` on the loop thread.
-    public func addTimer(everyMilliseconds intervalMilliseconds: Int, _ action: @escaping () -> Void) throws(SystemError) {
-        let fd = cepoll_timer_create(UInt64(intervalMilliseconds) * 1_000_000)
-        guard fd >= 0 else { throw SystemError("timerfd_create") }
-        let timer = FileDescriptor(rawValue: fd)
-        try register(timer, interest: .readable, handler: TimerSource(fd: timer, action: action))
+    // MARK: Timers, signals, the loop
+
+    /// Runs `action` every `intervalMilliseconds` on the loop thread, until cancelled.
+    @discardableResult
+    public func addTimer(everyMilliseconds intervalMilliseconds: Int, _ action: @escaping () -> Void) -> TimerID {
+        let period = UInt64(max(intervalMilliseconds, 1)) * 1_000_000
+        return timers.add(at: Clock.monotonicNanoseconds + period, period: period, action)
+    }
+
+    /// Runs `action` once, after `delayMilliseconds`, on the loop thread, unless cancelled first.
+    @discardableResult
+    public func schedule(afterMilliseconds delayMilliseconds: Int, _ action: @escaping () -> Void) -> TimerID {
+        timers.add(at: Clock.monotonicNanoseconds + UInt64(max(delayMilliseconds, 0)) * 1_000_000, action)
+    }
+
+    public func cancel(_ timer: TimerID) {
+        timers.cancel(timer)
     }
 
     /// Delivers the given signals to `action` on the loop thread instead of interrupting it.
     public func onSignals(_ signals: [Int32], _ action: @escaping (Int32) -> Void) throws(SystemError) {
-        let fd = cepoll_signal_create(signals, Int32(signals.count))
-        guard fd >= 0 else { throw SystemError("signalfd") }
-        let source = FileDescriptor(rawValue: fd)
+        let source = FileDescriptor(rawValue: try systemCall("signalfd", cepoll_signal_create(signals, Int32(signals.count))))
         try register(source, interest: .readable, handler: SignalSource(fd: source, action: action))
     }
 
@@ -133,59 +160,40 @@ public final class Reactor {
     public func run() {
         isRunning = true
         while isRunning {
-            let count = cepoll_wait(epoll.rawValue, &events, Int32(events.count), -1)
-            if count < 0 {
-                if errno == EINTR { continue }
-                fatalError("epoll_wait: \(SystemError("epoll_wait"))")
+            let timeout = timers.millisecondsUntilNext(now: Clock.monotonicNanoseconds)
+            let count: Int32
+            do { count = try systemCall("epoll_wait", cepoll_wait(epoll.rawValue, &events, Int32(events.count), timeout)) } catch {
+                fatalError("\(error)")  // EBADF, EFAULT, EINVAL: the loop itself is broken
             }
-            seconds = Int(cepoll_monotonic_ns() / 1_000_000_000)
-            for index in 0..<Int(count) {
-                let event = events[index]
-                let fd = Int(event.data.u64)
-                let flags = event.events
-                if flags & (EPOLLIN.rawValue | EPOLLRDHUP.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0 {
-                    handlers[fd]?.readable()
-                }
-                // The read callback may have closed and deregistered the descriptor.
-                if flags & EPOLLOUT.rawValue != 0 {
-                    handlers[fd]?.writable()
-                }
-            }
+            let now = Clock.monotonicNanoseconds
+            seconds = Int(now / 1_000_000_000)
+            for index in 0..<Int(count) { dispatch(events[index]) }
+            while let action = timers.popDue(now: now) { action() }
             for action in iterationEndActions { action() }
         }
-    }
-
-    func trackLingering(_ linger: LingeringClose) {
-        lingering.append(linger)
-        guard !hasLingerSweep else { return }
-        hasLingerSweep = (try? addTimer(everyMilliseconds: 500) { [unowned self] in sweepLingering() }) != nil
-    }
-
-    private func sweepLingering() {
-        let now = cepoll_monotonic_ns()
-        for linger in lingering where now >= linger.deadlineNanoseconds { linger.finish() }
-        lingering.removeAll { $0.isFinished }
     }
 
     /// Ends `run()` after the current batch of events.
     public func stop() {
         isRunning = false
     }
-}
 
-private final class TimerSource: ReactorHandler {
-    let fd: FileDescriptor
-    let action: () -> Void
-
-    init(fd: FileDescriptor, action: @escaping () -> Void) {
-        self.fd = fd
-        self.action = action
+    private func dispatch(_ event: epoll_event) {
+        let fd = Int(truncatingIfNeeded: event.data.u64 & 0xFFFF_FFFF)
+        let tag = UInt32(truncatingIfNeeded: event.data.u64 >> 32)
+        let flags = event.events
+        if flags & (EPOLLIN.rawValue | EPOLLRDHUP.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0 {
+            guard let registration = registrations[fd], registration.tag == tag else { return }
+            registration.handler.readable()
+        }
+        // The read callback may have closed the descriptor, or handed it to another handler.
+        if flags & EPOLLOUT.rawValue != 0, let registration = registrations[fd], registration.tag == tag {
+            registration.handler.writable()
+        }
     }
 
-    func readable() {
-        var expirations: UInt64 = 0
-        let count = withUnsafeMutableBytes(of: &expirations) { Glibc.read(fd.rawValue, $0.baseAddress, 8) }
-        if count == 8 { action() }
+    private static func eventData(_ fd: FileDescriptor, _ tag: UInt32) -> UInt64 {
+        UInt64(tag) << 32 | UInt64(UInt32(bitPattern: fd.rawValue))
     }
 }
 
@@ -199,8 +207,9 @@ private final class SignalSource: ReactorHandler {
     }
 
     func readable() {
-        while case let signal = cepoll_signal_read(fd.rawValue), signal > 0 {
-            action(signal)
+        var signal: UInt32 = 0
+        while let count = try? nonBlockingCall("read(signalfd)", cepoll_signal_read(fd.rawValue, &signal)), count > 0 {
+            action(Int32(signal))
         }
     }
 }

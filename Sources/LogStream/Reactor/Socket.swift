@@ -1,4 +1,4 @@
-// Creating non-blocking listening sockets and accepting connections; no protocol knowledge.
+// Sockets: non-blocking listeners, accepting connections, sending, and the options we set; no protocol.
 import CEpoll
 import Glibc
 
@@ -7,9 +7,9 @@ public enum Socket {
     public static func listenTCP(on address: SocketAddress, backlog: Int32 = 1024) throws(SystemError) -> FileDescriptor {
         let fd = try makeSocket(family: address.family, type: Int32(SOCK_STREAM.rawValue))
         do {
-            _ = cepoll_set_reuseaddr(fd.rawValue)
+            _ = try systemCall("setsockopt(SO_REUSEADDR)", cepoll_set_reuseaddr(fd.rawValue))
             try bind(fd, to: address)
-            _ = try retryingInterrupts("listen") { Glibc.listen(fd.rawValue, backlog) }
+            _ = try systemCall("listen", Glibc.listen(fd.rawValue, backlog))
             return fd
         } catch {
             fd.close()
@@ -24,26 +24,28 @@ public enum Socket {
     {
         let fd = try makeSocket(family: address.family, type: Int32(SOCK_DGRAM.rawValue))
         do {
+            // Both best effort: a smaller buffer than asked is reported; without drop reports, drops are only
+            // a gap in the counts.
             _ = cepoll_set_rcvbuf(fd.rawValue, receiveBufferBytes)
-            _ = cepoll_report_udp_drops(fd.rawValue)  // best effort: without it, drops are only a gap in the counts
+            _ = cepoll_report_udp_drops(fd.rawValue)
             try bind(fd, to: address)
-            return (fd, Int(cepoll_get_rcvbuf(fd.rawValue)))
+            return (fd, Int(try systemCall("getsockopt(SO_RCVBUF)", cepoll_get_rcvbuf(fd.rawValue))))
         } catch {
             fd.close()
             throw error
         }
     }
 
-    /// Accepts one pending connection, non-blocking; nil when none is pending.
+    /// Accepts one pending connection, non-blocking and close-on-exec; nil when none is pending. A connection
+    /// aborted before it was accepted is skipped.
     public static func accept(from listener: FileDescriptor) throws(SystemError) -> (FileDescriptor, SocketAddress)? {
         var peer = sockaddr_storage()
         while true {
-            let fd = cepoll_accept(listener.rawValue, &peer)
-            if fd >= 0 { return (FileDescriptor(rawValue: fd), SocketAddress(storage: peer)) }
-            switch errno {
-            case EINTR, ECONNABORTED: continue
-            case EAGAIN, EWOULDBLOCK: return nil
-            default: throw SystemError("accept")
+            do {
+                guard let fd = try nonBlockingCall("accept", cepoll_accept(listener.rawValue, &peer)) else { return nil }
+                return (FileDescriptor(rawValue: fd), SocketAddress(storage: peer))
+            } catch where error.errno == .connectionAborted {
+                continue
             }
         }
     }
@@ -60,13 +62,18 @@ public enum Socket {
 
     private static func makeSocket(family: Int32, type: Int32) throws(SystemError) -> FileDescriptor {
         let flags = Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
-        let fd = Glibc.socket(family, type | flags, 0)
-        guard fd >= 0 else { throw SystemError("socket") }
-        return FileDescriptor(rawValue: fd)
+        return FileDescriptor(rawValue: try systemCall("socket", Glibc.socket(family, type | flags, 0)))
     }
 
     private static func bind(_ fd: FileDescriptor, to address: SocketAddress) throws(SystemError) {
-        let result = address.withSockaddr { Glibc.bind(fd.rawValue, $0, $1) }
-        guard result == 0 else { throw SystemError("bind") }
+        _ = try systemCall("bind", address.withSockaddr { Glibc.bind(fd.rawValue, $0, $1) })
+    }
+}
+
+extension FileDescriptor {
+    /// Sends what a connected socket takes now; returns the byte count (0 when its buffer is full). A peer
+    /// that has gone is an error (EPIPE, ECONNRESET), not a signal.
+    public func send(_ bytes: UnsafeRawBufferPointer) throws(SystemError) -> Int {
+        try nonBlockingCall("send", Glibc.send(rawValue, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL))) ?? 0
     }
 }

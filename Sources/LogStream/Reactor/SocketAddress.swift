@@ -1,8 +1,7 @@
 // IPv4 and IPv6 socket addresses: parsed from text for binding, formatted to text for a record's host.
-import CEpoll
 import Glibc
 
-public struct SocketAddress: Sendable {
+public struct SocketAddress: Sendable, Equatable, CustomStringConvertible {
     var storage = sockaddr_storage()
 
     init(storage: sockaddr_storage) { self.storage = storage }
@@ -57,6 +56,14 @@ public struct SocketAddress: Sendable {
         }
         let result = String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         return result.hasPrefix("::ffff:") && result.contains(".") ? String(result.dropFirst(7)) : result
+    }
+
+    /// `127.0.0.1:9000`, `[::1]:9000`.
+    public var description: String { family == AF_INET6 ? "[\(hostText)]:\(port)" : "\(hostText):\(port)" }
+
+    /// The same family, address and port (the bytes the kernel filled in).
+    public static func == (lhs: SocketAddress, rhs: SocketAddress) -> Bool {
+        withUnsafeBytes(of: lhs.storage) { left in withUnsafeBytes(of: rhs.storage) { right in left.elementsEqual(right) } }
     }
 
     func withSockaddr<R>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> R) -> R {

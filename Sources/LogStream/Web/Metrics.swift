@@ -2,8 +2,6 @@
 // The heap gauges tell a leak (allocated bytes grow) from fragmentation (free bytes grow) when RSS moves.
 // Service names come from log lines: as label values they are escaped (backslash, quote, newline).
 
-import CEpoll
-
 extension WebAPI {
     /// Figures from other parts that are levels (gauges) rather than counts since start (counters).
     private static let gauges: Set<String> = ["tcp_connections", "http_connections", "websocket_clients", "udp_receive_buffer_bytes"]
@@ -33,8 +31,7 @@ extension WebAPI {
             let isGauge = Self.gauges.contains(name)
             metric(isGauge ? name : "\(name)_total", isGauge ? "gauge" : "counter", name.replacingUnderscores, single(value))
         }
-        var allocated = 0, free = 0
-        cepoll_heap_figures(&allocated, &free)
+        let (allocated, free) = ProcessResources.heapFigures
         metric("heap_allocated_bytes", "gauge", "Bytes the process has allocated from malloc.", single(allocated))
         metric("heap_free_bytes", "gauge", "Bytes malloc holds free in its arenas (resident or not).", single(free))
         return Array(text.utf8)

@@ -1,21 +1,18 @@
 // The dashboard's files, read once at startup from the static folder. Only files found there are ever served,
 // so no request path can reach outside it.
-import Glibc
 
 struct StaticFiles {
     private var files: [String: (contentType: String, body: [UInt8])] = [:]
 
     var isEmpty: Bool { files.isEmpty }
 
-    /// Loads the regular files directly inside `directory`.
+    /// Loads the regular files directly inside `directory`; symbolic links are left out (one could lead out of
+    /// the folder), as are files that cannot be read.
     init(directory: String?) {
-        guard let directory, let dir = opendir(directory) else { return }
-        defer { closedir(dir) }
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
-            guard !name.hasPrefix("."), let body = Self.readFile("\(directory)/\(name)") else { continue }
+        guard let directory, let names = try? FileSystem.entries(of: directory) else { return }
+        for name in names where !name.hasPrefix(".") {
+            let path = "\(directory)/\(name)"
+            guard FileSystem.kind(of: path) == .regularFile, let body = Self.contents(of: path) else { continue }
             files[name] = (Self.contentType(of: name), body)
         }
     }
@@ -35,14 +32,10 @@ struct StaticFiles {
         }
     }
 
-    /// A regular file's bytes; nil for anything else, symbolic links included (one could lead out of the folder).
-    private static func readFile(_ path: String) -> [UInt8]? {
-        var info = stat()
-        guard lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return nil }
-        guard let file = fopen(path, "rb") else { return nil }
-        defer { fclose(file) }
-        var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
-        let count = bytes.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, file) }
-        return count == bytes.count ? bytes : nil
+    private static func contents(of path: String) -> [UInt8]? {
+        guard let file = try? File(path, for: .reading), let size = try? file.size() else { return nil }
+        var bytes = [UInt8](repeating: 0, count: size)
+        let count = try? bytes.withUnsafeMutableBytes { raw in Result { () throws(SystemError) in try file.read(into: raw, at: 0) } }.get()
+        return count == size ? bytes : nil
     }
 }

@@ -137,7 +137,7 @@ final class WebAPI {
         } catch { return .now(error.response) }
         return .later { [ring] in
             let stored = ring.storedIDs
-            let now = RecordSink.now()
+            let now = Clock.wallMilliseconds
             let newest = stored.isEmpty ? now : ring.read(stored.upperBound - 1) { $0.receivedAtMilliseconds } ?? now
             let oldest = stored.isEmpty ? newest : ring.read(stored.lowerBound) { $0.receivedAtMilliseconds } ?? newest
             // By default the span of what is stored, and at least the last minute, so that a chart of a
@@ -199,7 +199,7 @@ final class WebAPI {
         let expression: Query?
         do { expression = try QueryParser.parse(query["q"] ?? "") } catch { throw BadRequest(response: .error(400, "q: \(error)")) }
         let window: RecordWindow
-        do { window = try RecordWindow(parameters: query, now: RecordSink.now()) } catch {
+        do { window = try RecordWindow(parameters: query, now: Clock.wallMilliseconds) } catch {
             throw BadRequest(response: .error(400, error.message))
         }
         let filter = RecordFilter(query: query["query"], level: query["level"], service: query["service"], fields: fields,

@@ -79,16 +79,16 @@ final class WebSocketSession: ReactorHandler {
 
     func readable() {
         guard !isClosing, !isClosed, isAcceptingInput else { return }
-        var chunk = [UInt8](repeating: 0, count: Self.readChunkBytes)
+        let buffer = UnsafeMutableRawBufferPointer(rebasing: liveTail.reactor.readBuffer[..<Self.readChunkBytes])
         for _ in 0..<Self.readsPerWakeup {
             let result: FileDescriptor.ReadResult
-            do { result = try chunk.withUnsafeMutableBytes { raw in Result { () throws(SystemError) in try fd.read(into: raw) } }.get() } catch {
+            do { result = try fd.read(into: buffer) } catch {
                 close()
                 return
             }
             switch result {
             case .bytes(let count):
-                receive(Array(chunk[..<count]))
+                receive(Array(buffer[..<count]))
                 if isClosing || !isAcceptingInput { return }
             case .wouldBlock:
                 flush()
@@ -295,12 +295,12 @@ final class WebSocketSession: ReactorHandler {
             flush()
             return
         }
-        if isClosing {
-            if isDone { close(gracefully: true) } else { liveTail.reactor.setInterest(.writable, for: fd) }
+        if isClosing && isDone {
+            close(gracefully: true)
             return
         }
-        var interest: Interest = isAcceptingInput ? .readable : []
+        var interest: Interest = isAcceptingInput && !isClosing ? .readable : []
         if !isDone { interest.insert(.writable) }
-        liveTail.reactor.setInterest(interest, for: fd)
+        do { try liveTail.reactor.setInterest(interest, for: fd) } catch { close() }
     }
 }

@@ -55,7 +55,7 @@ struct ReactorTests {
         let reactor = try Reactor()
         var ticks = 0
         var iterations = 0
-        try reactor.addTimer(everyMilliseconds: 5) {
+        reactor.addTimer(everyMilliseconds: 5) {
             ticks += 1
             if ticks == 3 { reactor.stop() }
         }
@@ -63,6 +63,68 @@ struct ReactorTests {
         reactor.run()
         #expect(ticks == 3)
         #expect(iterations >= 3)
+    }
+
+    @Test("a one-shot timer runs once; one cancelled before its time, even by another timer, never runs")
+    func oneShotTimers() throws {
+        let reactor = try Reactor()
+        var ran: [String] = []
+        let cancelled = reactor.schedule(afterMilliseconds: 20) { ran.append("cancelled") }
+        reactor.schedule(afterMilliseconds: 1) { ran.append("once") }
+        var victim: TimerID?
+        reactor.schedule(afterMilliseconds: 5) {
+            ran.append("canceller")
+            if let victim { reactor.cancel(victim) }
+        }
+        victim = reactor.schedule(afterMilliseconds: 5) { ran.append("victim") }
+        reactor.cancel(cancelled)
+        reactor.schedule(afterMilliseconds: 40) { reactor.stop() }
+        reactor.run()
+        #expect(ran == ["once", "canceller"])
+    }
+
+    @Test("an event fetched for a descriptor closed and reused in the same batch never reaches the new owner")
+    func staleEvents() throws {
+        let reactor = try Reactor()
+        let pairs = [socketPair(), socketPair()]
+        final class Recorder: ReactorHandler {
+            var onReadable: () -> Void = {}
+            var calls = 0
+            func readable() { calls += 1; onReadable() }
+        }
+        let handlers = [Recorder(), Recorder()]
+        let newOwner = Recorder()
+        var closed: FileDescriptor?
+        var fresh: (FileDescriptor, FileDescriptor)?
+        for index in 0..<2 {
+            let other = pairs[1 - index].0
+            handlers[index].onReadable = {
+                guard closed == nil else { return }
+                // Close the other descriptor, whose event is already fetched, and give its number to a socket
+                // with nothing to read: only a stale event could make it readable now.
+                reactor.close(other)
+                closed = other
+                fresh = socketPair()
+                try? reactor.register(fresh!.0, interest: .readable, handler: newOwner)
+            }
+            try reactor.register(pairs[index].0, interest: .readable, handler: handlers[index])
+            _ = try Array("x".utf8).withUnsafeBytes { try pairs[index].1.write($0) }  // both ready: one batch
+        }
+        reactor.schedule(afterMilliseconds: 30) { reactor.stop() }
+        reactor.run()
+        let first = try #require(handlers.firstIndex { $0.calls > 0 })
+        #expect(closed == pairs[1 - first].0)
+        #expect(fresh?.0 == closed)  // the number was reused
+        #expect(handlers[1 - first].calls == 0 && newOwner.calls == 0)
+        for fd in [pairs[first].0, pairs[0].1, pairs[1].1, fresh!.0, fresh!.1] { fd.close() }
+    }
+
+    @Test("changing the interest of a descriptor that is not registered is an error the caller sees")
+    func interestOfUnregistered() throws {
+        let reactor = try Reactor()
+        let (left, right) = socketPair()
+        defer { left.close(); right.close() }
+        #expect(throws: SystemError.self) { try reactor.setInterest(.readable, for: left) }
     }
 
     @Test("the outbound queue writes what fits, keeps the rest in order, and reports its bound")

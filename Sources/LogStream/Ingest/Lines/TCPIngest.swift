@@ -1,7 +1,6 @@
-// Accepts TCP senders and frames their newline-delimited streams. All connections read into one shared
-// buffer; a connection keeps only the unfinished tail of its last read. Beyond `maxConnections` a new sender
+// Accepts TCP senders and frames their newline-delimited streams. All connections read into the reactor's
+// shared buffer; a connection keeps only the unfinished tail of its last read. Beyond `maxConnections` a new sender
 // is accepted and closed at once; one silent for `idleTimeoutSeconds` is closed (what it sent is kept).
-import Glibc
 
 public final class TCPIngestListener: ReactorHandler {
     public let fd: FileDescriptor
@@ -13,11 +12,8 @@ public final class TCPIngestListener: ReactorHandler {
     private var connections: [Int32: TCPIngestConnection] = [:]
     /// Connections closed for silence.
     public private(set) var idleClosedCount = 0
-    fileprivate let readBuffer: UnsafeMutableRawBufferPointer
     /// Whether new connections are taken (false while shutting down).
     public private(set) var isAccepting = true
-
-    static let readBufferBytes = 256 * 1024
 
     /// `idleTimeoutSeconds` 0: never.
     public init(fd: FileDescriptor, reactor: Reactor, sink: RecordSink, maxLineBytes: Int, maxConnections: Int = 1024,
@@ -28,10 +24,7 @@ public final class TCPIngestListener: ReactorHandler {
         self.maxLineBytes = maxLineBytes
         limit = ConnectionLimit(maximum: maxConnections)
         self.idleTimeoutSeconds = idleTimeoutSeconds
-        readBuffer = .allocate(byteCount: Self.readBufferBytes, alignment: 64)
     }
-
-    deinit { readBuffer.deallocate() }
 
     public var connectionCount: Int { connections.count }
     /// Connections refused for the limit.
@@ -58,11 +51,12 @@ public final class TCPIngestListener: ReactorHandler {
     }
 
     fileprivate var seconds: Int { reactor.seconds }
+    fileprivate var readBuffer: UnsafeMutableRawBufferPointer { reactor.readBuffer }
 
     /// Stops accepting and reads what every open connection has already delivered.
     public func drain() {
         isAccepting = false
-        reactor.deregister(fd)
+        reactor.close(fd)
         for connection in connections.values { connection.readable() }
     }
 
@@ -105,7 +99,7 @@ final class TCPIngestConnection: ReactorHandler {
             switch result {
             case .bytes(let count):
                 lastActiveSecond = listener.seconds
-                let now = RecordSink.now()
+                let now = Clock.wallMilliseconds
                 host.withUnsafeBytes { host in
                     framer.feed(UnsafeRawBufferPointer(rebasing: listener.readBuffer[..<count])) { line in
                         sink.ingest(line, host: host, hostNumber: hostNumber, protocol: .tcp, receivedAtMilliseconds: now)
@@ -124,7 +118,7 @@ final class TCPIngestConnection: ReactorHandler {
     /// The sender is done (or gone, or idle too long): a last line without its terminator is kept.
     func finish() {
         let sink = listener.sink
-        let now = RecordSink.now()
+        let now = Clock.wallMilliseconds
         host.withUnsafeBytes { host in
             framer.finish { line in sink.ingest(line, host: host, hostNumber: hostNumber, protocol: .tcp, receivedAtMilliseconds: now) }
         }
