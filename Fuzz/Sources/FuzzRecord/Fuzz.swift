@@ -18,7 +18,8 @@ func fuzz(_ data: UnsafePointer<UInt8>, _ count: Int) -> CInt {
     }
     let blob = fields.bytes
     let stored = blob.withUnsafeBytes { blob in
-        ring.append(NewRecord(line: line, host: UnsafeRawBufferPointer(rebasing: line[..<0]), level: parsed.level, service: parsed.service,
+        ring.append(NewRecord(line: line, host: UnsafeRawBufferPointer(rebasing: line[..<0]), level: parsed.level,
+                              service: parsed.service.map { UnsafeRawBufferPointer(rebasing: line[$0]) } ?? UnsafeRawBufferPointer(start: nil, count: 0),
                               ingestProtocol: .udp, isTruncated: false, receivedAtMilliseconds: 1_795_946_400_000, fields: blob,
                               format: parsed.format, sourceTimeMilliseconds: parsed.sourceTimeMilliseconds))
     }

@@ -21,9 +21,8 @@ public final class RecordSink {
         fields.removeAll()
         guard let parsed = RecordParser.parse(line.bytes, receivedAt: receivedAtMilliseconds, fields: &fields,
                                                  recentMinute: &recentMinute) else { return }
-        let contentStart = parsed.content.lowerBound
         let content = UnsafeRawBufferPointer(rebasing: line.bytes[parsed.content])
-        let service = parsed.service.map { ($0.lowerBound - contentStart)..<($0.upperBound - contentStart) }
+        let service = parsed.service.map { UnsafeRawBufferPointer(rebasing: line.bytes[$0]) } ?? UnsafeRawBufferPointer(start: nil, count: 0)
         let recordHost = parsed.hostname.map { UnsafeRawBufferPointer(rebasing: line.bytes[$0]) } ?? host
         var record = NewRecord(line: content, host: recordHost, level: parsed.level, service: service,
                                ingestProtocol: ingestProtocol, isTruncated: line.isTruncated,
@@ -38,7 +37,6 @@ public final class RecordSink {
                 ring.append(record)
             }
         }
-        let serviceBytes = service.map { UnsafeRawBufferPointer(rebasing: content[$0]) } ?? UnsafeRawBufferPointer(start: nil, count: 0)
-        stats.count(level: parsed.level, protocol: ingestProtocol, service: serviceBytes, isTruncated: line.isTruncated)
+        stats.count(level: parsed.level, protocol: ingestProtocol, service: service, isTruncated: line.isTruncated)
     }
 }

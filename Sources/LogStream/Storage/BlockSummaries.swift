@@ -16,10 +16,12 @@ final class BlockSummaries: @unchecked Sendable {
 
     /// Entries for every block a ring of `recordCapacity` can hold at once, plus the one being filled: an entry
     /// is reused only once all the ids of its previous block are evicted.
-    init(recordCapacity: Int) {
+    /// The first id may fall inside a block (a ring continuing a history): that block's entry starts empty.
+    init(recordCapacity: Int, firstID: UInt64 = 1) {
         entryCount = recordCapacity >> Int(Self.idsPerBlockShift) + 2
         pages = ZeroedPages(byteCount: entryCount * 2 * MemoryLayout<Atomic<UInt64>>.stride)
         words = pages.base.bindMemory(to: Atomic<UInt64>.self, capacity: entryCount * 2)
+        writerEntry = Int((firstID >> Self.idsPerBlockShift) % UInt64(entryCount))
     }
 
     /// Writer: record `id` has `level` and the service whose bit is `serviceBit`. Called before `id` is published.

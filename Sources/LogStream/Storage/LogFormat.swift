@@ -1,7 +1,9 @@
-// The shape a line arrived in, kept with the record.
+// The shape a record arrived in, kept with it. The raw values are the codes stored in the slot (SlotLayout):
+// they never change meaning, and the formats to come (otlp, loki, elasticsearch, gelf, forward) take the next
+// ones, up to 63.
 
 public enum LogFormat: UInt8, CaseIterable, Sendable {
-    case plain, rfc5424, rfc3164, json, logfmt
+    case plain = 0, rfc5424 = 1, rfc3164 = 2, json = 3, logfmt = 4
 
     public var name: String {
         switch self {

@@ -1,7 +1,9 @@
 // What a record is: the values stored per line, and the read-only view readers get.
 
+/// How a record arrived. The raw values are the codes stored in the slot (SlotLayout): they never change
+/// meaning, and new transports (HTTP, GELF, Forward) take the next ones, up to 15.
 public enum IngestProtocol: UInt8, CaseIterable, Sendable {
-    case udp, tcp
+    case udp = 0, tcp = 1
 
     public var name: String { self == .udp ? "UDP" : "TCP" }
 }
@@ -13,8 +15,10 @@ public struct NewRecord {
     /// `host`'s number in the ring's host table, when the caller already has it (a TCP connection's peer).
     public var hostNumber: Int?
     public var level: LogLevel
-    /// The service name as a range of `line`; nil for "unknown".
-    public var service: Range<Int>?
+    /// The service name, wherever it came from (the line, a label, a resource attribute); empty for "unknown".
+    public var service: UnsafeRawBufferPointer
+    /// `service`'s number in the ring's service table, when the caller already looked it up.
+    public var serviceNumber: Int?
     public var ingestProtocol: IngestProtocol
     public var isTruncated: Bool
     public var receivedAtMilliseconds: Int64
@@ -24,15 +28,17 @@ public struct NewRecord {
     /// The time the message gives itself, if any.
     public var sourceTimeMilliseconds: Int64?
 
-    public init(line: UnsafeRawBufferPointer, host: UnsafeRawBufferPointer, level: LogLevel, service: Range<Int>?,
+    public init(line: UnsafeRawBufferPointer, host: UnsafeRawBufferPointer, level: LogLevel,
+                service: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0),
                 ingestProtocol: IngestProtocol, isTruncated: Bool, receivedAtMilliseconds: Int64,
                 fields: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0), format: LogFormat = .plain,
-                sourceTimeMilliseconds: Int64? = nil, hostNumber: Int? = nil) {
+                sourceTimeMilliseconds: Int64? = nil, hostNumber: Int? = nil, serviceNumber: Int? = nil) {
         self.line = line
         self.host = host
         self.hostNumber = hostNumber
         self.level = level
         self.service = service
+        self.serviceNumber = serviceNumber
         self.ingestProtocol = ingestProtocol
         self.isTruncated = isTruncated
         self.receivedAtMilliseconds = receivedAtMilliseconds

@@ -1,5 +1,6 @@
 // The newest records, bounded by count and by bytes. One writer appends; any number of readers on other
-// threads read without locks. Record bytes live in a circular byte arena; per-record metadata in fixed slots.
+// threads read without locks. Record bytes live in a circular byte arena; per-record metadata in fixed slots
+// (SlotLayout.swift).
 //
 // Readers never see a torn record: the writer advances `oldestID` (then fences) before it overwrites any slot
 // or arena bytes, and a reader re-checks `oldestID` (after a fence) once it has read a record. If the record
@@ -11,20 +12,26 @@ public final class LogRing: @unchecked Sendable {
     public let arenaBytes: Int
     /// Hosts by number: a record names its host in two bytes of its slot rather than in the arena.
     public let hosts: InternTable
+    /// Services by number, the same way: whatever set the service (a line's `[name]`, an OTLP resource), the
+    /// record carries it by value.
+    public let services: InternTable
     /// Levels and services per block of ids, so that filters skip blocks without reading their records.
     let blockSummaries: BlockSummaries
     /// The bit of a record without a service ("unknown").
     private let unknownServiceBit: UInt64
+    /// Writer only: each numbered service's block-summary bit, hashed once (0: not yet).
+    private let serviceBitPages: ZeroedPages
+    private let serviceBits: UnsafeMutablePointer<UInt64>
 
-    /// Five words per slot (layout under "Slot layout"), on zero pages: a zero word is an `Atomic(0)`.
+    /// `SlotLayout.wordsPerSlot` words per slot, on zero pages: a zero word is an `Atomic(0)`.
     private let slotPages: ZeroedPages
     private let slots: UnsafeMutablePointer<Atomic<UInt64>>
     private let arenaPages: ZeroedPages
     private let arena: UnsafeMutableRawPointer
     /// Ids below this are evicted (or about to be overwritten).
-    private let oldestID = Atomic<UInt64>(1)
+    private let oldestID: Atomic<UInt64>
     /// One past the newest published id.
-    private let nextID = Atomic<UInt64>(1)
+    private let nextID: Atomic<UInt64>
 
     // Writer-only state.
     /// Logical (ever-growing) offset where the next record's bytes go; the arena position is this modulo size.
@@ -36,28 +43,33 @@ public final class LogRing: @unchecked Sendable {
     private var oldestSlot: Int
     public private(set) var evictedCount: UInt64 = 0
 
-    static let wordsPerSlot = 5
-    static let noSourceTime = Int64.min
-    /// The widths of the slot's length fields.
-    public static let maxLineBytes = Int(UInt32.max)
-    public static let maxHostBytes = 255
-    static let maxFieldsBytes = 1 << 24 - 1
-    static let maxServiceBytes = Int(UInt16.max)
+    public static let maxLineBytes = SlotLayout.maxLineBytes
+    public static let maxHostBytes = SlotLayout.maxHostBytes
+    /// Longer service names are numbered no more; they are stored with their records.
+    public static let maxNumberedServiceBytes = 255
 
-    /// `hostCapacity` distinct hosts are numbered (at most 65,535, the width of the slot's field); later ones are
-    /// stored with each line.
-    public init(capacity: Int, arenaBytes: Int, hostCapacity: Int = 65_535) {
-        precondition(capacity > 0 && arenaBytes > 0 && (1...65_535).contains(hostCapacity))
-        hosts = InternTable(capacity: hostCapacity, maxNameBytes: Self.maxHostBytes)
-        blockSummaries = BlockSummaries(recordCapacity: capacity)
+    /// `hostCapacity` distinct hosts and `serviceCapacity` distinct services are numbered (at most 65,535, the
+    /// width of their slot fields); later ones are stored with each record. The first record gets `firstID`:
+    /// a ring that continues a history starts after its last id.
+    public init(capacity: Int, arenaBytes: Int, hostCapacity: Int = SlotLayout.maxNumbered,
+                serviceCapacity: Int = SlotLayout.maxNumbered, firstID: UInt64 = 1) {
+        precondition(capacity > 0 && arenaBytes > 0 && firstID > 0)
+        precondition((1...SlotLayout.maxNumbered).contains(hostCapacity) && (1...SlotLayout.maxNumbered).contains(serviceCapacity))
+        hosts = InternTable(capacity: hostCapacity, maxNameBytes: SlotLayout.maxHostBytes)
+        services = InternTable(capacity: serviceCapacity, maxNameBytes: Self.maxNumberedServiceBytes)
+        serviceBitPages = ZeroedPages(byteCount: serviceCapacity * MemoryLayout<UInt64>.stride)
+        serviceBits = serviceBitPages.base.bindMemory(to: UInt64.self, capacity: serviceCapacity)
+        blockSummaries = BlockSummaries(recordCapacity: capacity, firstID: firstID)
         unknownServiceBit = BlockSummaries.serviceBit(Array("unknown".utf8))
         self.capacity = capacity
         self.arenaBytes = arenaBytes
-        slotPages = ZeroedPages(byteCount: capacity * Self.wordsPerSlot * MemoryLayout<Atomic<UInt64>>.stride)
-        slots = slotPages.base.bindMemory(to: Atomic<UInt64>.self, capacity: capacity * Self.wordsPerSlot)
+        slotPages = ZeroedPages(byteCount: capacity * SlotLayout.wordsPerSlot * MemoryLayout<Atomic<UInt64>>.stride)
+        slots = slotPages.base.bindMemory(to: Atomic<UInt64>.self, capacity: capacity * SlotLayout.wordsPerSlot)
         arenaPages = ZeroedPages(byteCount: arenaBytes)
         arena = arenaPages.base
-        nextSlot = 1 % capacity  // ids start at 1
+        oldestID = Atomic(firstID)
+        nextID = Atomic(firstID)
+        nextSlot = Int(firstID % UInt64(capacity))
         oldestSlot = nextSlot
     }
 
@@ -67,51 +79,66 @@ public final class LogRing: @unchecked Sendable {
     /// A record larger than the whole arena is cut to fit.
     @discardableResult
     public func append(_ record: NewRecord) -> UInt64 {
-        // A known host is a number in the slot; a host that finds the table full is stored with the line.
-        let host = record.host.count > Self.maxHostBytes ? UnsafeRawBufferPointer(rebasing: record.host[..<Self.maxHostBytes]) : record.host
+        // A known host or service is a number in the slot; one that finds its table full is stored inline.
+        let host = Self.prefix(record.host, SlotLayout.maxHostBytes)
         let hostNumber = (record.hostNumber ?? hosts.index(of: host)).map { $0 + 1 } ?? 0
         let inlineHostBytes = hostNumber == 0 ? host.count : 0
-        let lineBytes = min(record.line.count, arenaBytes - inlineHostBytes)
+        let service = Self.prefix(record.service, SlotLayout.maxServiceBytes)
+        let serviceIndex = service.isEmpty ? nil : record.serviceNumber ?? services.index(of: service)
+        let inlineServiceBytes = serviceIndex == nil ? min(service.count, arenaBytes - inlineHostBytes) : 0
+        let lineBytes = min(record.line.count, arenaBytes - inlineHostBytes - inlineServiceBytes)
         // Fields that do not fit whole are dropped: a cut blob would lose its last field anyway.
-        let fieldsBytes = record.fields.count <= min(Self.maxFieldsBytes, arenaBytes - inlineHostBytes - lineBytes) ? record.fields.count : 0
-        let size = UInt64(inlineHostBytes + lineBytes + fieldsBytes)
+        let room = arenaBytes - inlineHostBytes - inlineServiceBytes - lineBytes
+        let fieldsBytes = record.fields.count <= min(SlotLayout.maxFieldsBytes, room) ? record.fields.count : 0
+        let size = inlineHostBytes + inlineServiceBytes + lineBytes + fieldsBytes
         let id = nextID.load(ordering: .relaxed)
 
         // Records are stored contiguously: one that would straddle the arena's end starts over at its beginning.
-        if writePosition + Int(size) > arenaBytes {
+        if writePosition + size > arenaBytes {
             writeOffset += UInt64(arenaBytes - writePosition)
             writePosition = 0
         }
-        let position = writePosition
         let start = writeOffset
-        writeOffset += size
-        writePosition += Int(size)
+        var cursor = arena.advanced(by: writePosition)
+        writeOffset += UInt64(size)
+        writePosition += size
         evict(toAppend: id, endingAt: writeOffset)
 
-        if inlineHostBytes > 0 {
-            arena.advanced(by: position).copyMemory(from: host.baseAddress!, byteCount: inlineHostBytes)
+        @inline(__always) func copy(_ bytes: UnsafeRawBufferPointer, _ count: Int) {
+            guard count > 0 else { return }
+            cursor.copyMemory(from: bytes.baseAddress!, byteCount: count)
+            cursor += count
         }
-        if lineBytes > 0 {
-            arena.advanced(by: position + inlineHostBytes).copyMemory(from: record.line.baseAddress!, byteCount: lineBytes)
-        }
-        if fieldsBytes > 0 {
-            arena.advanced(by: position + inlineHostBytes + lineBytes).copyMemory(from: record.fields.baseAddress!, byteCount: fieldsBytes)
-        }
-        let service = record.service.map { $0.clamped(to: 0..<lineBytes) } ?? 0..<0
-        let slot = slots + nextSlot * Self.wordsPerSlot
+        copy(host, inlineHostBytes)
+        copy(service, inlineServiceBytes)
+        copy(record.line, lineBytes)
+        copy(record.fields, fieldsBytes)
+        let words = SlotWords(
+            offset: start, lineBytes: lineBytes, fieldsBytes: fieldsBytes, receivedAtMilliseconds: record.receivedAtMilliseconds,
+            hostNumber: hostNumber, serviceNumber: serviceIndex.map { $0 + 1 } ?? 0, inlineServiceBytes: inlineServiceBytes,
+            inlineHostBytes: inlineHostBytes, level: record.level, isTruncated: record.isTruncated,
+            ingestProtocol: record.ingestProtocol, format: record.format, sourceTimeMilliseconds: record.sourceTimeMilliseconds)
+        let slot = slots + nextSlot * SlotLayout.wordsPerSlot
         nextSlot = nextSlot + 1 == capacity ? 0 : nextSlot + 1
-        slot[0].store(start, ordering: .relaxed)
-        slot[1].store(Self.packLengths(line: lineBytes, fields: fieldsBytes, record: record), ordering: .relaxed)
-        slot[2].store(UInt64(truncatingIfNeeded: record.receivedAtMilliseconds) & Self.receivedMask | UInt64(hostNumber) << 48,
-                      ordering: .relaxed)
-        slot[3].store(UInt64(service.lowerBound) << 32 | UInt64(min(service.count, Self.maxServiceBytes)) << 16
-                      | UInt64(inlineHostBytes) << 8, ordering: .relaxed)
-        slot[4].store(UInt64(bitPattern: record.sourceTimeMilliseconds ?? Self.noSourceTime), ordering: .relaxed)
-        let serviceBit = service.isEmpty ? unknownServiceBit
-            : BlockSummaries.serviceBit(UnsafeRawBufferPointer(rebasing: record.line[service]), paddedTo: record.line.count - service.lowerBound)
-        blockSummaries.note(id: id, level: record.level, serviceBit: serviceBit)
+        slot[0].store(words.offset, ordering: .relaxed)
+        slot[1].store(words.lengths, ordering: .relaxed)
+        slot[2].store(words.timeAndHost, ordering: .relaxed)
+        slot[3].store(words.attributes, ordering: .relaxed)
+        slot[4].store(words.sourceTime, ordering: .relaxed)
+        blockSummaries.note(id: id, level: record.level, serviceBit: serviceBit(service, index: serviceIndex))
         nextID.store(id + 1, ordering: .releasing)
         return id
+    }
+
+    /// The block-summary bit of a record's service: a numbered service's is hashed once.
+    @inline(__always) private func serviceBit(_ service: UnsafeRawBufferPointer, index: Int?) -> UInt64 {
+        guard let index else { return service.isEmpty ? unknownServiceBit : BlockSummaries.serviceBit(service, paddedTo: service.count) }
+        if serviceBits[index] == 0 { serviceBits[index] = BlockSummaries.serviceBit(service, paddedTo: service.count) }  // a bit is never 0
+        return serviceBits[index]
+    }
+
+    @inline(__always) private static func prefix(_ bytes: UnsafeRawBufferPointer, _ count: Int) -> UnsafeRawBufferPointer {
+        bytes.count > count ? UnsafeRawBufferPointer(rebasing: bytes[..<count]) : bytes
     }
 
     /// Advances the oldest id until a slot is free for `id` and no live record overlaps bytes below `end`.
@@ -119,7 +146,7 @@ public final class LogRing: @unchecked Sendable {
         var oldest = oldestID.load(ordering: .relaxed)
         let horizon = end > UInt64(arenaBytes) ? end - UInt64(arenaBytes) : 0
         let before = oldest
-        while oldest < id, id - oldest >= UInt64(capacity) || slots[oldestSlot * Self.wordsPerSlot].load(ordering: .relaxed) < horizon {
+        while oldest < id, id - oldest >= UInt64(capacity) || slots[oldestSlot * SlotLayout.wordsPerSlot].load(ordering: .relaxed) < horizon {
             oldest += 1
             oldestSlot = oldestSlot + 1 == capacity ? 0 : oldestSlot + 1
         }
@@ -154,38 +181,35 @@ public final class LogRing: @unchecked Sendable {
     @inline(__always)
     public func read<Result>(_ id: UInt64, _ body: (LogRecord) -> Result) -> Result? {
         guard id >= oldestID.load(ordering: .acquiring), id < nextID.load(ordering: .acquiring) else { return nil }
-        let slot = self.slot(for: id)
-        let start = slot[0].load(ordering: .relaxed)
-        let lengths = slot[1].load(ordering: .relaxed)
-        let timeWord = slot[2].load(ordering: .relaxed)
-        let serviceWord = slot[3].load(ordering: .relaxed)
-        let sourceTime = Int64(bitPattern: slot[4].load(ordering: .relaxed))
-
-        let summary = SlotSummary(lengths: lengths, timeWord: timeWord)
-        let (lineBytes, fieldsBytes) = (Self.lineBytes(lengths), Self.fieldsBytes(lengths))
-        let inlineHostBytes = Self.inlineHostBytes(serviceWord)
-        let position = Int(start % UInt64(arenaBytes))
-        let serviceStart = Int(serviceWord >> 32)
-        let serviceBytes = Int(serviceWord >> 16 & 0xFFFF)
+        let words = self.words(for: id)
+        let summary = words.summary
+        let position = Int(words.offset % UInt64(arenaBytes))
         // Words from a concurrently overwritten slot may disagree; never let them point outside the arena.
-        guard position + inlineHostBytes + lineBytes + fieldsBytes <= arenaBytes, serviceStart + serviceBytes <= lineBytes,
-              (summary.hostIndex ?? -1) < hosts.count else {
+        guard position + words.recordBytes <= arenaBytes, (summary.hostIndex ?? -1) < hosts.count,
+              (summary.serviceIndex ?? -1) < services.count else {
             return nil
         }
-        let host = summary.hostIndex.map { hosts.name(at: $0) } ?? UnsafeRawBufferPointer(start: arena + position, count: inlineHostBytes)
-        let line = UnsafeRawBufferPointer(start: arena + position + inlineHostBytes, count: lineBytes)
+        var cursor = arena + position
+        func take(_ count: Int) -> UnsafeRawBufferPointer {
+            defer { cursor += count }
+            return UnsafeRawBufferPointer(start: cursor, count: count)
+        }
+        let inlineHost = take(words.inlineHostBytes)
+        let inlineService = take(words.inlineServiceBytes)
+        let line = take(words.lineBytes)
+        let fields = take(words.fieldsBytes)
         let record = LogRecord(
             id: id,
             receivedAtMilliseconds: summary.receivedAtMilliseconds,
             level: summary.level,
             ingestProtocol: summary.ingestProtocol,
-            isTruncated: lengths >> 60 & 1 == 1,
+            isTruncated: words.isTruncated,
             line: line,
-            host: host,
-            service: UnsafeRawBufferPointer(rebasing: line[serviceStart..<(serviceStart + serviceBytes)]),
-            fields: RecordFields(blob: UnsafeRawBufferPointer(start: arena + position + inlineHostBytes + lineBytes, count: fieldsBytes)),
+            host: summary.hostIndex.map { hosts.name(at: $0) } ?? inlineHost,
+            service: summary.serviceIndex.map { services.name(at: $0) } ?? inlineService,
+            fields: RecordFields(blob: fields),
             format: summary.format,
-            sourceTimeMilliseconds: sourceTime == Self.noSourceTime ? nil : sourceTime
+            sourceTimeMilliseconds: words.sourceTimeMilliseconds
         )
         let result = body(record)
         atomicMemoryFence(ordering: .acquiring)
@@ -205,40 +229,31 @@ public final class LogRing: @unchecked Sendable {
     /// One past record `id`'s last byte (logical), or nil when `id` is not stored (any more).
     func endOffset(of id: UInt64) -> UInt64? {
         guard id < nextID.load(ordering: .acquiring) else { return nil }
-        let slot = slot(for: id)
-        let (start, lengths, serviceWord) = (slot[0].load(ordering: .relaxed), slot[1].load(ordering: .relaxed), slot[3].load(ordering: .relaxed))
+        let words = self.words(for: id)
         atomicMemoryFence(ordering: .acquiring)
         guard oldestID.load(ordering: .relaxed) <= id else { return nil }
-        return start + UInt64(Self.lineBytes(lengths) + Self.fieldsBytes(lengths) + Self.inlineHostBytes(serviceWord))
-    }
-
-    /// What a record's slot alone says, without its text.
-    struct SlotSummary {
-        var receivedAtMilliseconds: Int64
-        var level: LogLevel
-        var ingestProtocol: IngestProtocol
-        var format: LogFormat
-        /// The host's index in `hosts`; nil when the host is stored with the line (the table was full).
-        var hostIndex: Int?
+        return words.offset + UInt64(words.recordBytes)
     }
 
     /// The slot summaries of the records in `ids`, newest first, while `body` returns true; ends at the first
-    /// record evicted. Reads three words of each slot and nothing else: histograms and facets of levels, hosts,
-    /// protocols and formats.
-    func forEachSlotSummary(newestFirstIn ids: Range<UInt64>, _ body: (SlotSummary) -> Bool) {
+    /// record evicted. Reads two words of each slot and nothing else: histograms and facets of levels, hosts,
+    /// services, protocols and formats. Returns whether it stopped at an evicted record.
+    @discardableResult
+    func forEachSlotSummary(newestFirstIn ids: Range<UInt64>, _ body: (SlotSummary) -> Bool) -> Bool {
         let ids = ids.clamped(to: storedIDs)
-        guard !ids.isEmpty else { return }
+        guard !ids.isEmpty else { return false }
         var slotIndex = Int((ids.upperBound - 1) % UInt64(capacity))  // then stepped down: no division per record
         var id = ids.upperBound
         while id > ids.lowerBound {
             id -= 1
-            let slot = slots + slotIndex * Self.wordsPerSlot
-            let (lengths, timeWord) = (slot[1].load(ordering: .relaxed), slot[2].load(ordering: .relaxed))
+            let slot = slots + slotIndex * SlotLayout.wordsPerSlot
+            let (timeAndHost, attributes) = (slot[2].load(ordering: .relaxed), slot[3].load(ordering: .relaxed))
             atomicMemoryFence(ordering: .acquiring)
-            guard oldestID.load(ordering: .relaxed) <= id else { return }
-            guard body(SlotSummary(lengths: lengths, timeWord: timeWord)) else { return }
+            guard oldestID.load(ordering: .relaxed) <= id else { return true }
+            guard body(SlotSummary(timeAndHost: timeAndHost, attributes: attributes)) else { return false }
             slotIndex = slotIndex == 0 ? capacity - 1 : slotIndex - 1
         }
+        return false
     }
 
     /// The arena's bytes at logical offsets `range`, which must not cross the arena's end. They may be
@@ -249,39 +264,14 @@ public final class LogRing: @unchecked Sendable {
         return UnsafeRawBufferPointer(start: arena + position, count: range.count)
     }
 
-    // MARK: Slot layout
-
     private func slot(for id: UInt64) -> UnsafeMutablePointer<Atomic<UInt64>> {
-        slots + Int(id % UInt64(capacity)) * Self.wordsPerSlot
+        slots + Int(id % UInt64(capacity)) * SlotLayout.wordsPerSlot
     }
 
-    /// Word 0: the record's logical arena offset. Word 1 (below): lengths and flags. Word 2: receive time in
-    /// milliseconds (bits 0–47, good until the year 10889) and the host's number in `hosts` plus one (48–63; 0
-    /// when the host is stored in the arena before the line). Word 3: service start (32–63) and length (16–31)
-    /// in the line, inline host length (8–15). Word 4: source time, or `noSourceTime`.
-    static let receivedMask: UInt64 = 1 << 48 - 1
-
-    @inline(__always) static func lineBytes(_ lengths: UInt64) -> Int { Int(lengths & 0xFFFF_FFFF) }
-    @inline(__always) static func fieldsBytes(_ lengths: UInt64) -> Int { Int(lengths >> 32 & UInt64(maxFieldsBytes)) }
-    @inline(__always) static func inlineHostBytes(_ serviceWord: UInt64) -> Int { Int(serviceWord >> 8 & 0xFF) }
-
-    /// line length: bits 0–31; fields length: 32–55; level: 56–58; protocol: 59; truncated: 60; format: 61–63.
-    @inline(__always) private static func packLengths(line: Int, fields: Int, record: NewRecord) -> UInt64 {
-        UInt64(line) | UInt64(fields) << 32 | UInt64(record.level.rawValue) << 56
-            | UInt64(record.ingestProtocol.rawValue) << 59 | (record.isTruncated ? 1 << 60 : 0)
-            | UInt64(record.format.rawValue) << 61
-    }
-}
-
-extension LogRing.SlotSummary {
-    /// Decodes a slot's words 1 (lengths and flags) and 2 (receive time and host number): the one place that
-    /// reads their layout back.
-    @inline(__always) init(lengths: UInt64, timeWord: UInt64) {
-        let hostNumber = Int(timeWord >> 48)
-        self.init(receivedAtMilliseconds: Int64(bitPattern: timeWord & LogRing.receivedMask),
-                  level: LogLevel(rawValue: UInt8(lengths >> 56 & 0x7)) ?? .info,
-                  ingestProtocol: IngestProtocol(rawValue: UInt8(lengths >> 59 & 0x1)) ?? .udp,
-                  format: LogFormat(rawValue: UInt8(lengths >> 61 & 0x7)) ?? .plain,
-                  hostIndex: hostNumber > 0 ? hostNumber - 1 : nil)
+    @inline(__always) private func words(for id: UInt64) -> SlotWords {
+        let slot = self.slot(for: id)
+        return SlotWords(offset: slot[0].load(ordering: .relaxed), lengths: slot[1].load(ordering: .relaxed),
+                         timeAndHost: slot[2].load(ordering: .relaxed), attributes: slot[3].load(ordering: .relaxed),
+                         sourceTime: slot[4].load(ordering: .relaxed))
     }
 }

@@ -12,7 +12,7 @@ struct AggregationTests {
             let line = service.isEmpty ? "plain \(index)" : "[\(service)] line \(index)"
             withBytes(line) { line in
                 withBytes(index < 6 ? "web-1" : "web-2") { host in
-                    _ = ring.append(NewRecord(line: line, host: host, level: levels[index % 3], service: service.isEmpty ? nil : 1..<(1 + service.count),
+                    _ = ring.append(NewRecord(line: line, host: host, level: levels[index % 3], service: slice(line, service.isEmpty ? nil : 1..<(1 + service.count)),
                                               ingestProtocol: .udp, isTruncated: false, receivedAtMilliseconds: Int64(index + 1) * 1000))
                 }
             }

@@ -20,7 +20,7 @@ struct QueryTests {
         let id = withBytes(text) { line in
             withBytes(host) { host in
                 builder.bytes.withUnsafeBytes { blob in
-                    ring.append(NewRecord(line: line, host: host, level: level, service: service.isEmpty ? nil : 1..<(1 + service.utf8.count),
+                    ring.append(NewRecord(line: line, host: host, level: level, service: slice(line, service.isEmpty ? nil : 1..<(1 + service.utf8.count)),
                                           ingestProtocol: .tcp, isTruncated: false, receivedAtMilliseconds: 0, fields: blob))
                 }
             }

@@ -9,7 +9,7 @@ struct RecordFilterTests {
         let range = service.isEmpty ? nil : 1..<(1 + service.utf8.count)
         let id = withBytes(text) { line in
             withBytes("h") { host in
-                ring.append(NewRecord(line: line, host: host, level: level, service: range, ingestProtocol: .udp,
+                ring.append(NewRecord(line: line, host: host, level: level, service: slice(line, range), ingestProtocol: .udp,
                                       isTruncated: false, receivedAtMilliseconds: 0))
             }
         }

@@ -29,7 +29,7 @@ struct RecordWindowTests {
         for index in 1...10 {
             withBytes("line \(index)") { line in
                 withBytes("h") { host in
-                    _ = ring.append(NewRecord(line: line, host: host, level: .info, service: nil, ingestProtocol: .tcp,
+                    _ = ring.append(NewRecord(line: line, host: host, level: .info, ingestProtocol: .tcp,
                                               isTruncated: false, receivedAtMilliseconds: Int64(index) * 1000))
                 }
             }

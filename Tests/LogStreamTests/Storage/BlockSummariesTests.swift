@@ -46,7 +46,7 @@ struct BlockSummariesTests {
             let start = level.name.count + 2
             withBytes(line) { bytes in
                 withBytes("h") { host in
-                    _ = ring.append(NewRecord(line: bytes, host: host, level: level, service: service.isEmpty ? nil : start..<(start + service.count),
+                    _ = ring.append(NewRecord(line: bytes, host: host, level: level, service: slice(bytes, service.isEmpty ? nil : start..<(start + service.count)),
                                               ingestProtocol: .udp, isTruncated: false, receivedAtMilliseconds: Int64(index)))
                 }
             }

@@ -106,7 +106,7 @@ struct FieldsTests {
         let id = withBytes("line") { line in
             builder.bytes.withUnsafeBytes { blob in
                 withBytes("h") { host in
-                    ring.append(NewRecord(line: line, host: host, level: .info, service: nil, ingestProtocol: .udp,
+                    ring.append(NewRecord(line: line, host: host, level: .info, ingestProtocol: .udp,
                                           isTruncated: false, receivedAtMilliseconds: 0, fields: blob, format: .json))
                 }
             }

@@ -10,7 +10,7 @@ struct LogRingTests {
                 service: Range<Int>? = nil, at time: Int64 = 1000) -> UInt64 {
         withBytes(line) { line in
             withBytes(host) { host in
-                ring.append(NewRecord(line: line, host: host, level: level, service: service, ingestProtocol: .tcp,
+                ring.append(NewRecord(line: line, host: host, level: level, service: slice(line, service), ingestProtocol: .tcp,
                                       isTruncated: false, receivedAtMilliseconds: time))
             }
         }
@@ -53,7 +53,7 @@ struct LogRingTests {
         let line = String(repeating: "x", count: 70_000) + "[svc]"
         let id = withBytes(line) { line in
             withBytes("h") { host in
-                ring.append(NewRecord(line: line, host: host, level: .fatal, service: 70_001..<70_004, ingestProtocol: .udp,
+                ring.append(NewRecord(line: line, host: host, level: .fatal, service: slice(line, 70_001..<70_004), ingestProtocol: .udp,
                                       isTruncated: true, receivedAtMilliseconds: 253_402_300_799_999, format: .logfmt,
                                       sourceTimeMilliseconds: -62_135_596_800_000))
             }
@@ -133,7 +133,7 @@ struct LogRingTests {
         for id in UInt64(1)...300_000 {
             let appended = withBytes(expectedLine(id)) { line in
                 withBytes("h\(id % 7)") { host in
-                    ring.append(NewRecord(line: line, host: host, level: .info, service: nil, ingestProtocol: .udp,
+                    ring.append(NewRecord(line: line, host: host, level: .info, ingestProtocol: .udp,
                                           isTruncated: false, receivedAtMilliseconds: Int64(id)))
                 }
             }

@@ -61,7 +61,7 @@ struct TextScanTests {
             if index % 11 == 1 { line = "dle " + line }
             withBytes(line) { line in
                 withBytes("host-\(index % 3)") { host in
-                    _ = ring.append(NewRecord(line: line, host: host, level: .info, service: nil, ingestProtocol: .tcp,
+                    _ = ring.append(NewRecord(line: line, host: host, level: .info, ingestProtocol: .tcp,
                                               isTruncated: false, receivedAtMilliseconds: Int64(index)))
                 }
             }

@@ -23,3 +23,8 @@ func frame(_ chunks: [String], maxLineBytes: Int = 64, finish: Bool = false) -> 
     if finish { framer.finish { lines.append(($0.bytes.text, $0.isTruncated)) } }
     return lines
 }
+
+/// The bytes of `range` in `bytes` (a service named inside a line), or none.
+func slice(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>?) -> UnsafeRawBufferPointer {
+    range.map { UnsafeRawBufferPointer(rebasing: bytes[$0]) } ?? UnsafeRawBufferPointer(start: nil, count: 0)
+}

@@ -56,7 +56,7 @@ let benchmarks: @Sendable () -> Void = {
         func append(_ index: Int) {
             samples[0].1[index % lineCount].withUnsafeBytes { line in
                 host.withUnsafeBytes { host in
-                    blackHole(ring.append(NewRecord(line: line, host: host, level: .error, service: 30..<45,
+                    blackHole(ring.append(NewRecord(line: line, host: host, level: .error, service: UnsafeRawBufferPointer(rebasing: line[30..<45]),
                                                     ingestProtocol: .tcp, isTruncated: false, receivedAtMilliseconds: 0,
                                                     hostNumber: hostNumber)))
                 }
