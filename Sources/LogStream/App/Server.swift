@@ -25,9 +25,10 @@ struct StartupError: Error, CustomStringConvertible {
 final class Server {
     private let reactor: Reactor
     private let ring: LogRing
-    private let stats = IngestStats()
-    private let udp: UDPListener
-    private let tcp: TCPIngestListener
+    private let destination: RecordDestination
+    private var stats: IngestStats { destination.stats }
+    private let udp: UDPLineListener
+    private let tcp: TCPLineListener
     private let http: HTTPServer
     private let liveTail: LiveTail
 
@@ -36,7 +37,8 @@ final class Server {
         ProcessResources.raiseDescriptorLimit()
         reactor = try Reactor()
         ring = LogRing(capacity: configuration.bufferRecords, arenaBytes: configuration.bufferBytes)
-        let sink = RecordSink(ring: ring, stats: stats)
+        destination = RecordDestination(ring: ring)
+        let ingest = LineIngest(destination: destination)
 
         let (udpFD, grantedBuffer) = try Self.bound("UDP", configuration.udpAddress) { () throws(SystemError) in
             try Socket.bindUDP(on: configuration.udpAddress, receiveBufferBytes: Int32(clamping: configuration.udpReceiveBufferBytes))
@@ -44,13 +46,13 @@ final class Server {
         let tcpFD = try Self.bound("TCP", configuration.tcpAddress) { () throws(SystemError) in try Socket.listenTCP(on: configuration.tcpAddress) }
         let httpFD = try Self.bound("HTTP", configuration.httpAddress) { () throws(SystemError) in try Socket.listenTCP(on: configuration.httpAddress) }
 
-        udp = UDPListener(fd: udpFD, sink: sink, maxLineBytes: configuration.maxLineBytes)
-        tcp = TCPIngestListener(fd: tcpFD, reactor: reactor, sink: sink, maxLineBytes: configuration.maxLineBytes,
+        udp = UDPLineListener(fd: udpFD, reactor: reactor, ingest: ingest, maxLineBytes: configuration.maxLineBytes)
+        tcp = TCPLineListener(fd: tcpFD, reactor: reactor, ingest: ingest, maxLineBytes: configuration.maxLineBytes,
                                 maxConnections: configuration.maxTCPConnections, idleTimeoutSeconds: configuration.idleTimeoutSeconds)
         let worker = try reactor.startWorker(named: "query")
         liveTail = LiveTail(ring: ring, reactor: reactor, worker: worker)
         let staticFiles = StaticFiles(directory: configuration.staticDirectory)
-        let api = WebAPI(ring: ring, stats: stats, staticFiles: staticFiles, access: configuration.access)
+        let api = WebAPI(ring: ring, stats: destination.stats, staticFiles: staticFiles, access: configuration.access)
         http = HTTPServer(fd: httpFD, reactor: reactor, api: api, liveTail: liveTail, worker: worker,
                           maxConnections: configuration.maxHTTPConnections, headerTimeoutSeconds: configuration.headerTimeoutSeconds)
         api.extraStats = { [udp, tcp, http, liveTail, api] in
@@ -76,6 +78,7 @@ final class Server {
         reactor.addTimer(everyMilliseconds: LiveTail.batchIntervalMilliseconds) { [liveTail] in liveTail.sendBatches() }
         reactor.addTimer(everyMilliseconds: Self.heapReleaseMilliseconds) { ProcessResources.releaseFreeHeapPages() }
         reactor.afterEachIteration { [unowned self] in
+            destination.resumeWaitingSenders()
             liveTail.publish()
             if let deadline = stopDeadline, liveTail.sessionCount == 0 || reactor.seconds >= deadline { reactor.stop() }
         }
@@ -114,7 +117,7 @@ final class Server {
         log("stopping")
         stopDeadline = reactor.seconds + Self.stopGraceSeconds
         http.stopAccepting()
-        udp.readable()
+        udp.read(evenWithoutRoom: true)
         tcp.drain()
         liveTail.publish()
         liveTail.sendBatches()

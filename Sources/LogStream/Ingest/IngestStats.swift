@@ -3,7 +3,7 @@
 
 public final class IngestStats {
     private let counters: UnsafeMutablePointer<UInt64>
-    public let byService = ServiceCounts()
+    public let byService: ServiceCounts
     /// Received counts sampled once a second, newest last, for the rate.
     private var samples: [UInt64] = []
     static let rateWindowSeconds = 5
@@ -13,7 +13,9 @@ public final class IngestStats {
     private static let protocolBase = levelBase + LogLevel.allCases.count
     private static let counterCount = protocolBase + IngestProtocol.allCases.count
 
-    public init() {
+    /// `serviceNames`: the table whose numbers records carry for their services.
+    public init(serviceNames: InternTable) {
+        byService = ServiceCounts(names: serviceNames)
         counters = .allocate(capacity: Self.counterCount)
         counters.initialize(repeating: 0, count: Self.counterCount)
     }
@@ -26,13 +28,13 @@ public final class IngestStats {
     public var byProtocol: [UInt64] { (0..<IngestProtocol.allCases.count).map { counters[Self.protocolBase + $0] } }
 
     @inline(__always)
-    public func count(level: LogLevel, protocol ingestProtocol: IngestProtocol, service: UnsafeRawBufferPointer,
+    public func count(level: LogLevel, protocol ingestProtocol: IngestProtocol, serviceNumber: Int?, serviceBytes: Int,
                       isTruncated: Bool) {
         counters[0] += 1
         if isTruncated { counters[1] += 1 }
         counters[Self.levelBase + Int(level.rawValue)] += 1
         counters[Self.protocolBase + Int(ingestProtocol.rawValue)] += 1
-        byService.increment(service)
+        byService.increment(number: serviceNumber, nameBytes: serviceBytes)
     }
 
     /// Called once a second.

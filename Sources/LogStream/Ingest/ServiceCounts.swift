@@ -1,5 +1,6 @@
-// Records per service name, counted without creating a String per record (NameCounts). Distinct names are
-// capped so a sender inventing names cannot grow it.
+// Records per service name since start, counted by the service's number in the ring's service table (which
+// the record carries anyway): no second lookup of the name per record. Distinct names are capped so a sender
+// inventing names cannot grow the output.
 
 public final class ServiceCounts {
     public static let maxDistinct = 1024
@@ -8,24 +9,37 @@ public final class ServiceCounts {
     public static let unknown = "unknown"
     public static let other = "(other)"
 
-    private let named = NameCounts(capacity: maxDistinct, maxNameBytes: maxNameBytes)
+    private let names: InternTable
+    private let counts: UnsafeMutablePointer<UInt64>
     private var unknownCount: UInt64 = 0
     private var otherCount: UInt64 = 0
 
-    public init() {}
+    /// `names`: the table the numbers passed to `increment` refer to.
+    public init(names: InternTable) {
+        self.names = names
+        counts = .allocate(capacity: Self.maxDistinct)
+        counts.initialize(repeating: 0, count: Self.maxDistinct)
+    }
 
+    deinit { counts.deallocate() }
+
+    /// One record of the service numbered `number` (nil: not numbered), whose name is `nameBytes` long (0: none).
     @inline(__always)
-    public func increment(_ name: UnsafeRawBufferPointer) {
-        if name.isEmpty {
+    public func increment(number: Int?, nameBytes: Int) {
+        if nameBytes == 0 {
             unknownCount += 1
-        } else if !named.increment(name) {
+        } else if let number, number < Self.maxDistinct, nameBytes <= Self.maxNameBytes {
+            counts[number] += 1
+        } else {
             otherCount += 1
         }
     }
 
     /// Every name with its count, in the order first seen.
     public var all: [(name: String, count: UInt64)] {
-        var result = named.all
+        var result = (0..<min(names.count, Self.maxDistinct)).filter { counts[$0] > 0 }.map {
+            (String(decoding: names.name(at: $0), as: UTF8.self), counts[$0])
+        }
         if unknownCount > 0 { result.append((Self.unknown, unknownCount)) }
         if otherCount > 0 { result.append((Self.other, otherCount)) }
         return result

@@ -79,12 +79,16 @@ public final class LogRing: @unchecked Sendable {
     /// A record larger than the whole arena is cut to fit.
     @discardableResult
     public func append(_ record: NewRecord) -> UInt64 {
+        append(record, serviceNumber: record.serviceNumber ?? (record.service.isEmpty ? nil : services.index(of: record.service)))
+    }
+
+    /// The same, with the service's number in `services` already looked up (nil: none, or not numbered).
+    func append(_ record: NewRecord, serviceNumber serviceIndex: Int?) -> UInt64 {
         // A known host or service is a number in the slot; one that finds its table full is stored inline.
         let host = Self.prefix(record.host, SlotLayout.maxHostBytes)
         let hostNumber = (record.hostNumber ?? hosts.index(of: host)).map { $0 + 1 } ?? 0
         let inlineHostBytes = hostNumber == 0 ? host.count : 0
         let service = Self.prefix(record.service, SlotLayout.maxServiceBytes)
-        let serviceIndex = service.isEmpty ? nil : record.serviceNumber ?? services.index(of: service)
         let inlineServiceBytes = serviceIndex == nil ? min(service.count, arenaBytes - inlineHostBytes) : 0
         let lineBytes = min(record.line.count, arenaBytes - inlineHostBytes - inlineServiceBytes)
         // Fields that do not fit whole are dropped: a cut blob would lose its last field anyway.

@@ -70,21 +70,21 @@ let benchmarks: @Sendable () -> Void = {
 
     // Everything the reactor does with a TCP read but the read itself: framing, parsing, counting, storing.
     Benchmark("TCP read to ring, plain (per line)") { benchmark in
-        let sink = RecordSink(ring: LogRing(capacity: 100_000, arenaBytes: 16 << 20), stats: IngestStats())
+        let ingest = LineIngest(destination: RecordDestination(ring: LogRing(capacity: 100_000, arenaBytes: 16 << 20)))
         var framer = LineFramer(maxLineBytes: 64 * 1024)
         let host = Array("10.0.0.7".utf8)
         host.withUnsafeBytes { host in
-            let hostNumber = sink.ring.hosts.index(of: host)
+            let hostNumber = ingest.destination.hostNumber(of: host)
             func feed() {
                 stream.withUnsafeBytes {
-                    framer.feed($0) { sink.ingest($0, host: host, hostNumber: hostNumber, protocol: .tcp, receivedAtMilliseconds: 1_764_352_800_000) }
+                    framer.feed($0) { ingest.ingest($0, host: host, hostNumber: hostNumber, protocol: .tcp, receivedAtMilliseconds: 1_764_352_800_000) }
                 }
             }
-            while sink.ring.evictedCount == 0 { feed() }
+            while ingest.destination.ring.evictedCount == 0 { feed() }
             benchmark.startMeasurement()
             for index in benchmark.scaledIterations where index % lineCount == 0 { feed() }
         }
-        blackHole(sink.stats.received)
+        blackHole(ingest.destination.stats.received)
     }
 
     Benchmark("JSONWriter.string (per line)") { benchmark in

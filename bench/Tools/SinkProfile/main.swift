@@ -27,29 +27,30 @@ func line(_ index: Int) -> String {
 }
 
 let stream = Array((0..<1000).map { line($0) + "\n" }.joined().utf8)
-let sink = RecordSink(ring: LogRing(capacity: 1_000_000, arenaBytes: 256 << 20), stats: IngestStats())
+let destination = RecordDestination(ring: LogRing(capacity: 1_000_000, arenaBytes: 256 << 20))
+let ingest = LineIngest(destination: destination)
 var framer = LineFramer(maxLineBytes: 64 * 1024)
 let host = Array("127.0.0.1".utf8)
 
 @MainActor func feed(_ lines: Int) {
     host.withUnsafeBytes { host in
-        let hostNumber = sink.ring.hosts.index(of: host)  // as a TCP connection does once
+        let hostNumber = destination.hostNumber(of: host)  // as a TCP connection does once
         stream.withUnsafeBytes { stream in
             for _ in 0..<(lines / 1000) {
                 framer.feed(stream) {
-                    sink.ingest($0, host: host, hostNumber: hostNumber, protocol: .tcp, receivedAtMilliseconds: 1_764_410_000_000)
+                    ingest.ingest($0, host: host, hostNumber: hostNumber, protocol: .tcp, receivedAtMilliseconds: 1_764_410_000_000)
                 }
             }
         }
     }
 }
 
-while sink.ring.evictedCount == 0 { feed(100_000) }
-let warm = sink.stats.received
+while destination.ring.evictedCount == 0 { feed(100_000) }
+let warm = destination.stats.received
 var start = timespec()
 clock_gettime(CLOCK_MONOTONIC, &start)
 feed(total)
 var end = timespec()
 clock_gettime(CLOCK_MONOTONIC, &end)
 let nanoseconds = Double(end.tv_sec - start.tv_sec) * 1e9 + Double(end.tv_nsec - start.tv_nsec)
-print("\(format): \(sink.stats.received - warm) lines, \(Int(nanoseconds / Double(sink.stats.received - warm))) ns per line")
+print("\(format): \(destination.stats.received - warm) lines, \(Int(nanoseconds / Double(destination.stats.received - warm))) ns per line")

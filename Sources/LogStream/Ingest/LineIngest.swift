@@ -1,16 +1,14 @@
-// Where every framed line goes, whichever transport brought it: parsed in place, counted, copied once into
-// the ring.
+// Lines to records: every framed line, whichever transport brought it, is parsed in place (its format, level,
+// service, host, time and fields) and handed to the destination.
 
-public final class RecordSink {
-    public let ring: LogRing
-    public let stats: IngestStats
+public final class LineIngest {
+    public let destination: RecordDestination
     /// Reused for every record, so fields cost no allocation once it has grown.
     private var fields = FieldsBuilder()
     private var recentMinute = RecentMinute()
 
-    public init(ring: LogRing, stats: IngestStats) {
-        self.ring = ring
-        self.stats = stats
+    public init(destination: RecordDestination) {
+        self.destination = destination
     }
 
     /// Stores `line` unless it is blank. `host` is the sender's address, used unless the line names its host;
@@ -30,13 +28,12 @@ public final class RecordSink {
                                sourceTimeMilliseconds: parsed.sourceTimeMilliseconds,
                                hostNumber: parsed.hostname == nil ? hostNumber : nil)
         if fields.isEmpty {
-            ring.append(record)  // without touching the array: its retain and release cost 10 % of a plain line
+            destination.store(record)  // without touching the array: its retain and release cost 10 % of a plain line
         } else {
             fields.bytes.withUnsafeBytes { fieldBytes in
                 record.fields = fieldBytes
-                ring.append(record)
+                destination.store(record)
             }
         }
-        stats.count(level: parsed.level, protocol: ingestProtocol, service: service, isTruncated: line.isTruncated)
     }
 }

@@ -1,10 +1,13 @@
-// Receives datagrams in batches; every non-empty line of a datagram is a record.
+// Receives datagrams in batches; every non-empty line of a datagram is a record. While the destination has no
+// room the socket is not read: the kernel drops what its buffer cannot hold, and counts it (kernelDrops).
 
-public final class UDPListener: ReactorHandler {
+public final class UDPLineListener: ReactorHandler {
     public let fd: FileDescriptor
-    private let sink: RecordSink
+    private let reactor: Reactor
+    private let ingest: LineIngest
     private let maxLineBytes: Int
     private let batch = DatagramBatch(capacity: 32)
+    private var isPaused = false
 
     /// Batches read per readiness event, so one busy socket cannot starve the others.
     static let batchesPerWakeup = 8
@@ -19,14 +22,24 @@ public final class UDPListener: ReactorHandler {
     /// Its number in the ring's host table, found once per sender change rather than per line (as TCP does).
     private var lastHostNumber: Int?
 
-    public init(fd: FileDescriptor, sink: RecordSink, maxLineBytes: Int) {
+    public init(fd: FileDescriptor, reactor: Reactor, ingest: LineIngest, maxLineBytes: Int) {
         self.fd = fd
-        self.sink = sink
+        self.reactor = reactor
+        self.ingest = ingest
         self.maxLineBytes = maxLineBytes
     }
 
     public func readable() {
+        read(evenWithoutRoom: false)
+    }
+
+    /// Reads what the socket holds; at shutdown, whether or not the destination has room.
+    public func read(evenWithoutRoom: Bool) {
         for _ in 0..<Self.batchesPerWakeup {
+            guard evenWithoutRoom || ingest.destination.hasRoom else {
+                pause()
+                return
+            }
             do { guard try batch.receive(from: fd) else { return } } catch {
                 receiveErrors += 1
                 return
@@ -39,7 +52,7 @@ public final class UDPListener: ReactorHandler {
                     LineFramer.forEachLine(in: batch.payload(at: index), maxLineBytes: maxLineBytes) { line in
                         var line = line
                         line.isTruncated = line.isTruncated || isCut
-                        sink.ingest(line, host: host, hostNumber: lastHostNumber, protocol: .udp, receivedAtMilliseconds: now)
+                        ingest.ingest(line, host: host, hostNumber: lastHostNumber, protocol: .udp, receivedAtMilliseconds: now)
                     }
                 }
             }
@@ -47,10 +60,27 @@ public final class UDPListener: ReactorHandler {
         }
     }
 
+    /// Not read until the destination has room. If the interest cannot be changed, reading simply goes on.
+    private func pause() {
+        guard !isPaused, (try? reactor.setInterest([], for: fd)) != nil else { return }
+        isPaused = true
+        ingest.destination.whenRoom { [weak self] in self?.resume() }
+    }
+
+    private func resume() {
+        do {
+            try reactor.setInterest(.readable, for: fd)
+            isPaused = false
+        } catch {
+            receiveErrors += 1
+            ingest.destination.whenRoom { [weak self] in self?.resume() }  // tried again after the next turn
+        }
+    }
+
     private func updateHost(for sender: SocketAddress) {
         if sender == lastSender { return }
         lastSender = sender
         lastHost = Array(sender.hostText.utf8)
-        lastHostNumber = lastHost.withUnsafeBytes { sink.ring.hosts.index(of: $0) }
+        lastHostNumber = lastHost.withUnsafeBytes { ingest.destination.hostNumber(of: $0) }
     }
 }

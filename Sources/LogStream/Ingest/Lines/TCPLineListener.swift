@@ -1,0 +1,166 @@
+// Accepts TCP senders and frames their newline-delimited (or octet-counted) streams into lines. All
+// connections read into the reactor's shared buffer; a connection keeps only the unfinished tail of its last
+// read. Beyond `maxConnections` a new sender is accepted and closed at once; one silent for
+// `idleTimeoutSeconds` is closed (what it sent is kept). While the destination has no room, connections are
+// not read: their senders wait in the kernel's buffers, then in their own, and lose nothing.
+
+public final class TCPLineListener: ReactorHandler {
+    public let fd: FileDescriptor
+    fileprivate let reactor: Reactor
+    fileprivate let ingest: LineIngest
+    private let maxLineBytes: Int
+    private var limit: ConnectionLimit
+    private let idleTimeoutSeconds: Int
+    private var connections: [Int32: TCPLineConnection] = [:]
+    /// Connections closed for silence.
+    public private(set) var idleClosedCount = 0
+    /// Times a connection was held back because the destination had no room.
+    public private(set) var pausedCount = 0
+    /// Whether new connections are taken (false while shutting down).
+    public private(set) var isAccepting = true
+
+    /// `idleTimeoutSeconds` 0: never.
+    public init(fd: FileDescriptor, reactor: Reactor, ingest: LineIngest, maxLineBytes: Int, maxConnections: Int = 1024,
+                idleTimeoutSeconds: Int = 0) {
+        self.fd = fd
+        self.reactor = reactor
+        self.ingest = ingest
+        self.maxLineBytes = maxLineBytes
+        limit = ConnectionLimit(maximum: maxConnections)
+        self.idleTimeoutSeconds = idleTimeoutSeconds
+    }
+
+    public var connectionCount: Int { connections.count }
+    /// Connections refused for the limit.
+    public var refusedCount: Int { limit.refusedCount }
+
+    public func readable() {
+        guard isAccepting else { return }
+        var open = connections.count
+        let accepted = reactor.acceptConnections(on: fd) { connectionFD, peer -> TCPLineConnection? in
+            guard limit.admit(open: &open) else { return nil }
+            return TCPLineConnection(fd: connectionFD, host: Array(peer.hostText.utf8), maxLineBytes: maxLineBytes, listener: self)
+        }
+        for connection in accepted { connections[connection.fd.rawValue] = connection }
+    }
+
+    /// Timer: closes the connections silent for the idle timeout, keeping what they sent. A connection held
+    /// back for room is not silent.
+    public func closeIdleConnections() {
+        guard idleTimeoutSeconds > 0 else { return }
+        let now = reactor.seconds
+        for connection in connections.values where !connection.isPaused && now - connection.lastActiveSecond >= idleTimeoutSeconds {
+            idleClosedCount += 1
+            connection.finish()
+        }
+    }
+
+    /// Stops accepting and reads what every open connection has already delivered.
+    public func drain() {
+        isAccepting = false
+        reactor.close(fd)
+        for connection in connections.values { connection.read(evenWithoutRoom: true) }
+    }
+
+    fileprivate func paused() {
+        pausedCount += 1
+    }
+
+    fileprivate func close(_ connection: TCPLineConnection) {
+        connections[connection.fd.rawValue] = nil
+        reactor.close(connection.fd)
+    }
+}
+
+final class TCPLineConnection: ReactorHandler {
+    let fd: FileDescriptor
+    private let host: [UInt8]
+    /// The peer's number in the ring's host table, found once rather than per line.
+    private let hostNumber: Int?
+    private var framer: LineFramer
+    private unowned let listener: TCPLineListener
+    /// When bytes last arrived (the reactor's seconds).
+    private(set) var lastActiveSecond: Int
+    /// Not read until the destination has room.
+    private(set) var isPaused = false
+    private var isClosed = false
+
+    /// Reads per readiness event, so one fast sender cannot starve the others.
+    static let readsPerWakeup = 16
+
+    init(fd: FileDescriptor, host: [UInt8], maxLineBytes: Int, listener: TCPLineListener) {
+        self.fd = fd
+        self.host = host
+        hostNumber = host.withUnsafeBytes { listener.ingest.destination.hostNumber(of: $0) }
+        self.framer = LineFramer(maxLineBytes: maxLineBytes)
+        self.listener = listener
+        lastActiveSecond = listener.reactor.seconds
+    }
+
+    func readable() {
+        read(evenWithoutRoom: false)
+    }
+
+    func read(evenWithoutRoom: Bool) {
+        let (ingest, buffer) = (listener.ingest, listener.reactor.readBuffer)
+        for _ in 0..<Self.readsPerWakeup {
+            guard !isClosed else { return }
+            guard evenWithoutRoom || ingest.destination.hasRoom else {
+                pause()
+                return
+            }
+            let result: FileDescriptor.ReadResult
+            do { result = try fd.read(into: buffer) } catch {
+                finish()  // ECONNRESET and friends: keep what arrived
+                return
+            }
+            switch result {
+            case .bytes(let count):
+                lastActiveSecond = listener.reactor.seconds
+                let now = Clock.wallMilliseconds
+                host.withUnsafeBytes { host in
+                    framer.feed(UnsafeRawBufferPointer(rebasing: buffer[..<count])) { line in
+                        ingest.ingest(line, host: host, hostNumber: hostNumber, protocol: .tcp, receivedAtMilliseconds: now)
+                    }
+                }
+                if count < buffer.count { return }
+            case .wouldBlock:
+                return
+            case .endOfFile:
+                finish()
+                return
+            }
+        }
+    }
+
+    /// Stops watching the socket until the destination has room; then reads on.
+    private func pause() {
+        guard !isPaused else { return }
+        do { try listener.reactor.setInterest([], for: fd) } catch {
+            finish()
+            return
+        }
+        isPaused = true
+        listener.paused()
+        listener.ingest.destination.whenRoom { [weak self] in self?.resume() }
+    }
+
+    private func resume() {
+        guard isPaused, !isClosed else { return }
+        isPaused = false
+        lastActiveSecond = listener.reactor.seconds
+        do { try listener.reactor.setInterest(.readable, for: fd) } catch { finish() }
+    }
+
+    /// The sender is done (or gone, or idle too long): a last line without its terminator is kept.
+    func finish() {
+        guard !isClosed else { return }
+        isClosed = true
+        let ingest = listener.ingest
+        let now = Clock.wallMilliseconds
+        host.withUnsafeBytes { host in
+            framer.finish { line in ingest.ingest(line, host: host, hostNumber: hostNumber, protocol: .tcp, receivedAtMilliseconds: now) }
+        }
+        listener.close(self)
+    }
+}
