@@ -50,9 +50,9 @@ final class Server {
         tcp = TCPLineListener(fd: tcpFD, reactor: reactor, ingest: ingest, maxLineBytes: configuration.maxLineBytes,
                                 maxConnections: configuration.maxTCPConnections, idleTimeoutSeconds: configuration.idleTimeoutSeconds)
         let worker = try reactor.startWorker(named: "query")
-        liveTail = LiveTail(ring: ring, reactor: reactor, worker: worker)
+        liveTail = LiveTail(source: ring, reactor: reactor, worker: worker)
         let staticFiles = StaticFiles(directory: configuration.staticDirectory)
-        let api = WebAPI(ring: ring, stats: destination.stats, staticFiles: staticFiles, access: configuration.access)
+        let api = WebAPI(source: ring, ring: ring, stats: destination.stats, staticFiles: staticFiles, access: configuration.access)
         http = HTTPServer(fd: httpFD, reactor: reactor, api: api, liveTail: liveTail, worker: worker,
                           maxConnections: configuration.maxHTTPConnections, headerTimeoutSeconds: configuration.headerTimeoutSeconds)
         api.extraStats = { [udp, tcp, http, liveTail, api] in

@@ -1,7 +1,8 @@
 // Counts over the records a filter and a window select: a histogram of levels per time bucket (the dashboard's
 // chart) and the most common values of one attribute (its facets). Both walk the window like a listing
-// (RecordWindow.walkNewestFirst). A record torn by eviction may already be counted: these are figures, not
-// records, so that is accepted.
+// (RecordWindow.walkNewestFirst), or, when only levels filter and the counted value is in the slot, the
+// source's summaries. A record torn by eviction may already be counted: these are figures, not records, so
+// that is accepted.
 
 public struct LevelHistogram: Equatable, Sendable {
     public var since: Int64
@@ -13,7 +14,7 @@ public struct LevelHistogram: Equatable, Sendable {
 
     /// `buckets` buckets over `since...until` (receive time), at least one millisecond each, counting the
     /// records of `window` (its ids; its times are replaced by `since` and `until`).
-    public init(ring: LogRing, filter: RecordFilter, window: RecordWindow = RecordWindow(), since: Int64, until: Int64,
+    public init(source: any RecordSource, filter: RecordFilter, window: RecordWindow = RecordWindow(), since: Int64, until: Int64,
                 buckets: Int) {
         let bucketCount = max(1, min(buckets, Self.maxBuckets))
         let span = max(until - since + 1, 1)
@@ -29,7 +30,7 @@ public struct LevelHistogram: Equatable, Sendable {
         flat.withUnsafeMutableBufferPointer { counts in
             if let wanted = filter.levelsWhenOnlyLevelCounts {
                 // Only levels to match (or nothing): two words of each slot say all the histogram needs.
-                ring.forEachSlotSummary(newestFirstIn: covered.ids(in: ring)) { record in
+                _ = source.forEachSummary(newestFirstIn: covered.ids(in: source)) { record in
                     let (time, level) = (record.receivedAtMilliseconds, record.level)
                     guard time >= since else { return false }  // records arrive in receive order
                     let bucket = (time - since) / width
@@ -40,7 +41,7 @@ public struct LevelHistogram: Equatable, Sendable {
                 }
                 return
             }
-            _ = covered.walkNewestFirst(in: ring, matching: filter) { record in
+            _ = covered.walkNewestFirst(in: source, matching: filter) { record in
                 let bucket = Int((record.receivedAtMilliseconds - since) / width)
                 if bucket < bucketCount { counts[bucket * levels + Int(record.level.rawValue)] += 1 }
                 return true
@@ -68,11 +69,11 @@ public struct Facets: Equatable, Sendable {
             }
         }
 
-        /// Whether a record's slot holds the value (its text need not be read).
-        var isInSlot: Bool {
+        /// Whether a record's summary holds the value (its text need not be read).
+        var isInSummary: Bool {
             switch self {
-            case .level, .host, .protocolName, .format: true
-            case .service, .field: false
+            case .level, .host, .service, .protocolName, .format: true
+            case .field: false
             }
         }
     }
@@ -89,22 +90,18 @@ public struct Facets: Equatable, Sendable {
         lhs.others == rhs.others && lhs.total == rhs.total && lhs.top.elementsEqual(rhs.top) { $0 == $1 }
     }
 
-    public init(ring: LogRing, filter: RecordFilter, window: RecordWindow, attribute: Attribute, limit: Int) {
+    public init(source: any RecordSource, filter: RecordFilter, window: RecordWindow, attribute: Attribute, limit: Int) {
         var tally = Tally()
-        if let levels = filter.levelsWhenOnlyLevelCounts, attribute.isInSlot {
-            tally.countSlots(of: ring, window: window, levels: levels, attribute: attribute)
+        if let levels = filter.levelsWhenOnlyLevelCounts, attribute.isInSummary {
+            tally.countSummaries(of: source, window: window, levels: levels, attribute: attribute)
         } else {
-            tally.countRecords(of: ring, window: window, filter: filter, attribute: attribute)
+            tally.countRecords(of: source, window: window, filter: filter, attribute: attribute)
         }
         var counted: [(value: String, count: UInt64)]
         switch attribute {
         case .level: counted = LogLevel.allCases.map { ($0.name, tally.byRawValue[Int($0.rawValue)]) }
         case .protocolName: counted = IngestProtocol.allCases.map { ($0.name, tally.byRawValue[Int($0.rawValue)]) }
         case .format: counted = LogFormat.allCases.map { ($0.name, tally.byRawValue[Int($0.rawValue)]) }
-        case .host where !tally.byHostIndex.isEmpty:
-            counted = tally.byHostIndex.indices.filter { tally.byHostIndex[$0] > 0 }.map {
-                (String(decoding: ring.hosts.name(at: $0), as: UTF8.self), tally.byHostIndex[$0])
-            }
         case .service, .host, .field: counted = tally.names.all.map { ($0.name, $0.count) }
         }
         let sorted = counted.filter { $0.count > 0 }.sorted { $0.count != $1.count ? $0.count > $1.count : $0.value < $1.value }
@@ -113,44 +110,44 @@ public struct Facets: Equatable, Sendable {
         total = tally.total
     }
 
-    /// Counts without an allocation per record: levels, protocols and formats (small enums) by raw value; hosts
-    /// from slots by their number in the ring's host table; other names and field values by NameCounts.
+    /// Counts without an allocation per record: levels, protocols and formats (small enums) by raw value; names
+    /// and field values by NameCounts.
     private struct Tally {
-        var byRawValue = [UInt64](repeating: 0, count: 8)
-        var byHostIndex: [UInt64] = []
+        var byRawValue = [UInt64](repeating: 0, count: SlotLayout.formatCodes)
         let names = NameCounts(capacity: Facets.maxDistinct, maxNameBytes: 255)
         var uncounted: UInt64 = 0
         var total: UInt64 = 0
+        static let unknown = Array("unknown".utf8)
 
-        /// Only levels to match, and the value is in the slot: no record's text is read.
-        mutating func countSlots(of ring: LogRing, window: RecordWindow, levels: UInt64, attribute: Attribute) {
-            if attribute == .host { byHostIndex = [UInt64](repeating: 0, count: ring.hosts.capacity) }
-            ring.forEachSlotSummary(newestFirstIn: window.ids(in: ring)) { record in
-                if let since = window.since, record.receivedAtMilliseconds < since { return false }  // receive order
-                if let until = window.until, record.receivedAtMilliseconds > until { return true }
-                guard levels & 1 << UInt64(record.level.rawValue) != 0 else { return true }
-                total += 1
-                switch attribute {
-                case .level: byRawValue[Int(record.level.rawValue)] += 1
-                case .protocolName: byRawValue[Int(record.ingestProtocol.rawValue)] += 1
-                case .format: byRawValue[Int(record.format.rawValue)] += 1
-                case .host:
-                    // A host kept with its line (the table was full) has no number.
-                    if let index = record.hostIndex, index < byHostIndex.count { byHostIndex[index] += 1 } else { uncounted += 1 }
-                case .service, .field: preconditionFailure("not in a slot")
+        mutating func tally(_ value: UnsafeRawBufferPointer) {
+            if !names.increment(value) { uncounted += 1 }
+        }
+
+        /// Only levels to match, and the value is in the summary: no record's text is read.
+        mutating func countSummaries(of source: any RecordSource, window: RecordWindow, levels: UInt64, attribute: Attribute) {
+            Self.unknown.withUnsafeBytes { unknown in
+                _ = source.forEachSummary(newestFirstIn: window.ids(in: source)) { record in
+                    if let since = window.since, record.receivedAtMilliseconds < since { return false }  // receive order
+                    if let until = window.until, record.receivedAtMilliseconds > until { return true }
+                    guard levels & 1 << UInt64(record.level.rawValue) != 0 else { return true }
+                    total += 1
+                    switch attribute {
+                    case .level: byRawValue[Int(record.level.rawValue)] += 1
+                    case .protocolName: byRawValue[Int(record.ingestProtocol.rawValue)] += 1
+                    case .format: byRawValue[Int(record.format.rawValue)] += 1
+                    case .host: tally(record.host)
+                    case .service: tally(record.service.isEmpty ? unknown : record.service)
+                    case .field: preconditionFailure("not in a summary")
+                    }
+                    return true
                 }
-                return true
             }
         }
 
-        mutating func countRecords(of ring: LogRing, window: RecordWindow, filter: RecordFilter, attribute: Attribute) {
-            let unknown = Array("unknown".utf8)
-            unknown.withUnsafeBytes { unknown in
-                _ = window.walkNewestFirst(in: ring, matching: filter) { record in
+        mutating func countRecords(of source: any RecordSource, window: RecordWindow, filter: RecordFilter, attribute: Attribute) {
+            Self.unknown.withUnsafeBytes { unknown in
+                _ = window.walkNewestFirst(in: source, matching: filter) { record in
                     total += 1
-                    func tally(_ value: UnsafeRawBufferPointer) {
-                        if !names.increment(value) { uncounted += 1 }
-                    }
                     switch attribute {
                     case .level: byRawValue[Int(record.level.rawValue)] += 1
                     case .protocolName: byRawValue[Int(record.ingestProtocol.rawValue)] += 1

@@ -63,86 +63,45 @@ public struct RecordWindow: Equatable, Sendable {
         until.map { record.receivedAtMilliseconds > $0 } ?? false
     }
 
-    /// The ids the window covers among those `ring` has given out (the oldest may be evicted by now).
-    func ids(in ring: LogRing) -> Range<UInt64> {
+    /// The ids the window covers among those `source` has given out (the oldest may be gone by now).
+    func ids(in source: any RecordSource) -> Range<UInt64> {
         let after = afterID ?? 0
         let lowest = after < .max ? after + 1 : .max  // hostile input: after=2^64-1 must not overflow
-        let highest = min(beforeID ?? .max, ring.storedIDs.upperBound)
+        let highest = min(beforeID ?? .max, source.storedIDs.upperBound)
         return lowest < highest ? lowest..<highest : highest..<highest
     }
 
-    /// Calls `body` with the records of `ring` inside the window that `filter` matches, newest first, while it
-    /// returns true. The walk ends at the first record older than `since`, and at the first one evicted (all
-    /// older ones are gone too); if that one was evicted while `body` read it, `discardTorn` is told to drop
-    /// what `body` took from it. Returns whether no record of the window was left unvisited.
-    ///
-    /// When every match must contain some text (a word, a phrase, a regex's literal), only the records whose
-    /// bytes hold it are read: the ring's text scan finds them (LogRing+TextScan.swift). Otherwise blocks of
-    /// records whose levels and services cannot match are skipped unread (BlockSummaries).
-    @discardableResult
-    func walkNewestFirst(in ring: LogRing, matching filter: RecordFilter, _ body: (LogRecord) -> Bool,
-                         discardTorn: () -> Void = {}) -> Bool {
-        // Ids below the oldest stored are gone: never walk (or skip) through them.
-        var ids = ids(in: ring)
-        ids = max(ids.lowerBound, min(ring.storedIDs.lowerBound, ids.upperBound))..<ids.upperBound
-        enum Step { case next, end(isComplete: Bool) }
-        func visit(_ id: UInt64) -> Step {
-            var (visited, keepGoing, isPast) = (false, true, false)
-            let stored: Void? = ring.read(id) { record in
-                if isBeforeWindow(record) { isPast = true; return }
-                guard !isAfterWindow(record), filter.matches(record) else { return }
-                visited = true
-                keepGoing = body(record)
-            }
-            if stored == nil {
-                if visited { discardTorn() }
-                return .end(isComplete: true)
-            }
-            if isPast { return .end(isComplete: true) }
-            return keepGoing ? .next : .end(isComplete: id == ids.lowerBound)
-        }
-
-        if let needle = filter.requiredText, needle.count >= Self.minimumScanBytes {
-            ids = ids.clamped(to: firstID(receivedSince: since, in: ring, among: ids)..<ids.upperBound)
-            var isComplete = true
-            ring.forEachRecord(containing: needle, in: ids) { id in
-                guard case .end(let complete) = visit(id) else { return true }
-                isComplete = complete
-                return false
-            }
-            return isComplete
-        }
-        // Record by record, skipping the blocks whose summaries rule out a match.
-        let key = filter.blockKey
-        var current = ids.upperBound
-        while current > ids.lowerBound {
-            let block = (current - 1) >> BlockSummaries.idsPerBlockShift
-            let blockStart = max(block << BlockSummaries.idsPerBlockShift, ids.lowerBound)
-            guard key.isAny || ring.blockSummaries.mayHold(block: block, key) else {
-                current = blockStart
-                continue
-            }
-            while current > blockStart {
-                current -= 1
-                if case .end(let isComplete) = visit(current) { return isComplete }
-            }
-        }
-        return true
+    /// What the source may use to pass over records this window and `filter` rule out.
+    func hints(for filter: RecordFilter) -> ScanHints {
+        ScanHints(requiredText: filter.requiredText, blockKey: filter.blockKey, receivedSince: since)
     }
 
-    /// Shorter needles are so common that reading each record is as quick as searching the text.
-    static let minimumScanBytes = 3
-
-    /// The first id among `ids` received at or after `since` (receive times grow with ids: one writer stamps
-    /// them from the clock), so that a text scan need not read older bytes.
-    private func firstID(receivedSince since: Int64?, in ring: LogRing, among ids: Range<UInt64>) -> UInt64 {
-        guard let since else { return ids.lowerBound }
-        var (low, high) = (ids.lowerBound, ids.upperBound)
-        while low < high {
-            let middle = low + (high - low) / 2
-            // An evicted record counts as older than the window.
-            if let time = ring.read(middle, { $0.receivedAtMilliseconds }), time >= since { high = middle } else { low = middle + 1 }
+    /// Calls `body` with the records of `source` inside the window that `filter` matches, newest first, while
+    /// it returns true. The walk ends at the first record older than `since`, and where the source holds no
+    /// older records; if the last record was torn by eviction while `body` read it, `discardTorn` is told to
+    /// drop what `body` took from it. Returns whether no record of the window was left unvisited.
+    ///
+    /// The source skips what the hints rule out without reading it (the ring: a text scan when every match
+    /// needs some text, block summaries otherwise).
+    @discardableResult
+    func walkNewestFirst(in source: any RecordSource, matching filter: RecordFilter, _ body: (LogRecord) -> Bool,
+                         discardTorn: () -> Void = {}) -> Bool {
+        let ids = ids(in: source)
+        var (isPast, bodySawIt) = (false, false)
+        let end = source.walkNewestFirst(ids, hints: hints(for: filter), { record in
+            bodySawIt = false
+            // Records arrive in receive order, so a newest-first walk may stop at the first one older than `since`.
+            if isBeforeWindow(record) {
+                isPast = true
+                return false
+            }
+            guard !isAfterWindow(record), filter.matches(record) else { return true }
+            bodySawIt = true
+            return body(record)
+        }, discardTorn: { if bodySawIt { discardTorn() } })
+        switch end {
+        case .exhausted, .gone: return true
+        case .stopped(let id): return isPast || id == ids.lowerBound
         }
-        return low
     }
 }

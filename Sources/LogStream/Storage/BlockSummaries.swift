@@ -84,7 +84,7 @@ public struct BlockKey: Equatable, Sendable {
     var levels: UInt64
     var services: UInt64
 
-    static let any = BlockKey(levels: ~0, services: ~0)
+    public static let any = BlockKey(levels: ~0, services: ~0)
     var isAny: Bool { self == .any }
 
     func intersection(_ other: BlockKey) -> BlockKey { BlockKey(levels: levels & other.levels, services: services & other.services) }

@@ -10,10 +10,11 @@ extension LogRing {
 
     /// Calls `body` with the ids in `ids`, newest first, whose stored bytes contain `needle` (lower-case; ASCII
     /// letters match either case), while it returns true. The walk ends at the first record found evicted, as
-    /// all older ones are gone too. A superset: a needle lying across two records or in a record's host or
-    /// fields names a record too, so callers still check each one. Returns false when `body` stopped it.
+    /// all older ones are gone too: `.gone` then says below which id nothing was scanned. A superset: a needle
+    /// lying across two records or in a record's host, service or fields names a record too, so callers still
+    /// check each one.
     @discardableResult
-    func forEachRecord(containing needle: [UInt8], in wanted: Range<UInt64>, _ body: (UInt64) -> Bool) -> Bool {
+    func forEachRecord(containing needle: [UInt8], in wanted: Range<UInt64>, _ body: (UInt64) -> Bool) -> WalkEnd {
         // The ids still stored, and where their bytes begin and end (the oldest may be evicted as we look).
         var ids = wanted.clamped(to: storedIDs)
         var bounds: (UInt64, UInt64)?
@@ -24,7 +25,7 @@ extension LogRing {
                 ids = wanted.clamped(to: storedIDs)
             }
         }
-        guard !needle.isEmpty, let (spanStart, spanEnd) = bounds, spanStart < spanEnd else { return true }
+        guard !needle.isEmpty, let (spanStart, spanEnd) = bounds, spanStart < spanEnd else { return .exhausted }
         let hits = UnsafeMutableBufferPointer<Int>.allocate(capacity: Self.textScanChunkBytes)
         defer { hits.deallocate() }
         let arenaSize = UInt64(arenaBytes), chunkBytes = UInt64(Self.textScanChunkBytes)
@@ -46,14 +47,14 @@ extension LogRing {
                 index -= 1
                 let hit = chunkStart + UInt64(hits[index])
                 guard hit < end else { continue }  // in the newer chunk, or in a record already visited
-                guard let (id, start) = record(containing: hit, in: ids.lowerBound..<upperID) else { return true }
-                guard body(id) else { return false }
+                guard let (id, start) = record(containing: hit, in: ids.lowerBound..<upperID) else { return .gone(below: upperID) }
+                guard body(id) else { return .stopped(at: id) }
                 upperID = id
                 end = start
             }
             end = min(end, chunkStart)
         }
-        return true
+        return .exhausted
     }
 
     /// The newest id in `ids` starting at or before logical offset `offset`, and its start; nil when a record

@@ -239,25 +239,42 @@ public final class LogRing: @unchecked Sendable {
         return words.offset + UInt64(words.recordBytes)
     }
 
-    /// The slot summaries of the records in `ids`, newest first, while `body` returns true; ends at the first
-    /// record evicted. Reads two words of each slot and nothing else: histograms and facets of levels, hosts,
-    /// services, protocols and formats. Returns whether it stopped at an evicted record.
-    @discardableResult
-    func forEachSlotSummary(newestFirstIn ids: Range<UInt64>, _ body: (SlotSummary) -> Bool) -> Bool {
+    enum SlotWalkEnd { case finished, stopped, evicted(UInt64) }
+
+    /// Each record's slot among `ids`, newest first, while `body` returns true: its id, its summary and the
+    /// views of a host and service stored inline (empty unless they are). Reads two words of each slot (three
+    /// for an inline name) and nothing of the text; ends at the first record evicted.
+    func forEachSlot(newestFirstIn ids: Range<UInt64>,
+                     _ body: (UInt64, SlotSummary, UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Bool) -> SlotWalkEnd {
         let ids = ids.clamped(to: storedIDs)
-        guard !ids.isEmpty else { return false }
+        guard !ids.isEmpty else { return .finished }
+        let none = UnsafeRawBufferPointer(start: nil, count: 0)
         var slotIndex = Int((ids.upperBound - 1) % UInt64(capacity))  // then stepped down: no division per record
         var id = ids.upperBound
         while id > ids.lowerBound {
             id -= 1
             let slot = slots + slotIndex * SlotLayout.wordsPerSlot
-            let (timeAndHost, attributes) = (slot[2].load(ordering: .relaxed), slot[3].load(ordering: .relaxed))
+            let words = SlotWords(offset: 0, lengths: 0, timeAndHost: slot[2].load(ordering: .relaxed),
+                                  attributes: slot[3].load(ordering: .relaxed), sourceTime: 0)
+            var (inlineHost, inlineService) = (none, none)
+            let inlineBytes = words.inlineHostBytes + words.inlineServiceBytes
+            if inlineBytes > 0 {  // rare: a table was full
+                let position = Int(slot[0].load(ordering: .relaxed) % UInt64(arenaBytes))
+                if position + inlineBytes <= arenaBytes {
+                    inlineHost = UnsafeRawBufferPointer(start: arena + position, count: words.inlineHostBytes)
+                    inlineService = UnsafeRawBufferPointer(start: arena + position + words.inlineHostBytes, count: words.inlineServiceBytes)
+                }
+            }
             atomicMemoryFence(ordering: .acquiring)
-            guard oldestID.load(ordering: .relaxed) <= id else { return true }
-            guard body(SlotSummary(timeAndHost: timeAndHost, attributes: attributes)) else { return false }
+            guard oldestID.load(ordering: .relaxed) <= id else { return .evicted(id) }
+            var summary = words.summary
+            // Numbers from a slot being overwritten may lie beyond the names published so far.
+            if let index = summary.hostIndex, index >= hosts.count { summary.hostIndex = nil }
+            if let index = summary.serviceIndex, index >= services.count { summary.serviceIndex = nil }
+            guard body(id, summary, inlineHost, inlineService) else { return .stopped }
             slotIndex = slotIndex == 0 ? capacity - 1 : slotIndex - 1
         }
-        return false
+        return .finished
     }
 
     /// The arena's bytes at logical offsets `range`, which must not cross the arena's end. They may be

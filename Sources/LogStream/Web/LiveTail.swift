@@ -3,7 +3,8 @@
 // a timer sends the batches of the sessions that asked for them.
 
 final class LiveTail {
-    let ring: LogRing
+    /// New records are read from here as they are published; histories are gathered from it.
+    let source: any RecordSource
     let reactor: Reactor
     /// Where histories are gathered, off the reactor thread.
     let worker: WorkerThread
@@ -19,11 +20,11 @@ final class LiveTail {
     /// How often batching sessions get their batch: at most 20 messages a second, at most 50 ms late.
     static let batchIntervalMilliseconds = 50
 
-    init(ring: LogRing, reactor: Reactor, worker: WorkerThread) {
-        self.ring = ring
+    init(source: any RecordSource, reactor: Reactor, worker: WorkerThread) {
+        self.source = source
         self.reactor = reactor
         self.worker = worker
-        publishedUpTo = ring.storedIDs.upperBound
+        publishedUpTo = source.storedIDs.upperBound
     }
 
     var sessionCount: Int { sessions.count }
@@ -39,12 +40,12 @@ final class LiveTail {
     }
 
     func publish() {
-        let next = ring.storedIDs.upperBound
+        let next = source.storedIDs.upperBound
         defer { publishedUpTo = next }
         guard !sessions.isEmpty, publishedUpTo < next else { return }
         let targets = Array(sessions.values)
         for id in publishedUpTo..<next {
-            ring.read(id) { record in
+            source.read(id) { record in
                 // Encoded at most once, and only if some session has room for it (clients that fall behind
                 // must not cost an encoding per record).
                 var entry: [UInt8]?

@@ -44,14 +44,14 @@ enum LogEntryJSON {
     /// The newest records matching `filter` inside `window`, newest first, as a JSON array. Returns how many
     /// were written and whether that is all of them (the scan reached the end of the window, not the limit).
     @discardableResult
-    static func appendNewest(from ring: LogRing, matching filter: RecordFilter, limit: Int, window: RecordWindow = RecordWindow(),
+    static func appendNewest(from source: any RecordSource, matching filter: RecordFilter, limit: Int, window: RecordWindow = RecordWindow(),
                              to json: inout JSONWriter) -> (count: Int, isComplete: Bool) {
         json.raw("[")
         defer { json.raw("]") }
-        guard limit > 0 else { return (0, window.ids(in: ring).isEmpty) }
+        guard limit > 0 else { return (0, window.ids(in: source).isEmpty) }
         var count = 0
         var mark = json.bytes.count
-        let isComplete = window.walkNewestFirst(in: ring, matching: filter, { record in
+        let isComplete = window.walkNewestFirst(in: source, matching: filter, { record in
             // Encoded in place; if the record turns out to have been evicted meanwhile, its bytes are taken back.
             mark = json.bytes.count
             if count > 0 { json.raw(",") }

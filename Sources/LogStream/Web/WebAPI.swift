@@ -1,6 +1,9 @@
 // The HTTP routes: the original LogStream's API, stats and health, and the dashboard's files.
 
 final class WebAPI {
+    /// Where searches read (the ring now; disk history and ClickHouse join it through the same protocol).
+    let source: any RecordSource
+    /// For the figures of /api/stats and /metrics.
     let ring: LogRing
     let stats: IngestStats
     let staticFiles: StaticFiles
@@ -13,7 +16,8 @@ final class WebAPI {
     static let defaultLimit = 100
     static let maxLimit = 10_000
 
-    init(ring: LogRing, stats: IngestStats, staticFiles: StaticFiles, access: AccessPolicy = AccessPolicy(token: nil, allowedOrigins: [])) {
+    init(source: any RecordSource, ring: LogRing, stats: IngestStats, staticFiles: StaticFiles, access: AccessPolicy = AccessPolicy(token: nil, allowedOrigins: [])) {
+        self.source = source
         self.ring = ring
         self.stats = stats
         self.staticFiles = staticFiles
@@ -115,9 +119,9 @@ final class WebAPI {
                                          "limit must be a non-negative integer"), Self.maxLimit)
             selection = try Self.selection(query)
         } catch { return .now(error.response) }
-        return .later { [ring] in
+        return .later { [source] in
             var json = JSONWriter(capacity: 256 * min(limit, 1000))
-            let listed = LogEntryJSON.appendNewest(from: ring, matching: selection.filter, limit: limit, window: selection.window, to: &json)
+            let listed = LogEntryJSON.appendNewest(from: source, matching: selection.filter, limit: limit, window: selection.window, to: &json)
             // The body stays the original's plain array; how many matched in all goes in headers, exact when the
             // scan reached the end of what is stored (a listing cut by its limit does not count further).
             var response = HTTPResponse.json(json.bytes)
@@ -135,17 +139,17 @@ final class WebAPI {
             buckets = try Self.integer(query, "buckets", fallback: 60, allowed: 1...LevelHistogram.maxBuckets,
                                        "buckets must be between 1 and \(LevelHistogram.maxBuckets)")
         } catch { return .now(error.response) }
-        return .later { [ring] in
-            let stored = ring.storedIDs
+        return .later { [source] in
+            let stored = source.storedIDs
             let now = Clock.wallMilliseconds
-            let newest = stored.isEmpty ? now : ring.read(stored.upperBound - 1) { $0.receivedAtMilliseconds } ?? now
-            let oldest = stored.isEmpty ? newest : ring.read(stored.lowerBound) { $0.receivedAtMilliseconds } ?? newest
+            let newest = stored.isEmpty ? now : source.read(stored.upperBound - 1) { $0.receivedAtMilliseconds } ?? now
+            let oldest = stored.isEmpty ? newest : source.read(stored.lowerBound) { $0.receivedAtMilliseconds } ?? newest
             // By default the span of what is stored, and at least the last minute, so that a chart of a
             // fresh server still shows time passing.
             let until = selection.window.until ?? max(newest, now)
             let since = selection.window.since ?? min(oldest, until - 60_000)
             guard since <= until else { return .error(400, "since is after until") }
-            let histogram = LevelHistogram(ring: ring, filter: selection.filter, window: selection.window, since: since, until: until, buckets: buckets)
+            let histogram = LevelHistogram(source: source, filter: selection.filter, window: selection.window, since: since, until: until, buckets: buckets)
             var json = JSONWriter(capacity: 64 * buckets + 256)
             histogram.append(to: &json, until: until)
             return .json(json.bytes)
@@ -163,8 +167,8 @@ final class WebAPI {
         do { limit = try Self.integer(query, "limit", fallback: 10, allowed: 1...100, "limit must be between 1 and 100") } catch {
             return .now(error.response)
         }
-        return .later { [ring] in
-            let facets = Facets(ring: ring, filter: selection.filter, window: selection.window, attribute: attribute, limit: limit)
+        return .later { [source] in
+            let facets = Facets(source: source, filter: selection.filter, window: selection.window, attribute: attribute, limit: limit)
             var json = JSONWriter(capacity: 64 * limit + 128)
             facets.append(to: &json, field: name)
             return .json(json.bytes)

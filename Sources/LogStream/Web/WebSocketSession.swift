@@ -192,12 +192,12 @@ final class WebSocketSession: ReactorHandler {
         held.removeAll()
         heldBytes = 0
         isAwaitingHistory = true
-        let (ring, filter, isBatching) = (liveTail.ring, filter, isBatching)
+        let (source, filter, isBatching) = (liveTail.source, filter, isBatching)
         let window = RecordWindow(beforeID: liveTail.publishedUpTo, afterID: after)
         liveTail.worker.submit({
             var json = JSONWriter(capacity: 16 * 1024)
             json.raw("{\"type\":\"history\",\"data\":")
-            let listed = LogEntryJSON.appendNewest(from: ring, matching: filter, limit: limit, window: window, to: &json)
+            let listed = LogEntryJSON.appendNewest(from: source, matching: filter, limit: limit, window: window, to: &json)
             if isBatching {
                 json.raw(listed.isComplete ? ",\"complete\":true,\"next_id\":" : ",\"complete\":false,\"next_id\":")
                 json.integer(Int(window.beforeID ?? 0))

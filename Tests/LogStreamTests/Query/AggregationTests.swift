@@ -29,20 +29,20 @@ struct AggregationTests {
         // Matches every record, but is not `.everything`, so the histogram walks the records.
         let everythingSlowly = RecordFilter(expression: .not(.text(Array("absent from every line".utf8))))
         for buckets in [1, 3, 7] {
-            let fast = LevelHistogram(ring: ring, filter: .everything, window: window, since: since, until: until, buckets: buckets)
-            let walked = LevelHistogram(ring: ring, filter: everythingSlowly, window: window, since: since, until: until, buckets: buckets)
+            let fast = LevelHistogram(source: ring, filter: .everything, window: window, since: since, until: until, buckets: buckets)
+            let walked = LevelHistogram(source: ring, filter: everythingSlowly, window: window, since: since, until: until, buckets: buckets)
             #expect(fast == walked)
             // Level-only filters take the slot path too; the same filter with a text condition walks records.
             for q in ["level:error", "level:>=warn", "-level:info OR level:fatal", "NOT (level:warn OR level:error)"] {
                 let levelsOnly = RecordFilter(expression: try! QueryParser.parse(q))
                 let slowly = RecordFilter(expression: .and([try! QueryParser.parse(q)!, .not(.text(Array("absent".utf8)))]))
                 #expect(levelsOnly.levelsWhenOnlyLevelCounts != nil && slowly.levelsWhenOnlyLevelCounts == nil)
-                #expect(LevelHistogram(ring: ring, filter: levelsOnly, window: window, since: since, until: until, buckets: buckets)
-                        == LevelHistogram(ring: ring, filter: slowly, window: window, since: since, until: until, buckets: buckets), "\(q)")
+                #expect(LevelHistogram(source: ring, filter: levelsOnly, window: window, since: since, until: until, buckets: buckets)
+                        == LevelHistogram(source: ring, filter: slowly, window: window, since: since, until: until, buckets: buckets), "\(q)")
             }
             let original = RecordFilter(level: "warn")
-            #expect(LevelHistogram(ring: ring, filter: original, window: window, since: since, until: until, buckets: buckets)
-                    == LevelHistogram(ring: ring, filter: RecordFilter(level: "warn", expression: .not(.text(Array("absent".utf8)))), window: window,
+            #expect(LevelHistogram(source: ring, filter: original, window: window, since: since, until: until, buckets: buckets)
+                    == LevelHistogram(source: ring, filter: RecordFilter(level: "warn", expression: .not(.text(Array("absent".utf8)))), window: window,
                                       since: since, until: until, buckets: buckets))
         }
         #expect(RecordFilter(query: "", level: "", service: "", expression: try! QueryParser.parse("")) == .everything)
@@ -57,29 +57,29 @@ struct AggregationTests {
             let fromSlots = RecordFilter(expression: try QueryParser.parse(q))
             let fromRecords = RecordFilter(expression: .and([try QueryParser.parse(q) ?? .not(.text([1])), .not(.text(Array("absent".utf8)))]))
             for attribute in [Facets.Attribute.level, .host, .protocolName, .format] {
-                #expect(Facets(ring: ring, filter: fromSlots, window: window, attribute: attribute, limit: 3)
-                        == Facets(ring: ring, filter: fromRecords, window: window, attribute: attribute, limit: 3), "\(q) \(attribute)")
+                #expect(Facets(source: ring, filter: fromSlots, window: window, attribute: attribute, limit: 3)
+                        == Facets(source: ring, filter: fromRecords, window: window, attribute: attribute, limit: 3), "\(q) \(attribute)")
             }
         }
     }
 
     @Test("the histogram counts levels per bucket over the window, oldest bucket first")
     func histogram() {
-        let histogram = LevelHistogram(ring: ring(), filter: .everything, since: 1000, until: 12_999, buckets: 4)
+        let histogram = LevelHistogram(source: ring(), filter: .everything, since: 1000, until: 12_999, buckets: 4)
         #expect(histogram.bucketMilliseconds == 3000)
         let (info, warn, error) = (Int(LogLevel.info.rawValue), Int(LogLevel.warn.rawValue), Int(LogLevel.error.rawValue))
         #expect(histogram.counts.map { [$0[info], $0[warn], $0[error]] } == [[1, 1, 1], [1, 1, 1], [1, 1, 1], [1, 1, 1]])
         #expect(histogram.counts.joined().reduce(0, +) == 12)
-        let errorsOnly = LevelHistogram(ring: ring(), filter: RecordFilter(level: "error"), since: 7000, until: 12_999, buckets: 2)
+        let errorsOnly = LevelHistogram(source: ring(), filter: RecordFilter(level: "error"), since: 7000, until: 12_999, buckets: 2)
         #expect(errorsOnly.counts.map { $0[error] } == [1, 1])
     }
 
     @Test("facets give the top values with counts, the rest as others")
     func facets() throws {
-        let byService = Facets(ring: ring(), filter: .everything, window: RecordWindow(), attribute: .service, limit: 2)
+        let byService = Facets(source: ring(), filter: .everything, window: RecordWindow(), attribute: .service, limit: 2)
         #expect(byService.top.map { "\($0.value)=\($0.count)" } == ["auth=4", "pay=4"])
         #expect((byService.others, byService.total) == (4, 12))
-        let hosts = Facets(ring: ring(), filter: RecordFilter(expression: try QueryParser.parse("level:>=warn")),
+        let hosts = Facets(source: ring(), filter: RecordFilter(expression: try QueryParser.parse("level:>=warn")),
                            window: RecordWindow(since: 4000), attribute: .host, limit: 10)
         #expect(hosts.top.map { "\($0.value)=\($0.count)" } == ["web-2=4", "web-1=2"])
         #expect(Facets.Attribute("field.user") == .field(Array("user".utf8)) && Facets.Attribute("nonsense") == nil)

@@ -1,0 +1,65 @@
+// Where searches read records from: the ring today; the disk history and ClickHouse next. Listings,
+// histograms, facets, WebSocket histories and the live tail read through this protocol alone, so that a new
+// tier is a new conformance, not a change to them. Ids grow with receive time in every source, and every
+// source answers newest first.
+
+public protocol RecordSource: AnyObject, Sendable {
+    /// The ids the source holds now: older ones are gone from it, newer ones not given out yet.
+    var storedIDs: Range<UInt64> { get }
+
+    /// Calls `body` with record `id` and returns its result, or nil when the source does not hold it (any more).
+    /// `body` may see a record torn by eviction; its result is then discarded.
+    func read<Result>(_ id: UInt64, _ body: (LogRecord) -> Result) -> Result?
+
+    /// Calls `visit` with the records among `ids` that may satisfy `hints`, newest first, while it returns true.
+    /// A superset: records the hints cannot rule out are visited, and the caller checks each. If the record just
+    /// visited turns out torn, `discardTorn` is called and the walk ends with `.gone`.
+    func walkNewestFirst(_ ids: Range<UInt64>, hints: ScanHints, _ visit: (LogRecord) -> Bool, discardTorn: () -> Void) -> WalkEnd
+
+    /// Calls `body` with what the source knows of each record among `ids` without reading its text, newest
+    /// first, while it returns true: what histograms and facets of levels, hosts, services, protocols and
+    /// formats need.
+    func forEachSummary(newestFirstIn ids: Range<UInt64>, _ body: (RecordSummary) -> Bool) -> WalkEnd
+
+    /// The first id among `ids` received at or after `time` (`ids.upperBound` when none is).
+    func firstID(receivedSince time: Int64, among ids: Range<UInt64>) -> UInt64
+}
+
+/// What a search tells a source so that it can pass over records that cannot match without reading them.
+public struct ScanHints: Sendable, Equatable {
+    /// Lower-cased bytes every match contains (ASCII case aside), if any are known.
+    public var requiredText: [UInt8]?
+    /// The levels and services a match can have.
+    public var blockKey: BlockKey
+    /// No match was received before this.
+    public var receivedSince: Int64?
+
+    public init(requiredText: [UInt8]? = nil, blockKey: BlockKey = .any, receivedSince: Int64? = nil) {
+        self.requiredText = requiredText
+        self.blockKey = blockKey
+        self.receivedSince = receivedSince
+    }
+
+    public static let none = ScanHints()
+}
+
+/// How a walk over a source ended.
+public enum WalkEnd: Equatable, Sendable {
+    /// Every id asked for was looked at or ruled out.
+    case exhausted
+    /// The visitor stopped it at this id.
+    case stopped(at: UInt64)
+    /// Ids below this were not visited because the source no longer holds them: an older source may.
+    case gone(below: UInt64)
+}
+
+/// A record as its slot describes it, without its text. The views live as long as the call that hands it out.
+public struct RecordSummary {
+    public var receivedAtMilliseconds: Int64
+    public var level: LogLevel
+    public var ingestProtocol: IngestProtocol
+    public var format: LogFormat
+    public var host: UnsafeRawBufferPointer
+    /// Empty when the record has no service ("unknown").
+    public var service: UnsafeRawBufferPointer
+}
