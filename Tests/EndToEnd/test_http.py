@@ -1,6 +1,7 @@
 """The HTTP API as the original's clients use it, and HTTP/1.1 done right, with curl and raw sockets."""
 import json
 import re
+import socket
 import subprocess
 import time
 import urllib.parse
@@ -213,6 +214,24 @@ def test_malformed_requests_are_answered_and_closed(server):
     server.send_udp(b"INFO [still] alive")
     server.wait_received(20001)
     assert server.logs(q="service:alongside", limit=1)[0]["raw"] == "INFO [alongside] line 19999"
+
+
+def test_request_bodies_no_route_takes_yet(server):
+    # A body announced with Expect: 100-continue is refused at once, before the client sends it: no 100.
+    with socket.create_connection(("127.0.0.1", server.http_port), timeout=5) as connection:
+        connection.sendall(b"POST /api/logs HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\nExpect: 100-continue\r\n\r\n")
+        answer = connection.recv(65536)
+    assert answer.startswith(b"HTTP/1.1 413 ") and b"100 Continue" not in answer and b"Connection: close" in answer
+    # An empty chunked body is no body: the request is served, and the next one on the connection too.
+    response = server.raw_http(b"GET /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
+                               b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    assert re.findall(rb"HTTP/1\.1 (\d{3}) ", response) == [b"200", b"200"]
+    # A chunked body with data for a route that takes none: 413 as soon as the chunk's size is read.
+    response = server.raw_http(b"POST /api/logs HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
+    assert response.startswith(b"HTTP/1.1 413 ")
+    # Methods a path does not take are 405 with the ones it does.
+    response = server.raw_http(b"DELETE /api/logs HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    assert response.startswith(b"HTTP/1.1 405 ") and b"Allow: GET, HEAD\r\n" in response
 
 
 def test_keep_alive_and_pipelining_answer_in_order(server):

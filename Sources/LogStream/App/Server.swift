@@ -49,19 +49,24 @@ final class Server {
         udp = UDPLineListener(fd: udpFD, reactor: reactor, ingest: ingest, maxLineBytes: configuration.maxLineBytes)
         tcp = TCPLineListener(fd: tcpFD, reactor: reactor, ingest: ingest, maxLineBytes: configuration.maxLineBytes,
                                 maxConnections: configuration.maxTCPConnections, idleTimeoutSeconds: configuration.idleTimeoutSeconds)
-        let worker = try reactor.startWorker(named: "query")
-        liveTail = LiveTail(source: ring, reactor: reactor, worker: worker)
+        let queries = try reactor.startWorker(named: "query")
+        liveTail = LiveTail(source: ring, reactor: reactor, worker: queries)
         let staticFiles = StaticFiles(directory: configuration.staticDirectory)
-        let api = WebAPI(source: ring, ring: ring, stats: destination.stats, staticFiles: staticFiles, access: configuration.access)
-        http = HTTPServer(fd: httpFD, reactor: reactor, api: api, liveTail: liveTail, worker: worker,
-                          maxConnections: configuration.maxHTTPConnections, headerTimeoutSeconds: configuration.headerTimeoutSeconds)
+        let api = DashboardAPI(source: ring, ring: ring, stats: destination.stats, staticFiles: staticFiles, queries: queries,
+                               access: configuration.access)
+        let router = Router()
+        router.admission = { [unowned api] request in api.refusal(for: request) }
+        api.register(into: router)
+        liveTail.register(into: router, access: configuration.access)
+        http = HTTPServer(fd: httpFD, reactor: reactor, router: router, maxConnections: configuration.maxHTTPConnections,
+                          headerTimeoutSeconds: configuration.headerTimeoutSeconds, alsoOpen: { [unowned liveTail] in liveTail.sessionCount })
         api.extraStats = { [udp, tcp, http, liveTail, api] in
             [("tcp_connections", tcp.connectionCount), ("http_connections", http.connectionCount),
              ("websocket_clients", liveTail.sessionCount), ("udp_receive_buffer_bytes", grantedBuffer),
              ("udp_kernel_drops", Int(udp.kernelDrops)),
              ("connections_shed", FileDescriptorReserve.shared.shedCount), ("tcp_connections_refused", tcp.refusedCount), ("tcp_idle_closed", tcp.idleClosedCount),
-             ("http_connections_refused", http.refusedCount), ("http_header_timeouts", http.slowHeadCount),
-             ("http_unauthorized", api.unauthorizedCount), ("websocket_origin_refused", http.originRefusedCount),
+             ("http_connections_refused", http.refusedCount), ("http_header_timeouts", http.slowRequestCount),
+             ("http_unauthorized", api.unauthorizedCount), ("websocket_origin_refused", liveTail.originRefusedCount),
              ("websocket_messages_dropped", liveTail.droppedMessageCount),
              ("websocket_ping_timeouts", liveTail.unansweredCount), ("websocket_slow_closed", liveTail.behindClosedCount)]
         }

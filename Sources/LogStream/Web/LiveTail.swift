@@ -16,6 +16,8 @@ final class LiveTail {
     var droppedMessageCount = 0
     private(set) var unansweredCount = 0
     private(set) var behindClosedCount = 0
+    /// WebSocket handshakes refused for coming from another site's page.
+    private(set) var originRefusedCount = 0
 
     /// How often batching sessions get their batch: at most 20 messages a second, at most 50 ms late.
     static let batchIntervalMilliseconds = 50
@@ -103,5 +105,34 @@ final class LiveTail {
         json.bytes.append(contentsOf: entry)
         json.raw("}")
         return WebSocketFrameCodec.textFrame(json.bytes)
+    }
+}
+
+extension LiveTail {
+    /// `/ws`, the live tail's WebSocket. Any method reaches the route, so that the handshake's own checks
+    /// answer; a refused handshake closes the connection.
+    func register(into router: Router, access: AccessPolicy) {
+        router.add(nil, "/ws") { [unowned self] request, _ in
+            var refusal: HTTPResponse
+            if !access.allowsOrigin(of: request) {
+                originRefusedCount += 1
+                refusal = .error(403, "WebSocket connections from this origin are not allowed (--allowed-origins)")
+            } else {
+                switch WebSocketHandshake.response(to: request) {
+                case .success(let handshake): return .upgrade(response: handshake) { [unowned self] in start($0) }
+                case .failure(let response): refusal = response
+                }
+            }
+            refusal.closesConnection = true
+            return .now(refusal)
+        }
+    }
+
+    /// The upgraded connection becomes a session.
+    private func start(_ connection: UpgradedConnection) {
+        let session = WebSocketSession(fd: connection.fd, liveTail: self, output: connection.output)
+        reactor.replaceHandler(of: connection.fd, with: session)
+        add(session)
+        session.receive(connection.leftover)
     }
 }

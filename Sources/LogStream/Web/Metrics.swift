@@ -2,7 +2,7 @@
 // The heap gauges tell a leak (allocated bytes grow) from fragmentation (free bytes grow) when RSS moves.
 // Service names come from log lines: as label values they are escaped (backslash, quote, newline).
 
-extension WebAPI {
+extension DashboardAPI {
     /// Figures from other parts that are levels (gauges) rather than counts since start (counters).
     private static let gauges: Set<String> = ["tcp_connections", "http_connections", "websocket_clients", "udp_receive_buffer_bytes"]
 

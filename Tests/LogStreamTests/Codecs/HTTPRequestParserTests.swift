@@ -79,7 +79,9 @@ struct HTTPRequestParserTests {
 
     @Test("request-smuggling shapes and bad lengths are refused", arguments: [
         "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n",
-        "GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n",
+        "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n",
         "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n",
         "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1e3\r\n\r\n",
         "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999\r\n\r\n",
@@ -90,6 +92,16 @@ struct HTTPRequestParserTests {
     ])
     func refused(text: String) {
         #expect(throws: HTTPParseError.self) { try request(text) }
+    }
+
+    @Test("a body is framed by Content-Length or by chunked alone; Expect: 100-continue is noted, other expectations refused")
+    func bodyFraming() throws {
+        #expect(try request("GET / HTTP/1.1\r\nHost: x\r\n\r\n").body == .none)
+        #expect(try request("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 12\r\n\r\n").body == .length(12))
+        #expect(try request("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n").body.isPresent == false)
+        #expect(try request("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: Chunked\r\n\r\n").body == .chunked)
+        #expect(try request("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nExpect: 100-Continue\r\n\r\n").expectsContinue)
+        #expect(throws: HTTPParseError.expectationFailed) { try request("POST / HTTP/1.1\r\nHost: x\r\nExpect: coffee\r\n\r\n") }
     }
 
     @Test("keep-alive follows the version and the Connection header")

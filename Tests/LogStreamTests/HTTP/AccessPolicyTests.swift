@@ -62,6 +62,6 @@ struct AccessPolicyTests {
 
     @Test("metrics label values escape what Prometheus reads as syntax")
     func labelValues() {
-        #expect(WebAPI.labelValue("a\"b\\c\nd") == "a\\\"b\\\\c\\nd")
+        #expect(DashboardAPI.labelValue("a\"b\\c\nd") == "a\\\"b\\\\c\\nd")
     }
 }

@@ -8,8 +8,18 @@ public struct HTTPRequest {
     /// Lower-cased names, values as sent.
     public var headers: [(name: String, value: String)]
     public var isKeepAlive: Bool
-    /// Bytes of body that follow the head.
-    public var contentLength: Int
+    /// How the body that follows the head is delimited.
+    public var body: BodyFraming
+    /// The client waits for `100 Continue` before it sends the body (`Expect: 100-continue`).
+    public var expectsContinue: Bool
+
+    public enum BodyFraming: Equatable, Sendable {
+        case none
+        case length(Int)
+        case chunked
+
+        public var isPresent: Bool { self != .none && self != .length(0) }
+    }
 
     public func header(_ name: String) -> String? {
         headers.first { $0.name == name }?.value
@@ -34,20 +44,29 @@ public struct HTTPRequest {
         let connection = headers.filter { $0.name == "connection" }.map { $0.value.lowercased() }
         isKeepAlive = head.minorVersion == 1 ? !connection.contains("close") : connection.contains("keep-alive")
 
+        // The smuggling shapes are refused (RFC 9112 6.1 and 6.3): both framings, several Transfer-Encoding
+        // headers, codings other than chunked alone, lengths that disagree or are not plain digits.
         let lengths = headers.filter { $0.name == "content-length" }.map(\.value)
-        let hasTransferEncoding = headers.contains { $0.name == "transfer-encoding" }
-        if hasTransferEncoding && !lengths.isEmpty { throw .badRequest("both Content-Length and Transfer-Encoding") }
-        if hasTransferEncoding { throw .badRequest("Transfer-Encoding is not supported for requests") }
+        let encodings = headers.filter { $0.name == "transfer-encoding" }.map { $0.value.lowercased() }
+        if !encodings.isEmpty && !lengths.isEmpty { throw .badRequest("both Content-Length and Transfer-Encoding") }
         guard Set(lengths).count <= 1 else { throw .badRequest("conflicting Content-Length headers") }
-        if let length = lengths.first {
+        if !encodings.isEmpty {
+            guard encodings == ["chunked"], head.minorVersion == 1 else { throw .badRequest("only Transfer-Encoding: chunked is supported") }
+            body = .chunked
+        } else if let length = lengths.first {
             guard !length.isEmpty, length.utf8.allSatisfy({ $0 &- 0x30 < 10 }), length.count <= 15, let value = Int(length) else {
                 throw .badRequest("invalid Content-Length")
             }
-            contentLength = value
+            body = .length(value)
         } else {
-            contentLength = 0
+            body = .none
         }
-        if head.minorVersion == 1 && header("host") == nil { throw .badRequest("missing Host header") }
+        if head.minorVersion == 1 && !headers.contains(where: { $0.name == "host" }) { throw .badRequest("missing Host header") }
+        switch headers.first(where: { $0.name == "expect" })?.value.lowercased() {
+        case nil: expectsContinue = false
+        case "100-continue": expectsContinue = head.minorVersion == 1
+        default: throw .expectationFailed
+        }
     }
 }
 

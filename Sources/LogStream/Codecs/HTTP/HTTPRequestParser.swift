@@ -28,13 +28,27 @@ public enum HTTPParseError: Error, Equatable {
     case headTooLarge
     case uriTooLong
     case versionNotSupported
+    /// An `Expect` other than 100-continue.
+    case expectationFailed
 
     public var status: Int {
         switch self {
         case .badRequest: 400
+        case .expectationFailed: 417
         case .headTooLarge: 431
         case .uriTooLong: 414
         case .versionNotSupported: 505
+        }
+    }
+
+    /// What the error answer says.
+    public var message: String {
+        switch self {
+        case .badRequest(let reason): reason
+        case .headTooLarge: "request head too large"
+        case .uriTooLong: "request line too long"
+        case .versionNotSupported: "HTTP version not supported"
+        case .expectationFailed: "only Expect: 100-continue is understood"
         }
     }
 }

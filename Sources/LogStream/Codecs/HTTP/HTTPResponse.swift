@@ -5,6 +5,8 @@ struct HTTPResponse: Error {
     var contentType: String
     var body: [UInt8]
     var extraHeaders: [(String, String)] = []
+    /// The connection closes after this answer, whatever the request asked (a refused protocol switch).
+    var closesConnection = false
 
     static func json(_ body: [UInt8], status: Int = 200) -> HTTPResponse {
         HTTPResponse(status: status, contentType: "application/json", body: body)
@@ -33,6 +35,7 @@ struct HTTPResponse: Error {
 
     static func reason(for status: Int) -> String {
         switch status {
+        case 100: "Continue"
         case 101: "Switching Protocols"
         case 200: "OK"
         case 204: "No Content"
@@ -45,6 +48,7 @@ struct HTTPResponse: Error {
         case 408: "Request Timeout"
         case 413: "Content Too Large"
         case 414: "URI Too Long"
+        case 417: "Expectation Failed"
         case 426: "Upgrade Required"
         case 431: "Request Header Fields Too Large"
         case 500: "Internal Server Error"

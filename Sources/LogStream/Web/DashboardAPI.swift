@@ -1,6 +1,7 @@
-// The HTTP routes: the original LogStream's API, stats and health, and the dashboard's files.
+// The dashboard's routes: the original LogStream's API, searches, histograms and facets, stats and health, and
+// the dashboard's files; and who may use them (the token, a login page for browsers).
 
-final class WebAPI {
+final class DashboardAPI {
     /// Where searches read (the ring now; disk history and ClickHouse join it through the same protocol).
     let source: any RecordSource
     /// For the figures of /api/stats and /metrics.
@@ -8,6 +9,8 @@ final class WebAPI {
     let stats: IngestStats
     let staticFiles: StaticFiles
     let access: AccessPolicy
+    /// Where searches run.
+    let queries: WorkerThread
     /// Extra figures for /api/stats and /metrics that belong to other parts (connections, socket buffers).
     var extraStats: () -> [(String, Int)] = { [] }
     /// Requests refused for want of the token.
@@ -16,7 +19,9 @@ final class WebAPI {
     static let defaultLimit = 100
     static let maxLimit = 10_000
 
-    init(source: any RecordSource, ring: LogRing, stats: IngestStats, staticFiles: StaticFiles, access: AccessPolicy = AccessPolicy(token: nil, allowedOrigins: [])) {
+    init(source: any RecordSource, ring: LogRing, stats: IngestStats, staticFiles: StaticFiles, queries: WorkerThread,
+         access: AccessPolicy = AccessPolicy(token: nil, allowedOrigins: [])) {
+        self.queries = queries
         self.source = source
         self.ring = ring
         self.stats = stats
@@ -39,46 +44,30 @@ final class WebAPI {
         return response
     }
 
-    /// An answer ready now, or work over the ring for the worker thread (so the reactor never waits on a scan).
-    enum Answer {
-        case now(HTTPResponse)
-        case later(@Sendable () -> HTTPResponse)
-    }
-
-    func answer(to request: HTTPRequest) -> Answer {
-        if let refusal = refusal(for: request) { return .now(refusal) }
-        let isRead = request.method == "GET" || request.method == "HEAD"
-        switch request.path {
-        case "/api/logs": return isRead ? logs(request.query) : .now(methodNotAllowed())
-        case "/api/histogram": return isRead ? histogram(request.query) : .now(methodNotAllowed())
-        case "/api/facets": return isRead ? facets(request.query) : .now(methodNotAllowed())
-        default: return .now(respond(to: request))
+    /// The dashboard's routes. Searches run on the query worker, so the reactor never waits on a scan.
+    func register(into router: Router) {
+        let read: Set<String> = ["GET"]
+        router.add(read, "/api/logs") { [unowned self] request, _ in logs(request.query) }
+        router.add(read, "/api/histogram") { [unowned self] request, _ in histogram(request.query) }
+        router.add(read, "/api/facets") { [unowned self] request, _ in facets(request.query) }
+        router.add(read, "/api/stats") { [unowned self] _, _ in .now(.json(statsJSON())) }
+        router.add(read, "/metrics") { [unowned self] _, _ in
+            .now(HTTPResponse(status: 200, contentType: "text/plain; version=0.0.4", body: metricsText()))
         }
-    }
-
-    /// The answers that are quick: stats, health, files, errors.
-    func respond(to request: HTTPRequest) -> HTTPResponse {
-        let isRead = request.method == "GET" || request.method == "HEAD"
-        switch request.path {
-        case "/api/stats": return isRead ? .json(statsJSON()) : methodNotAllowed()
-        case "/metrics": return isRead ? HTTPResponse(status: 200, contentType: "text/plain; version=0.0.4", body: metricsText()) : methodNotAllowed()
-        case "/api/session": return session(request)
-        case "/login": return isRead ? staticFile("login.html") : methodNotAllowed()
-        case "/healthz": return isRead ? HTTPResponse(status: 200, contentType: "text/plain", body: Array("ok\n".utf8)) : methodNotAllowed()
-        case "/": return isRead ? staticFile("index.html") : methodNotAllowed()
-        case _ where request.path.hasPrefix("/static/"):
-            return isRead ? staticFile(String(request.path.dropFirst("/static/".count))) : methodNotAllowed()
-        default: return .error(404, "no such path: \(request.path)")
-        }
+        router.add(["GET", "DELETE"], "/api/session") { [unowned self] request, _ in .now(session(request)) }
+        router.add(read, "/login") { [unowned self] _, _ in .now(staticFile("login.html")) }
+        router.add(read, "/healthz") { _, _ in .now(HTTPResponse(status: 200, contentType: "text/plain", body: Array("ok\n".utf8))) }
+        router.add(read, "/") { [unowned self] _, _ in .now(staticFile("index.html")) }
+        router.add(read, "/static/*") { [unowned self] request, _ in .now(staticFile(String(request.path.dropFirst("/static/".count)))) }
     }
 
     /// `GET /api/session` with the bearer token: a session cookie for the dashboard (204). `DELETE`: log out.
     private func session(_ request: HTTPRequest) -> HTTPResponse {
         var response = HTTPResponse(status: 204, contentType: "text/plain", body: [])
         switch request.method {
-        case "GET" where !access.requiresToken:
+        case "GET" where !access.requiresToken, "HEAD" where !access.requiresToken:
             return response
-        case "GET":
+        case "GET", "HEAD":
             guard access.hasBearerToken(request), let cookie = access.sessionCookie else {
                 unauthorizedCount += 1
                 return .error(401, "wrong token")
@@ -87,14 +76,8 @@ final class WebAPI {
         case "DELETE":
             response.extraHeaders.append(("Set-Cookie", "\(AccessPolicy.cookieName)=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"))
         default:
-            return methodNotAllowed()
+            preconditionFailure("the router passes GET, HEAD and DELETE only")
         }
-        return response
-    }
-
-    private func methodNotAllowed() -> HTTPResponse {
-        var response = HTTPResponse.error(405, "method not allowed")
-        response.extraHeaders.append(("Allow", "GET, HEAD"))
         return response
     }
 
@@ -112,14 +95,14 @@ final class WebAPI {
 
     /// `GET /api/logs?query=&level=&service=&limit=`: newest first, as the original; plus `q=` (the query
     /// language), `field.<name>=`, and the window: `before=`, `after=` (ids), `since=`, `until=` (times).
-    private func logs(_ query: [String: String]) -> Answer {
+    private func logs(_ query: [String: String]) -> HTTPAnswer {
         let (limit, selection): (Int, Selection)
         do {
             limit = min(try Self.integer(query, "limit", fallback: Self.defaultLimit, allowed: 0...Int.max,
                                          "limit must be a non-negative integer"), Self.maxLimit)
             selection = try Self.selection(query)
         } catch { return .now(error.response) }
-        return .later { [source] in
+        return .later(queries) { [source] in
             var json = JSONWriter(capacity: 256 * min(limit, 1000))
             let listed = LogEntryJSON.appendNewest(from: source, matching: selection.filter, limit: limit, window: selection.window, to: &json)
             // The body stays the original's plain array; how many matched in all goes in headers, exact when the
@@ -132,14 +115,14 @@ final class WebAPI {
 
     /// `GET /api/histogram?q=&since=&until=&before=&after=&buckets=`: records per level per time bucket, oldest
     /// bucket first. Without `since`/`until`, the span of what is stored (at least the last minute).
-    private func histogram(_ query: [String: String]) -> Answer {
+    private func histogram(_ query: [String: String]) -> HTTPAnswer {
         let (selection, buckets): (Selection, Int)
         do {
             selection = try Self.selection(query)
             buckets = try Self.integer(query, "buckets", fallback: 60, allowed: 1...LevelHistogram.maxBuckets,
                                        "buckets must be between 1 and \(LevelHistogram.maxBuckets)")
         } catch { return .now(error.response) }
-        return .later { [source] in
+        return .later(queries) { [source] in
             let stored = source.storedIDs
             let now = Clock.wallMilliseconds
             let newest = stored.isEmpty ? now : source.read(stored.upperBound - 1) { $0.receivedAtMilliseconds } ?? now
@@ -158,7 +141,7 @@ final class WebAPI {
 
     /// `GET /api/facets?field=service|level|host|protocol|format|field.<name>&q=&since=&until=&limit=`: the most
     /// common values among matching records.
-    private func facets(_ query: [String: String]) -> Answer {
+    private func facets(_ query: [String: String]) -> HTTPAnswer {
         let (selection, limit): (Selection, Int)
         do { selection = try Self.selection(query) } catch { return .now(error.response) }
         guard let name = query["field"], let attribute = Facets.Attribute(name) else {
@@ -167,7 +150,7 @@ final class WebAPI {
         do { limit = try Self.integer(query, "limit", fallback: 10, allowed: 1...100, "limit must be between 1 and 100") } catch {
             return .now(error.response)
         }
-        return .later { [source] in
+        return .later(queries) { [source] in
             let facets = Facets(source: source, filter: selection.filter, window: selection.window, attribute: attribute, limit: limit)
             var json = JSONWriter(capacity: 64 * limit + 128)
             facets.append(to: &json, field: name)
