@@ -24,58 +24,51 @@ struct StartupError: Error, CustomStringConvertible {
 
 final class Server {
     private let reactor: Reactor
-    private let ring: LogRing
-    private let destination: RecordDestination
-    private var stats: IngestStats { destination.stats }
-    private let udp: UDPLineListener
-    private let tcp: TCPLineListener
-    private let http: HTTPServer
-    private let liveTail: LiveTail
+    let ring: LogRing
+    let destination: RecordDestination
+    let udp: UDPLineListener
+    let tcp: TCPLineListener
+    let http: HTTPServer
+    let liveTail: LiveTail
+    let metrics = MetricRegistry()
 
     init(configuration: ServerConfiguration) throws {
         ProcessResources.ignoreBrokenPipes()
         ProcessResources.raiseDescriptorLimit()
         reactor = try Reactor()
+
+        // Storage and ingestion: the ring is where records go and, for now, the only source searches read.
         ring = LogRing(capacity: configuration.bufferRecords, arenaBytes: configuration.bufferBytes)
         destination = RecordDestination(ring: ring)
+        let source: any RecordSource = ring
         let ingest = LineIngest(destination: destination)
-
         let (udpFD, grantedBuffer) = try Self.bound("UDP", configuration.udpAddress) { () throws(SystemError) in
             try Socket.bindUDP(on: configuration.udpAddress, receiveBufferBytes: Int32(clamping: configuration.udpReceiveBufferBytes))
         }
         let tcpFD = try Self.bound("TCP", configuration.tcpAddress) { () throws(SystemError) in try Socket.listenTCP(on: configuration.tcpAddress) }
         let httpFD = try Self.bound("HTTP", configuration.httpAddress) { () throws(SystemError) in try Socket.listenTCP(on: configuration.httpAddress) }
-
         udp = UDPLineListener(fd: udpFD, reactor: reactor, ingest: ingest, maxLineBytes: configuration.maxLineBytes)
         tcp = TCPLineListener(fd: tcpFD, reactor: reactor, ingest: ingest, maxLineBytes: configuration.maxLineBytes,
-                                maxConnections: configuration.maxTCPConnections, idleTimeoutSeconds: configuration.idleTimeoutSeconds)
+                              maxConnections: configuration.maxTCPConnections, idleTimeoutSeconds: configuration.idleTimeoutSeconds)
+
+        // The web side: one route table for the dashboard API and the live tail; searches on their own worker.
         let queries = try reactor.startWorker(named: "query")
-        liveTail = LiveTail(source: ring, reactor: reactor, worker: queries)
+        liveTail = LiveTail(source: source, reactor: reactor, worker: queries)
         let staticFiles = StaticFiles(directory: configuration.staticDirectory)
-        let api = DashboardAPI(source: ring, ring: ring, stats: destination.stats, staticFiles: staticFiles, queries: queries,
-                               access: configuration.access)
+        let api = DashboardAPI(source: source, metrics: metrics, staticFiles: staticFiles, queries: queries, access: configuration.access)
         let router = Router()
         router.admission = { [unowned api] request in api.refusal(for: request) }
         api.register(into: router)
         liveTail.register(into: router, access: configuration.access)
         http = HTTPServer(fd: httpFD, reactor: reactor, router: router, maxConnections: configuration.maxHTTPConnections,
                           headerTimeoutSeconds: configuration.headerTimeoutSeconds, alsoOpen: { [unowned liveTail] in liveTail.sessionCount })
-        api.extraStats = { [udp, tcp, http, liveTail, api] in
-            [("tcp_connections", tcp.connectionCount), ("http_connections", http.connectionCount),
-             ("websocket_clients", liveTail.sessionCount), ("udp_receive_buffer_bytes", grantedBuffer),
-             ("udp_kernel_drops", Int(udp.kernelDrops)),
-             ("connections_shed", FileDescriptorReserve.shared.shedCount), ("tcp_connections_refused", tcp.refusedCount), ("tcp_idle_closed", tcp.idleClosedCount),
-             ("http_connections_refused", http.refusedCount), ("http_header_timeouts", http.slowRequestCount),
-             ("http_unauthorized", api.unauthorizedCount), ("websocket_origin_refused", liveTail.originRefusedCount),
-             ("websocket_messages_dropped", liveTail.droppedMessageCount),
-             ("websocket_ping_timeouts", liveTail.unansweredCount), ("websocket_slow_closed", liveTail.behindClosedCount)]
-        }
+        registerMetrics(api: api, udpReceiveBufferBytes: grantedBuffer)
 
         try reactor.register(udpFD, interest: .readable, handler: udp)
         try reactor.register(tcpFD, interest: .readable, handler: tcp)
         try reactor.register(httpFD, interest: .readable, handler: http)
-        reactor.addTimer(everyMilliseconds: 1000) { [stats, tcp, http, liveTail] in
-            stats.sampleRate()
+        reactor.addTimer(everyMilliseconds: 1000) { [destination, tcp, http, liveTail] in
+            destination.stats.sampleRate()
             tcp.closeIdleConnections()
             http.closeSlowConnections()
             liveTail.checkSessions(intervalSeconds: configuration.pingIntervalSeconds)
@@ -105,7 +98,7 @@ final class Server {
 
     func run() {
         reactor.run()
-        log("stopped: \(stats.received) records received")
+        log("stopped: \(destination.stats.received) records received")
     }
 
     /// Set once stopping: the loop ends when every WebSocket client has taken its close frame, or at this second.

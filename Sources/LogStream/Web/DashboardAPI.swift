@@ -4,27 +4,23 @@
 final class DashboardAPI {
     /// Where searches read (the ring now; disk history and ClickHouse join it through the same protocol).
     let source: any RecordSource
-    /// For the figures of /api/stats and /metrics.
-    let ring: LogRing
-    let stats: IngestStats
+    /// The figures of /api/stats and /metrics.
+    let metrics: MetricRegistry
     let staticFiles: StaticFiles
     let access: AccessPolicy
     /// Where searches run.
     let queries: WorkerThread
-    /// Extra figures for /api/stats and /metrics that belong to other parts (connections, socket buffers).
-    var extraStats: () -> [(String, Int)] = { [] }
     /// Requests refused for want of the token.
     private(set) var unauthorizedCount = 0
 
     static let defaultLimit = 100
     static let maxLimit = 10_000
 
-    init(source: any RecordSource, ring: LogRing, stats: IngestStats, staticFiles: StaticFiles, queries: WorkerThread,
+    init(source: any RecordSource, metrics: MetricRegistry, staticFiles: StaticFiles, queries: WorkerThread,
          access: AccessPolicy = AccessPolicy(token: nil, allowedOrigins: [])) {
         self.queries = queries
         self.source = source
-        self.ring = ring
-        self.stats = stats
+        self.metrics = metrics
         self.staticFiles = staticFiles
         self.access = access
     }
@@ -50,9 +46,9 @@ final class DashboardAPI {
         router.add(read, "/api/logs") { [unowned self] request, _ in logs(request.query) }
         router.add(read, "/api/histogram") { [unowned self] request, _ in histogram(request.query) }
         router.add(read, "/api/facets") { [unowned self] request, _ in facets(request.query) }
-        router.add(read, "/api/stats") { [unowned self] _, _ in .now(.json(statsJSON())) }
+        router.add(read, "/api/stats") { [unowned self] _, _ in .now(.json(metrics.statsJSON())) }
         router.add(read, "/metrics") { [unowned self] _, _ in
-            .now(HTTPResponse(status: 200, contentType: "text/plain; version=0.0.4", body: metricsText()))
+            .now(HTTPResponse(status: 200, contentType: "text/plain; version=0.0.4", body: metrics.prometheusText()))
         }
         router.add(["GET", "DELETE"], "/api/session") { [unowned self] request, _ in .now(session(request)) }
         router.add(read, "/login") { [unowned self] _, _ in .now(staticFile("login.html")) }
@@ -192,39 +188,5 @@ final class DashboardAPI {
         let filter = RecordFilter(query: query["query"], level: query["level"], service: query["service"], fields: fields,
                                   expression: expression)
         return Selection(filter: filter, window: window)
-    }
-
-    private func statsJSON() -> [UInt8] {
-        let figures: [(StaticString, Int)] = [
-            ("received", Int(stats.received)), ("stored", ring.storedCount), ("capacity", ring.capacity),
-            ("evicted", Int(ring.evictedCount)), ("truncated", Int(stats.truncated)), ("bytes", ring.storedBytes),
-            ("capacity_bytes", ring.arenaBytes),
-        ]
-        var json = JSONWriter(capacity: 1024)
-        json.raw("{")
-        for (name, value) in figures {
-            json.key(name)
-            json.integer(value)
-            json.raw(",")
-        }
-        json.key("rate")
-        json.number((stats.rate * 10).rounded() / 10)
-        json.raw(",")
-        json.key("levels")
-        json.counts(LogLevel.allCases.map { ($0.name, stats.byLevel[Int($0.rawValue)]) })
-        json.raw(",")
-        json.key("protocols")
-        json.counts(IngestProtocol.allCases.map { ($0.name, stats.byProtocol[Int($0.rawValue)]) })
-        json.raw(",")
-        json.key("services")
-        json.counts(stats.byService.all.map { ($0.name, $0.count) })
-        for (name, value) in extraStats() {
-            json.raw(",")
-            json.string(name)
-            json.raw(":")
-            json.integer(value)
-        }
-        json.raw("}")
-        return json.bytes
     }
 }

@@ -59,9 +59,4 @@ struct AccessPolicyTests {
         #expect(!policy.allowsOrigin(of: try request("/ws", [("Origin", "null")])))
         for bad in ["dash.example.com", "ftp://x", "https://", "https://a/b", "https://user@host"] { #expect(AccessPolicy.normalizedOrigin(bad) == nil) }
     }
-
-    @Test("metrics label values escape what Prometheus reads as syntax")
-    func labelValues() {
-        #expect(DashboardAPI.labelValue("a\"b\\c\nd") == "a\\\"b\\\\c\\nd")
-    }
 }
