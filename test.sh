@@ -20,6 +20,9 @@ if [ ${#apt_packages[@]} -gt 0 ]; then
 fi
 python3 -c 'import websockets, pytest, selenium' 2>/dev/null || python3 -m pip install -q 'websockets>=12' pytest selenium
 
+echo "== layering: each part names only the parts it may use (docs/ARCHITECTURE.md)"
+python3 scripts/check-layering.py
+
 echo "== unit tests (swift test)"
 swift test 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\] (Compiling|Emitting|Write|Linking|Merging)'
 

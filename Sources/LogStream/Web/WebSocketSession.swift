@@ -45,7 +45,7 @@ final class WebSocketSession: ReactorHandler {
         self.liveTail = liveTail
         self.output = output
         // The queue comes from the HTTP connection (with the 101 in it) and its 8 MiB answer bound: a live
-        // client gets the live-tail bound (ten never-reading clients held 8 MiB each before this).
+        // client gets the live-tail bound, or every client that never reads would hold 8 MiB.
         self.output.limit = Self.sendQueueBytes
         lastHeardSecond = liveTail.reactor.seconds
     }
@@ -269,7 +269,7 @@ final class WebSocketSession: ReactorHandler {
         json.bytes.append(contentsOf: batch)
         json.raw("]}")
         // Keep a small buffer for the next batch; give a burst's large one back, or every session would
-        // keep the largest batch it ever had (the soak's RSS crept by that: 40 clients, up to 2 MiB each).
+        // keep the largest batch it ever had (up to 2 MiB each).
         batch.removeAll(keepingCapacity: batch.capacity <= Self.retainedBatchBytes)
         output.append(WebSocketFrameCodec.textFrame(json.bytes))
         flush()

@@ -54,7 +54,7 @@ struct LineFramerTests {
         #expect(lines.map(\.1) == [false, false])
     }
 
-    @Test("empty lines are emitted as empty (the sink drops them)")
+    @Test("empty lines are emitted as empty (line ingest drops them)")
     func emptyLines() {
         #expect(frame(["\n\na\n"]).map(\.0) == ["", "", "a"])
     }

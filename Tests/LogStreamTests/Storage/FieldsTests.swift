@@ -1,7 +1,7 @@
 import Testing
 @testable import LogStream
 
-/// Parses `line` as the sink does and returns format, source time and fields as text.
+/// Parses `line` as line ingest does and returns format, source time and fields as text.
 private func parsed(_ line: String, receivedAt: Int64 = 1_764_352_800_000)
     -> (format: LogFormat, level: LogLevel, service: String?, sourceTime: Int64?, fields: [String: String])?
 {

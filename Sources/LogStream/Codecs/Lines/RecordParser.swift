@@ -1,4 +1,4 @@
-// Everything the sink learns from one line before storing it, by format: plain text gives its level and
+// Everything ingestion learns from one line before storing it, by format: plain text gives its level and
 // service from its words (LineParser); syslog from its header (SyslogParser), with the sender's own hostname;
 // a JSON object and a logfmt line from their members. Structured parts go into a FieldsBuilder.
 import Glibc
