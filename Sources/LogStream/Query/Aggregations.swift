@@ -29,16 +29,10 @@ public struct LevelHistogram: Equatable, Sendable {
         (covered.since, covered.until) = (since, until)
         flat.withUnsafeMutableBufferPointer { counts in
             if let wanted = filter.levelsWhenOnlyLevelCounts {
-                // Only levels to match (or nothing): two words of each slot say all the histogram needs.
-                _ = source.forEachSummary(newestFirstIn: covered.ids(in: source)) { record in
-                    let (time, level) = (record.receivedAtMilliseconds, record.level)
-                    guard time >= since else { return false }  // records arrive in receive order
-                    let bucket = (time - since) / width
-                    if time <= until, bucket < bucketCount, wanted & 1 << UInt64(level.rawValue) != 0 {
-                        counts[Int(bucket) * levels + Int(level.rawValue)] += 1
-                    }
-                    return true
-                }
+                // Only levels to match (or nothing): the source counts, from what it keeps per record (the
+                // ring: two words of each slot), without reading a record.
+                let buckets = TimeBuckets(since: since, until: until, width: width, count: bucketCount)
+                _ = source.countLevels(newestFirstIn: covered.ids(in: source), in: buckets, levels: wanted, into: counts)
                 return
             }
             _ = covered.walkNewestFirst(in: source, matching: filter) { record in
@@ -126,18 +120,21 @@ public struct Facets: Equatable, Sendable {
         /// Only levels to match, and the value is in the summary: no record's text is read.
         mutating func countSummaries(of source: any RecordSource, window: RecordWindow, levels: UInt64, attribute: Attribute) {
             Self.unknown.withUnsafeBytes { unknown in
-                _ = source.forEachSummary(newestFirstIn: window.ids(in: source)) { record in
-                    if let since = window.since, record.receivedAtMilliseconds < since { return false }  // receive order
-                    if let until = window.until, record.receivedAtMilliseconds > until { return true }
-                    guard levels & 1 << UInt64(record.level.rawValue) != 0 else { return true }
-                    total += 1
-                    switch attribute {
-                    case .level: byRawValue[Int(record.level.rawValue)] += 1
-                    case .protocolName: byRawValue[Int(record.ingestProtocol.rawValue)] += 1
-                    case .format: byRawValue[Int(record.format.rawValue)] += 1
-                    case .host: tally(record.host)
-                    case .service: tally(record.service.isEmpty ? unknown : record.service)
-                    case .field: preconditionFailure("not in a summary")
+                _ = source.forEachSummaryBatch(newestFirstIn: window.ids(in: source),
+                                               includingNames: attribute == .host || attribute == .service) { batch in
+                    for record in batch {
+                        if let since = window.since, record.receivedAtMilliseconds < since { return false }  // receive order
+                        if let until = window.until, record.receivedAtMilliseconds > until { continue }
+                        guard levels & 1 << UInt64(record.level.rawValue) != 0 else { continue }
+                        total += 1
+                        switch attribute {
+                        case .level: byRawValue[Int(record.level.rawValue)] += 1
+                        case .protocolName: byRawValue[Int(record.ingestProtocol.rawValue)] += 1
+                        case .format: byRawValue[Int(record.format.rawValue)] += 1
+                        case .host: tally(record.host)
+                        case .service: tally(record.service.isEmpty ? unknown : record.service)
+                        case .field: preconditionFailure("not in a summary")
+                        }
                     }
                     return true
                 }

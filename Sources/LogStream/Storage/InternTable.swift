@@ -15,7 +15,9 @@ public final class InternTable: @unchecked Sendable {
     private let offsets: UnsafeMutablePointer<Int>
     private let published = Atomic<Int>(0)
 
-    // Writer-only: open addressing over entry indexes (-1 empty), power-of-two sized, at most half full.
+    // Writer-only: open addressing over entry indexes plus one (0 empty), power-of-two sized, at most half
+    // full, on zero pages: a table of 65,535 names costs memory only for the slots it has used.
+    private let slotPages: ZeroedPages
     private let slots: UnsafeMutablePointer<Int32>
     private let slotMask: Int
     private let hashes: UnsafeMutablePointer<UInt64>
@@ -31,8 +33,8 @@ public final class InternTable: @unchecked Sendable {
         offsets.initialize(to: 0)
         var slotCount = 1
         while slotCount < capacity * 2 { slotCount <<= 1 }
-        slots = .allocate(capacity: slotCount)
-        slots.initialize(repeating: -1, count: slotCount)
+        slotPages = ZeroedPages(byteCount: slotCount * MemoryLayout<Int32>.stride)
+        slots = slotPages.base.bindMemory(to: Int32.self, capacity: slotCount)
         slotMask = slotCount - 1
         hashes = .allocate(capacity: capacity)
     }
@@ -40,7 +42,6 @@ public final class InternTable: @unchecked Sendable {
     deinit {
         names.deallocate()
         offsets.deallocate()
-        slots.deallocate()
         hashes.deallocate()
     }
 
@@ -60,8 +61,8 @@ public final class InternTable: @unchecked Sendable {
         let hash = Self.hash(name, seed: seed)
         var slot = Int(truncatingIfNeeded: hash) & slotMask
         let stored = published.load(ordering: .relaxed)
-        while slots[slot] >= 0 {
-            let index = Int(slots[slot])
+        while slots[slot] > 0 {
+            let index = Int(slots[slot]) - 1
             if hashes[index] == hash, offsets[index + 1] - offsets[index] == name.count,
                Self.equal(UnsafeRawPointer(names + offsets[index]), name) {
                 return index
@@ -72,7 +73,7 @@ public final class InternTable: @unchecked Sendable {
         if name.count > 0 { (names + offsets[stored]).copyMemory(from: name.baseAddress!, byteCount: name.count) }
         offsets[stored + 1] = offsets[stored] + name.count
         hashes[stored] = hash
-        slots[slot] = Int32(stored)
+        slots[slot] = Int32(stored + 1)
         published.store(stored + 1, ordering: .releasing)
         return stored
     }

@@ -1,6 +1,6 @@
 // The ring as a record source, with its fast paths: a text scan over the arena when every match needs some
 // text (LogRing+TextScan.swift), block summaries that skip blocks of ids whose levels and services cannot
-// match, and summaries read from two words of each slot.
+// match, and summaries read from two words of each slot (forEachSummaryBatch, in LogRing.swift).
 
 extension LogRing: RecordSource {
     public func walkNewestFirst(_ wanted: Range<UInt64>, hints: ScanHints, _ visit: (LogRecord) -> Bool,
@@ -55,22 +55,6 @@ extension LogRing: RecordSource {
 
     /// Shorter needles are so common that reading each record is as quick as searching the text.
     static let minimumScanBytes = 3
-
-    public func forEachSummary(newestFirstIn ids: Range<UInt64>, _ body: (RecordSummary) -> Bool) -> WalkEnd {
-        var lowestSeen = ids.upperBound
-        let end = forEachSlot(newestFirstIn: ids) { id, summary, inlineHost, inlineService in
-            lowestSeen = id
-            return body(RecordSummary(receivedAtMilliseconds: summary.receivedAtMilliseconds, level: summary.level,
-                                      ingestProtocol: summary.ingestProtocol, format: summary.format,
-                                      host: summary.hostIndex.map { hosts.name(at: $0) } ?? inlineHost,
-                                      service: summary.serviceIndex.map { services.name(at: $0) } ?? inlineService))
-        }
-        switch end {
-        case .stopped: return .stopped(at: lowestSeen)
-        case .evicted(let id): return .gone(below: id + 1)
-        case .finished: return ids.lowerBound < storedIDs.lowerBound ? .gone(below: storedIDs.lowerBound) : .exhausted
-        }
-    }
 
     /// Receive times grow with ids (one writer stamps them from the clock): a binary search. An evicted record
     /// counts as older than any time.

@@ -239,42 +239,89 @@ public final class LogRing: @unchecked Sendable {
         return words.offset + UInt64(words.recordBytes)
     }
 
-    enum SlotWalkEnd { case finished, stopped, evicted(UInt64) }
-
-    /// Each record's slot among `ids`, newest first, while `body` returns true: its id, its summary and the
-    /// views of a host and service stored inline (empty unless they are). Reads two words of each slot (three
-    /// for an inline name) and nothing of the text; ends at the first record evicted.
-    func forEachSlot(newestFirstIn ids: Range<UInt64>,
-                     _ body: (UInt64, SlotSummary, UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Bool) -> SlotWalkEnd {
-        let ids = ids.clamped(to: storedIDs)
-        guard !ids.isEmpty else { return .finished }
+    /// Summaries of the records among `ids`, newest first, handed to `body` a batch at a time while it returns
+    /// true (one call per batch, not per record: a histogram over a million records is a loop over words).
+    /// Reads two words of each slot (three for a name stored inline) and nothing of the text; ends at the
+    /// first record evicted. A record torn while `body` reads its names may be counted with garbage: these are
+    /// figures, and its names stay inside the arena.
+    public func forEachSummaryBatch(newestFirstIn wanted: Range<UInt64>, includingNames: Bool,
+                                    _ body: (UnsafeBufferPointer<RecordSummary>) -> Bool) -> WalkEnd {
+        let ids = wanted.clamped(to: storedIDs)
+        let goneBefore: WalkEnd = wanted.lowerBound < ids.lowerBound ? .gone(below: ids.lowerBound) : .exhausted
+        guard !ids.isEmpty else { return wanted.isEmpty ? .exhausted : .gone(below: min(wanted.upperBound, storedIDs.lowerBound)) }
+        let batch = UnsafeMutableBufferPointer<RecordSummary>.allocate(capacity: Self.summaryBatch)
+        defer { batch.deallocate() }
+        var count = 0
         let none = UnsafeRawBufferPointer(start: nil, count: 0)
+        var slotIndex = Int((ids.upperBound - 1) % UInt64(capacity))  // then stepped down: no division per record
+        var id = ids.upperBound
+        var end = goneBefore
+        while id > ids.lowerBound {
+            id -= 1
+            let slot = slots + slotIndex * SlotLayout.wordsPerSlot
+            let (timeAndHost, attributes) = (slot[2].load(ordering: .relaxed), slot[3].load(ordering: .relaxed))
+            var (host, service) = (none, none)
+            if includingNames { (host, service) = names(timeAndHost: timeAndHost, attributes: attributes, offset: slot[0].load(ordering: .relaxed)) }
+            atomicMemoryFence(ordering: .acquiring)
+            guard oldestID.load(ordering: .relaxed) <= id else {
+                end = .gone(below: id + 1)
+                break
+            }
+            batch[count] = RecordSummary(receivedAtMilliseconds: SlotSummary.receivedAtMilliseconds(timeAndHost), attributes: attributes,
+                                         host: host, service: service)
+            count += 1
+            if count == batch.count {
+                guard body(UnsafeBufferPointer(batch)) else { return .stopped(at: id) }
+                count = 0
+            }
+            slotIndex = slotIndex == 0 ? capacity - 1 : slotIndex - 1
+        }
+        if count > 0, !body(UnsafeBufferPointer(rebasing: batch[..<count])) { return .stopped(at: id) }
+        return end
+    }
+
+    /// A slot's host and service: from the tables by number, else stored inline at the record's start. Words
+    /// from a slot being overwritten may disagree: numbers beyond the names published so far, or inline
+    /// lengths past the arena's end, give empty names, never a view outside.
+    private func names(timeAndHost: UInt64, attributes: UInt64, offset: UInt64) -> (UnsafeRawBufferPointer, UnsafeRawBufferPointer) {
+        let words = SlotWords(offset: offset, lengths: 0, timeAndHost: timeAndHost, attributes: attributes, sourceTime: 0)
+        let summary = words.summary
+        var (host, service) = (UnsafeRawBufferPointer(start: nil, count: 0), UnsafeRawBufferPointer(start: nil, count: 0))
+        let position = Int(offset % UInt64(arenaBytes))
+        if position + words.inlineHostBytes + words.inlineServiceBytes <= arenaBytes {
+            host = UnsafeRawBufferPointer(start: arena + position, count: words.inlineHostBytes)
+            service = UnsafeRawBufferPointer(start: arena + position + words.inlineHostBytes, count: words.inlineServiceBytes)
+        }
+        if let index = summary.hostIndex { host = index < hosts.count ? hosts.name(at: index) : UnsafeRawBufferPointer(start: nil, count: 0) }
+        if let index = summary.serviceIndex { service = index < services.count ? services.name(at: index) : UnsafeRawBufferPointer(start: nil, count: 0) }
+        return (host, service)
+    }
+
+    static let summaryBatch = 512
+
+    public func countLevels(newestFirstIn wanted: Range<UInt64>, in buckets: TimeBuckets, levels: UInt64,
+                            into counts: UnsafeMutableBufferPointer<UInt64>) -> WalkEnd {
+        let ids = wanted.clamped(to: storedIDs)
+        guard !ids.isEmpty else { return wanted.isEmpty ? .exhausted : .gone(below: min(wanted.upperBound, storedIDs.lowerBound)) }
+        let levelCount = LogLevel.allCases.count
         var slotIndex = Int((ids.upperBound - 1) % UInt64(capacity))  // then stepped down: no division per record
         var id = ids.upperBound
         while id > ids.lowerBound {
             id -= 1
             let slot = slots + slotIndex * SlotLayout.wordsPerSlot
-            let words = SlotWords(offset: 0, lengths: 0, timeAndHost: slot[2].load(ordering: .relaxed),
-                                  attributes: slot[3].load(ordering: .relaxed), sourceTime: 0)
-            var (inlineHost, inlineService) = (none, none)
-            let inlineBytes = words.inlineHostBytes + words.inlineServiceBytes
-            if inlineBytes > 0 {  // rare: a table was full
-                let position = Int(slot[0].load(ordering: .relaxed) % UInt64(arenaBytes))
-                if position + inlineBytes <= arenaBytes {
-                    inlineHost = UnsafeRawBufferPointer(start: arena + position, count: words.inlineHostBytes)
-                    inlineService = UnsafeRawBufferPointer(start: arena + position + words.inlineHostBytes, count: words.inlineServiceBytes)
-                }
-            }
+            let (timeAndHost, attributes) = (slot[2].load(ordering: .relaxed), slot[3].load(ordering: .relaxed))
             atomicMemoryFence(ordering: .acquiring)
-            guard oldestID.load(ordering: .relaxed) <= id else { return .evicted(id) }
-            var summary = words.summary
-            // Numbers from a slot being overwritten may lie beyond the names published so far.
-            if let index = summary.hostIndex, index >= hosts.count { summary.hostIndex = nil }
-            if let index = summary.serviceIndex, index >= services.count { summary.serviceIndex = nil }
-            guard body(id, summary, inlineHost, inlineService) else { return .stopped }
+            guard oldestID.load(ordering: .relaxed) <= id else { return .gone(below: id + 1) }
+            let time = SlotSummary.receivedAtMilliseconds(timeAndHost)
+            guard time >= buckets.since else { return .exhausted }  // records arrive in receive order
+            let level = Int(SlotSummary.level(attributes).rawValue)
+            let bucket = (time - buckets.since) / buckets.width
+            if time <= buckets.until, bucket < buckets.count, levels & 1 << UInt64(level) != 0 {
+                counts[Int(bucket) * levelCount + level] += 1
+            }
             slotIndex = slotIndex == 0 ? capacity - 1 : slotIndex - 1
         }
-        return .finished
+        return wanted.lowerBound < ids.lowerBound ? .gone(below: ids.lowerBound) : .exhausted
     }
 
     /// The arena's bytes at logical offsets `range`, which must not cross the arena's end. They may be

@@ -32,8 +32,14 @@ public final class MergedSource: RecordSource, @unchecked Sendable {
         stitched(ids) { part, remaining in part.walkNewestFirst(remaining, hints: hints, visit, discardTorn: discardTorn) }
     }
 
-    public func forEachSummary(newestFirstIn ids: Range<UInt64>, _ body: (RecordSummary) -> Bool) -> WalkEnd {
-        stitched(ids) { part, remaining in part.forEachSummary(newestFirstIn: remaining, body) }
+    public func forEachSummaryBatch(newestFirstIn ids: Range<UInt64>, includingNames: Bool,
+                                    _ body: (UnsafeBufferPointer<RecordSummary>) -> Bool) -> WalkEnd {
+        stitched(ids) { part, remaining in part.forEachSummaryBatch(newestFirstIn: remaining, includingNames: includingNames, body) }
+    }
+
+    public func countLevels(newestFirstIn ids: Range<UInt64>, in buckets: TimeBuckets, levels: UInt64,
+                            into counts: UnsafeMutableBufferPointer<UInt64>) -> WalkEnd {
+        stitched(ids) { part, remaining in part.countLevels(newestFirstIn: remaining, in: buckets, levels: levels, into: counts) }
     }
 
     public func firstID(receivedSince time: Int64, among ids: Range<UInt64>) -> UInt64 {

@@ -16,13 +16,29 @@ public protocol RecordSource: AnyObject, Sendable {
     /// visited turns out torn, `discardTorn` is called and the walk ends with `.gone`.
     func walkNewestFirst(_ ids: Range<UInt64>, hints: ScanHints, _ visit: (LogRecord) -> Bool, discardTorn: () -> Void) -> WalkEnd
 
-    /// Calls `body` with what the source knows of each record among `ids` without reading its text, newest
-    /// first, while it returns true: what histograms and facets of levels, hosts, services, protocols and
-    /// formats need.
-    func forEachSummary(newestFirstIn ids: Range<UInt64>, _ body: (RecordSummary) -> Bool) -> WalkEnd
+    /// Calls `body` with what the source knows of the records among `ids` without reading their text, newest
+    /// first, a batch at a time, while it returns true: what histograms and facets of levels, hosts, services,
+    /// protocols and formats need. (Batches, so that a count over millions of records is not a call each.)
+    /// Without `includingNames`, hosts and services are left empty: a histogram needs times and levels only.
+    func forEachSummaryBatch(newestFirstIn ids: Range<UInt64>, includingNames: Bool,
+                             _ body: (UnsafeBufferPointer<RecordSummary>) -> Bool) -> WalkEnd
+
+    /// Adds to `counts[bucket * 6 + level]` the records among `ids` whose level is in `levels` (bits by raw
+    /// value), by receive time in `buckets`: the histogram of everything, or of levels only, counted where the
+    /// records are (the ring from its slots; a column store by its own query) instead of one by one here.
+    func countLevels(newestFirstIn ids: Range<UInt64>, in buckets: TimeBuckets, levels: UInt64,
+                     into counts: UnsafeMutableBufferPointer<UInt64>) -> WalkEnd
 
     /// The first id among `ids` received at or after `time` (`ids.upperBound` when none is).
     func firstID(receivedSince time: Int64, among ids: Range<UInt64>) -> UInt64
+}
+
+extension RecordSource {
+    /// The summaries one at a time.
+    @discardableResult
+    public func forEachSummary(newestFirstIn ids: Range<UInt64>, _ body: (RecordSummary) -> Bool) -> WalkEnd {
+        forEachSummaryBatch(newestFirstIn: ids, includingNames: true) { batch in batch.allSatisfy(body) }
+    }
 }
 
 /// What a search tells a source so that it can pass over records that cannot match without reading them.
@@ -43,6 +59,19 @@ public struct ScanHints: Sendable, Equatable {
     public static let none = ScanHints()
 }
 
+/// Equal spans of receive time: bucket `b` holds `since + b * width ..< since + (b + 1) * width`, up to `until`.
+public struct TimeBuckets: Sendable {
+    public var since: Int64
+    public var until: Int64
+    public var width: Int64
+    public var count: Int
+
+    public init(since: Int64, until: Int64, width: Int64, count: Int) {
+        precondition(width > 0 && count > 0)
+        (self.since, self.until, self.width, self.count) = (since, until, width, count)
+    }
+}
+
 /// How a walk over a source ended.
 public enum WalkEnd: Equatable, Sendable {
     /// Every id asked for was looked at or ruled out.
@@ -56,10 +85,14 @@ public enum WalkEnd: Equatable, Sendable {
 /// A record as its slot describes it, without its text. The views live as long as the call that hands it out.
 public struct RecordSummary {
     public var receivedAtMilliseconds: Int64
-    public var level: LogLevel
-    public var ingestProtocol: IngestProtocol
-    public var format: LogFormat
+    /// The slot's attribute word: level, protocol and format are decoded from it only when asked for (a
+    /// histogram reads the level alone, over millions of summaries).
+    let attributes: UInt64
     public var host: UnsafeRawBufferPointer
     /// Empty when the record has no service ("unknown").
     public var service: UnsafeRawBufferPointer
+
+    public var level: LogLevel { SlotSummary.level(attributes) }
+    public var ingestProtocol: IngestProtocol { SlotSummary.ingestProtocol(attributes) }
+    public var format: LogFormat { SlotSummary.format(attributes) }
 }

@@ -92,12 +92,23 @@ public struct SlotSummary {
     @inline(__always) init(timeAndHost: UInt64, attributes: UInt64) {
         let hostNumber = Int(timeAndHost >> 48)
         let serviceNumber = Int(attributes & 0xFFFF)
-        receivedAtMilliseconds = Int64(bitPattern: timeAndHost & SlotLayout.receivedMask)
-        level = LogLevel(rawValue: UInt8(attributes >> 40 & 0x7)) ?? .info
-        ingestProtocol = IngestProtocol(rawValue: UInt8(attributes >> 44 & 0xF)) ?? .udp
-        format = LogFormat(rawValue: UInt8(attributes >> 48 & 0x3F)) ?? .plain
+        receivedAtMilliseconds = Self.receivedAtMilliseconds(timeAndHost)
+        level = Self.level(attributes)
+        ingestProtocol = Self.ingestProtocol(attributes)
+        format = Self.format(attributes)
         hostIndex = hostNumber > 0 ? hostNumber - 1 : nil
         serviceIndex = serviceNumber > 0 ? serviceNumber - 1 : nil
         hasService = serviceNumber > 0 || attributes >> 16 & 0xFFFF > 0
     }
+}
+
+extension SlotSummary {
+    @inline(__always) static func receivedAtMilliseconds(_ timeAndHost: UInt64) -> Int64 {
+        Int64(bitPattern: timeAndHost & SlotLayout.receivedMask)
+    }
+    @inline(__always) static func level(_ attributes: UInt64) -> LogLevel { LogLevel(rawValue: UInt8(attributes >> 40 & 0x7)) ?? .info }
+    @inline(__always) static func ingestProtocol(_ attributes: UInt64) -> IngestProtocol {
+        IngestProtocol(rawValue: UInt8(attributes >> 44 & 0xF)) ?? .udp
+    }
+    @inline(__always) static func format(_ attributes: UInt64) -> LogFormat { LogFormat(rawValue: UInt8(attributes >> 48 & 0x3F)) ?? .plain }
 }

@@ -85,6 +85,17 @@ struct RecordSourceTests {
         var levels: [LogLevel: Int] = [:]
         _ = merged.forEachSummary(newestFirstIn: 1..<401) { levels[$0.level, default: 0] += 1; return true }
         #expect(levels == [.error: 40, .info: 360])
+        // Histograms are counted where the records are, across the tiers: records 1...400 at 10 ms apart,
+        // in buckets of a second from 0.5 s.
+        var counts = [UInt64](repeating: 0, count: 4 * 6)
+        let counted = counts.withUnsafeMutableBufferPointer { counts in
+            merged.countLevels(newestFirstIn: 1..<401, in: TimeBuckets(since: 500, until: 3_999, width: 1000, count: 4),
+                               levels: ~0, into: counts)
+        }
+        #expect(counted == .exhausted)
+        let info = Int(LogLevel.info.rawValue), error = Int(LogLevel.error.rawValue)
+        #expect((0..<4).map { counts[$0 * 6 + info] + counts[$0 * 6 + error] } == [100, 100, 100, 50])  // 50...149, ..., 350...399
+        #expect((0..<4).map { counts[$0 * 6 + error] } == [10, 10, 10, 5])
     }
 
     @Test("when the newest tier evicts records mid-walk, the walk goes on in the older tier from exactly there")
