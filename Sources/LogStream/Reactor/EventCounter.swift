@@ -1,7 +1,6 @@
 // An eventfd: a counter one thread adds to and another takes, the way threads wake the reactor (and the
 // reactor wakes them) without a lock.
 import CEpoll
-import Glibc
 
 struct EventCounter {
     let descriptor: FileDescriptor
@@ -11,11 +10,11 @@ struct EventCounter {
         descriptor = FileDescriptor(rawValue: try systemCall("eventfd", cepoll_event_create(nonBlocking ? 1 : 0)))
     }
 
-    /// Adds one, waking a thread waiting to take it.
+    /// Adds one, waking a thread waiting to take it. (It fails only when the counter would overflow 2^64 - 2,
+    /// which a waiter taking it prevents.)
     func signal() {
         var one: UInt64 = 1
-        // Fails only when the counter would overflow 2^64 - 2, which a waiter taking it prevents.
-        _ = try? systemCall("write(eventfd)", withUnsafeBytes(of: &one) { Glibc.write(descriptor.rawValue, $0.baseAddress, 8) })
+        _ = withUnsafeBytes(of: &one) { try? descriptor.write($0) }
     }
 
     /// Takes the count and resets it to zero: waits for a non-zero count if the counter blocks; 0 when a
@@ -23,8 +22,8 @@ struct EventCounter {
     @discardableResult
     func take() -> UInt64 {
         var count: UInt64 = 0
-        let read = try? nonBlockingCall("read(eventfd)", withUnsafeMutableBytes(of: &count) { Glibc.read(descriptor.rawValue, $0.baseAddress, 8) })
-        return read == 8 ? count : 0
+        let read = withUnsafeMutableBytes(of: &count) { try? descriptor.read(into: $0) }
+        return read == .bytes(8) ? count : 0
     }
 
     func close() {

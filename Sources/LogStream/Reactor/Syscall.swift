@@ -14,14 +14,9 @@ func systemCall<Result: FixedWidthInteger>(_ operation: @autoclosure () -> Strin
     }
 }
 
-/// The same for a call on a non-blocking descriptor: nil when it would block (EAGAIN or EWOULDBLOCK).
+/// The same for a call on a non-blocking descriptor: nil when it would block (EAGAIN, which on Linux is also
+/// EWOULDBLOCK).
 @inline(__always)
 func nonBlockingCall<Result: FixedWidthInteger>(_ operation: @autoclosure () -> String, _ call: @autoclosure () -> Result) throws(SystemError) -> Result? {
-    while true {
-        let result = call()
-        if result >= 0 { return result }
-        let errno = Errno.current
-        if errno == .wouldBlock || errno.rawValue == EWOULDBLOCK { return nil }
-        if errno != .interrupted { throw SystemError(operation(), errno: errno) }
-    }
+    do { return try systemCall(operation(), call()) } catch where error.errno == .wouldBlock { return nil }
 }
