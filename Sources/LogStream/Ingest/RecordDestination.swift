@@ -60,7 +60,7 @@ public final class RecordDestination {
     @inline(__always) @discardableResult
     public func store(_ record: NewRecord) -> UInt64 {
         // The service's number is looked up here, once, for the ring and the counters alike.
-        let serviceNumber = record.serviceNumber ?? (record.service.isEmpty ? nil : ring.services.index(of: record.service))
+        let serviceNumber = ring.serviceNumber(of: record)
         let id = ring.append(record, serviceNumber: serviceNumber)
         if !stores.isEmpty {  // no iterator, and no retain of the array, for the common case
             for store in stores { store.append(record, id: id) }

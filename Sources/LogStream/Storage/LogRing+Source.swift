@@ -6,9 +6,7 @@ extension LogRing: RecordSource {
     public func walkNewestFirst(_ wanted: Range<UInt64>, hints: ScanHints, _ visit: (LogRecord) -> Bool,
                                 discardTorn: () -> Void) -> WalkEnd {
         // Ids below the oldest stored are gone: never walk (or skip) through them.
-        let stored = storedIDs
-        var ids = max(wanted.lowerBound, min(stored.lowerBound, wanted.upperBound))..<min(wanted.upperBound, max(wanted.lowerBound, stored.upperBound))
-        let goneBefore: WalkEnd = wanted.lowerBound < ids.lowerBound ? .gone(below: ids.lowerBound) : .exhausted
+        var (ids, goneBefore) = held(wanted)
 
         enum Step { case next, end(WalkEnd) }
         func step(_ id: UInt64) -> Step {

@@ -79,7 +79,13 @@ public final class LogRing: @unchecked Sendable {
     /// A record larger than the whole arena is cut to fit.
     @discardableResult
     public func append(_ record: NewRecord) -> UInt64 {
-        append(record, serviceNumber: record.serviceNumber ?? (record.service.isEmpty ? nil : services.index(of: record.service)))
+        append(record, serviceNumber: serviceNumber(of: record))
+    }
+
+    /// The record's service number in `services`: the one it carries, else looked up (and added); nil for no
+    /// service, or one the table cannot number.
+    @inline(__always) func serviceNumber(of record: NewRecord) -> Int? {
+        record.serviceNumber ?? (record.service.isEmpty ? nil : services.index(of: record.service))
     }
 
     /// The same, with the service's number in `services` already looked up (nil: none, or not numbered).
@@ -246,37 +252,21 @@ public final class LogRing: @unchecked Sendable {
     /// figures, and its names stay inside the arena.
     public func forEachSummaryBatch(newestFirstIn wanted: Range<UInt64>, includingNames: Bool,
                                     _ body: (UnsafeBufferPointer<RecordSummary>) -> Bool) -> WalkEnd {
-        let ids = wanted.clamped(to: storedIDs)
-        let goneBefore: WalkEnd = wanted.lowerBound < ids.lowerBound ? .gone(below: ids.lowerBound) : .exhausted
-        guard !ids.isEmpty else { return wanted.isEmpty ? .exhausted : .gone(below: min(wanted.upperBound, storedIDs.lowerBound)) }
         let batch = UnsafeMutableBufferPointer<RecordSummary>.allocate(capacity: Self.summaryBatch)
         defer { batch.deallocate() }
-        var count = 0
+        var (count, lowest) = (0, wanted.upperBound)
         let none = UnsafeRawBufferPointer(start: nil, count: 0)
-        var slotIndex = Int((ids.upperBound - 1) % UInt64(capacity))  // then stepped down: no division per record
-        var id = ids.upperBound
-        var end = goneBefore
-        while id > ids.lowerBound {
-            id -= 1
-            let slot = slots + slotIndex * SlotLayout.wordsPerSlot
-            let (timeAndHost, attributes) = (slot[2].load(ordering: .relaxed), slot[3].load(ordering: .relaxed))
+        let end = forEachSlot(newestFirstIn: wanted) { id, slot, timeAndHost, attributes in
             var (host, service) = (none, none)
             if includingNames { (host, service) = names(timeAndHost: timeAndHost, attributes: attributes, offset: slot[0].load(ordering: .relaxed)) }
-            atomicMemoryFence(ordering: .acquiring)
-            guard oldestID.load(ordering: .relaxed) <= id else {
-                end = .gone(below: id + 1)
-                break
-            }
             batch[count] = RecordSummary(receivedAtMilliseconds: SlotSummary.receivedAtMilliseconds(timeAndHost), attributes: attributes,
                                          host: host, service: service)
-            count += 1
-            if count == batch.count {
-                guard body(UnsafeBufferPointer(batch)) else { return .stopped(at: id) }
-                count = 0
-            }
-            slotIndex = slotIndex == 0 ? capacity - 1 : slotIndex - 1
+            (count, lowest) = (count + 1, id)
+            guard count == batch.count else { return true }
+            count = 0
+            return body(UnsafeBufferPointer(batch))
         }
-        if count > 0, !body(UnsafeBufferPointer(rebasing: batch[..<count])) { return .stopped(at: id) }
+        if count > 0, !body(UnsafeBufferPointer(rebasing: batch[..<count])) { return .stopped(at: lowest) }
         return end
     }
 
@@ -301,10 +291,40 @@ public final class LogRing: @unchecked Sendable {
 
     public func countLevels(newestFirstIn wanted: Range<UInt64>, in buckets: TimeBuckets, levels: UInt64,
                             into counts: UnsafeMutableBufferPointer<UInt64>) -> WalkEnd {
-        let ids = wanted.clamped(to: storedIDs)
-        guard !ids.isEmpty else { return wanted.isEmpty ? .exhausted : .gone(below: min(wanted.upperBound, storedIDs.lowerBound)) }
         let levelCount = LogLevel.allCases.count
-        var slotIndex = Int((ids.upperBound - 1) % UInt64(capacity))  // then stepped down: no division per record
+        let end = forEachSlot(newestFirstIn: wanted) { _, _, timeAndHost, attributes in
+            let time = SlotSummary.receivedAtMilliseconds(timeAndHost)
+            guard time >= buckets.since else { return false }  // records arrive in receive order: the rest is older
+            let level = Int(SlotSummary.level(attributes).rawValue)
+            let bucket = (time - buckets.since) / buckets.width
+            if time <= buckets.until, bucket < buckets.count, levels & 1 << UInt64(level) != 0 {
+                counts[Int(bucket) * levelCount + level] += 1
+            }
+            return true
+        }
+        if case .stopped = end { return .exhausted }  // it stops only where the records before the buckets begin
+        return end
+    }
+
+    /// The ids of `wanted` the ring holds now, and how a walk that visits all of them ends: `.gone(below:)`
+    /// when older ids of `wanted` are no longer here, for an older source to take over.
+    func held(_ wanted: Range<UInt64>) -> (ids: Range<UInt64>, end: WalkEnd) {
+        let stored = storedIDs
+        let lower = min(max(wanted.lowerBound, stored.lowerBound), wanted.upperBound)
+        let upper = max(min(wanted.upperBound, stored.upperBound), lower)
+        return (lower..<upper, wanted.lowerBound < lower ? .gone(below: lower) : .exhausted)
+    }
+
+    /// Each slot among `wanted`, newest first, with its words 2 and 3 (time and host; the attributes), while
+    /// `body` returns true. Nothing else of the record is read, and no division is made per record; the walk
+    /// ends at the first record evicted. Inlined into its callers, so that their loops stay tight.
+    @inline(__always)
+    private func forEachSlot(newestFirstIn wanted: Range<UInt64>,
+                             _ body: (_ id: UInt64, _ slot: UnsafeMutablePointer<Atomic<UInt64>>, _ timeAndHost: UInt64,
+                                      _ attributes: UInt64) -> Bool) -> WalkEnd {
+        let (ids, end) = held(wanted)
+        guard !ids.isEmpty else { return end }
+        var slotIndex = Int((ids.upperBound - 1) % UInt64(capacity))  // then stepped down
         var id = ids.upperBound
         while id > ids.lowerBound {
             id -= 1
@@ -312,16 +332,10 @@ public final class LogRing: @unchecked Sendable {
             let (timeAndHost, attributes) = (slot[2].load(ordering: .relaxed), slot[3].load(ordering: .relaxed))
             atomicMemoryFence(ordering: .acquiring)
             guard oldestID.load(ordering: .relaxed) <= id else { return .gone(below: id + 1) }
-            let time = SlotSummary.receivedAtMilliseconds(timeAndHost)
-            guard time >= buckets.since else { return .exhausted }  // records arrive in receive order
-            let level = Int(SlotSummary.level(attributes).rawValue)
-            let bucket = (time - buckets.since) / buckets.width
-            if time <= buckets.until, bucket < buckets.count, levels & 1 << UInt64(level) != 0 {
-                counts[Int(bucket) * levelCount + level] += 1
-            }
+            guard body(id, slot, timeAndHost, attributes) else { return .stopped(at: id) }
             slotIndex = slotIndex == 0 ? capacity - 1 : slotIndex - 1
         }
-        return wanted.lowerBound < ids.lowerBound ? .gone(below: ids.lowerBound) : .exhausted
+        return end
     }
 
     /// The arena's bytes at logical offsets `range`, which must not cross the arena's end. They may be

@@ -77,16 +77,15 @@ struct SlotWords {
 
 /// What a record's slot says without its text: its receive time, level, protocol, format, and the numbers of
 /// its host and service in the ring's tables.
-public struct SlotSummary {
-    public var receivedAtMilliseconds: Int64
-    public var level: LogLevel
-    public var ingestProtocol: IngestProtocol
-    public var format: LogFormat
+struct SlotSummary {
+    var receivedAtMilliseconds: Int64
+    var level: LogLevel
+    var ingestProtocol: IngestProtocol
+    var format: LogFormat
     /// The host's index in the ring's host table; nil when the host is stored with the line (the table was full).
-    public var hostIndex: Int?
+    var hostIndex: Int?
     /// The service's index in the service table; nil for none or one stored with the line.
-    public var serviceIndex: Int?
-    public var hasService: Bool
+    var serviceIndex: Int?
 
     /// Decodes words 2 and 3 (the one place that reads their layout back).
     @inline(__always) init(timeAndHost: UInt64, attributes: UInt64) {
@@ -98,7 +97,6 @@ public struct SlotSummary {
         format = Self.format(attributes)
         hostIndex = hostNumber > 0 ? hostNumber - 1 : nil
         serviceIndex = serviceNumber > 0 ? serviceNumber - 1 : nil
-        hasService = serviceNumber > 0 || attributes >> 16 & 0xFFFF > 0
     }
 }
 

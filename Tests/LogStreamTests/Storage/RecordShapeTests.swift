@@ -72,7 +72,7 @@ struct RecordShapeTests {
         let empty = SlotWords(offset: 0, lineBytes: 0, fieldsBytes: 0, receivedAtMilliseconds: 0, hostNumber: 0, serviceNumber: 0,
                               inlineServiceBytes: 0, inlineHostBytes: 0, level: .trace, isTruncated: false, ingestProtocol: protocolCase,
                               format: .plain, sourceTimeMilliseconds: nil)
-        #expect(empty.summary.hostIndex == nil && empty.summary.serviceIndex == nil && !empty.summary.hasService)
+        #expect(empty.summary.hostIndex == nil && empty.summary.serviceIndex == nil && empty.inlineServiceBytes == 0)
         #expect(empty.sourceTimeMilliseconds == nil && !empty.isTruncated)
     }
 
