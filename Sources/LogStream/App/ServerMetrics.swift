@@ -55,7 +55,12 @@ extension Server {
                         stats: "websocket_ping_timeouts") { liveTail.unansweredCount }
         metrics.counter("websocket_slow_closed_total", "WebSocket clients closed for staying too far behind.",
                         stats: "websocket_slow_closed") { liveTail.behindClosedCount }
-        metrics.gauge("heap_allocated_bytes", "Bytes the process has allocated from malloc.") { ProcessResources.heapFigures.allocated }
-        metrics.gauge("heap_free_bytes", "Bytes malloc holds free in its arenas (resident or not).") { ProcessResources.heapFigures.free }
+        // Both from one reading (mallinfo2 walks malloc's free lists): the second is rendered right after the first.
+        var heap = ProcessResources.heapFigures
+        metrics.gauge("heap_allocated_bytes", "Bytes the process has allocated from malloc.") {
+            heap = ProcessResources.heapFigures
+            return heap.allocated
+        }
+        metrics.gauge("heap_free_bytes", "Bytes malloc holds free in its arenas (resident or not).") { heap.free }
     }
 }

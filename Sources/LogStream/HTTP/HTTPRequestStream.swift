@@ -36,8 +36,6 @@ struct HTTPRequestStream {
     private var body: [UInt8] = []
     let maxHeadBytes: Int
 
-    /// Answers 413 for bodies over their route's bound without reading them.
-    static let bodyTooLarge = "request bodies are not accepted"
 
     init(maxHeadBytes: Int) {
         self.maxHeadBytes = maxHeadBytes
@@ -90,7 +88,7 @@ struct HTTPRequestStream {
             let reader: BodyReader
             switch request.body {
             case .length(let length):
-                guard length <= limit else { return reject(413, limit == 0 ? Self.bodyTooLarge : "request body over \(limit) bytes") }
+                guard length <= limit else { return rejectBody(over: limit) }
                 reader = .length(length)
             case .chunked:
                 reader = .chunked(ChunkedDecoder(maxBodyBytes: limit))
@@ -148,7 +146,7 @@ struct HTTPRequestStream {
             case .done(let consumed):
                 input.removeFirst(consumed)
             case .tooLarge:
-                return reject(413, decoder.maxBodyBytes == 0 ? Self.bodyTooLarge : "request body over \(decoder.maxBodyBytes) bytes")
+                return rejectBody(over: decoder.maxBodyBytes)
             case .malformed(let reason):
                 return reject(400, reason)
             }
@@ -160,6 +158,11 @@ struct HTTPRequestStream {
         state = .answering(request)
         defer { body = [] }
         return .request(request, body: body)
+    }
+
+    /// 413, as soon as a body is known to exceed its route's bound: unread.
+    private mutating func rejectBody(over limit: Int) -> Event {
+        reject(413, limit == 0 ? "request bodies are not accepted" : "request body over \(limit) bytes")
     }
 
     private mutating func reject(_ status: Int, _ message: String) -> Event {
