@@ -21,10 +21,13 @@ let package = Package(
         .target(name: "CSearch"),
         // SHA-1 for the WebSocket handshake, from the system's libcrypto (seconds to build, unlike swift-crypto).
         .systemLibrary(name: "CCrypto", providers: [.apt(["libssl-dev"])]),
+        // Block compression for the disk history (zstd, as VictoriaLogs uses) and CRC-32 (zlib's, table-driven).
+        .systemLibrary(name: "CZstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .target(
             name: "LogStream",
             dependencies: [
-                "CEpoll", "CCrypto", "CSearch",
+                "CEpoll", "CCrypto", "CSearch", "CZstd", "CZlib",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "HeapModule", package: "swift-collections"),
             ],

@@ -59,6 +59,11 @@ struct SlotWords {
         sourceTime = UInt64(bitPattern: sourceTimeMilliseconds ?? SlotLayout.noSourceTime)
     }
 
+    /// Word 3 as a summary reads it, for records that have no slot (read back from disk).
+    static func attributes(level: LogLevel, ingestProtocol: IngestProtocol, format: LogFormat) -> UInt64 {
+        UInt64(level.rawValue) << 40 | UInt64(ingestProtocol.rawValue) << 44 | UInt64(format.rawValue) << 48
+    }
+
     @inline(__always) var lineBytes: Int { Int(lengths & 0xFFFF_FFFF) }
     @inline(__always) var fieldsBytes: Int { Int(lengths >> 32 & UInt64(SlotLayout.maxFieldsBytes)) }
     @inline(__always) var inlineServiceBytes: Int { Int(attributes >> 16 & 0xFFFF) }

@@ -1,0 +1,115 @@
+// The words of a block's lines in a Bloom filter, so that a search for a rare word passes over the blocks
+// that cannot hold it without decompressing them. A word (token) is a run of ASCII letters, digits and `_`,
+// or of bytes of multi-byte UTF-8 characters, compared ignoring ASCII case: what a search's words are made of
+// (Query's `.word`).
+
+public enum Tokens {
+    /// Whether `byte` is part of a word.
+    @inline(__always) static func isWordByte(_ byte: UInt8) -> Bool {
+        byte >= 0x80 || (byte < 64 ? digits >> UInt64(byte) & 1 : lettersAndUnderscore >> UInt64(byte - 64) & 1) != 0
+    }
+
+    /// Bit sets over bytes 0-63 and 64-127 (Storage does not reach the codecs' ASCIISet).
+    private static let digits: UInt64 = 0x03FF_0000_0000_0000
+    private static let lettersAndUnderscore: UInt64 = 0x07FF_FFFE_87FF_FFFE
+
+    @inline(__always) static func lowercased(_ byte: UInt8) -> UInt8 { byte &- 65 < 26 ? byte | 0x20 : byte }
+
+    /// The hash of a word, ignoring ASCII case (FNV-1a, 64-bit: a word is hashed byte by byte as it is found).
+    @inline(__always) static func hash(_ word: UnsafeRawBufferPointer) -> UInt64 {
+        var hash = seed
+        for byte in word { hash = step(hash, byte) }
+        return hash
+    }
+
+    static func hash(_ word: [UInt8]) -> UInt64 { word.withUnsafeBytes { hash($0) } }
+
+    static let seed: UInt64 = 0xCBF2_9CE4_8422_2325
+    @inline(__always) static func step(_ hash: UInt64, _ byte: UInt8) -> UInt64 {
+        (hash ^ UInt64(lowercased(byte))) &* 0x0000_0100_0000_01B3
+    }
+
+    /// Calls `body` with the hash of each word of `text`, in order (repeats included).
+    @inline(__always) static func forEachWordHash(in text: UnsafeRawBufferPointer, _ body: (UInt64) -> Void) {
+        var hash = seed
+        var inWord = false
+        for byte in text {
+            if isWordByte(byte) {
+                hash = step(hash, byte)
+                inWord = true
+            } else if inWord {
+                body(hash)
+                (hash, inWord) = (seed, false)
+            }
+        }
+        if inWord { body(hash) }
+    }
+
+    /// The words of `text` (lower-cased), in order.
+    static func words(in text: [UInt8]) -> [[UInt8]] {
+        text.split { !isWordByte($0) }.map { $0.map(lowercased) }
+    }
+}
+
+/// A Bloom filter over word hashes, sized by the text it covers. Positions come from one 64-bit hash by double
+/// hashing (Kirsch and Mitzenmacher), mapped onto the filter's bits by multiply-shift, so any size works.
+public struct TokenBloom: Equatable {
+    public private(set) var words: [UInt64]
+
+    /// Probes per word. With about one bit per 5 bytes of text and 8 bits per distinct word, 4 probes keep
+    /// false positives near 2 %.
+    static let probes = 4
+    /// Filter bits per byte of text covered.
+    static let bitsPerTextByte = 0.2
+
+    /// An empty filter sized for `textBytes` of text.
+    public init(forTextBytes textBytes: Int) {
+        let bits = max(64, Int(Double(textBytes) * Self.bitsPerTextByte))
+        words = [UInt64](repeating: 0, count: (bits + 63) / 64)
+    }
+
+    /// A filter read back from its bytes (little-endian words).
+    init(bytes: UnsafeRawBufferPointer) {
+        words = (0..<bytes.count / 8).map { UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self)) }
+    }
+
+    public var byteCount: Int { words.count * 8 }
+
+    @inline(__always) public mutating func insert(_ hash: UInt64) {
+        let bits = UInt64(words.count * 64)
+        let step = hash >> 32 | 1
+        var probe = hash
+        for _ in 0..<Self.probes {
+            let bit = Int(probe.multipliedFullWidth(by: bits).high)
+            words[bit >> 6] |= 1 << UInt64(bit & 63)
+            probe &+= step
+        }
+    }
+
+    /// False when the word with this hash is certainly not among those inserted.
+    @inline(__always) public func mayContain(_ hash: UInt64) -> Bool {
+        Self.mayContain(hash, words: words.count) { words[$0] }
+    }
+
+    /// The same test over a filter still in its stored bytes (a mapped block), reading only the probed words.
+    static func mayContain(_ hash: UInt64, in bytes: UnsafeRawBufferPointer) -> Bool {
+        mayContain(hash, words: bytes.count / 8) { UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self)) }
+    }
+
+    @inline(__always) private static func mayContain(_ hash: UInt64, words count: Int, _ word: (Int) -> UInt64) -> Bool {
+        guard count > 0 else { return false }
+        let bits = UInt64(count * 64)
+        let step = hash >> 32 | 1
+        var probe = hash
+        for _ in 0..<probes {
+            let bit = Int(probe.multipliedFullWidth(by: bits).high)
+            guard word(bit >> 6) & 1 << UInt64(bit & 63) != 0 else { return false }
+            probe &+= step
+        }
+        return true
+    }
+
+    func append(to writer: inout ByteWriter) {
+        for word in words { writer.fixed(word) }
+    }
+}
