@@ -15,12 +15,15 @@ ceiling, descriptors (and, over 10 minutes or more, RSS) stay flat, the checked 
 malformed request gets its status; ./test.sh runs --minutes 2 --check). Writes bench/SOAK.md unless --no-write.
 """
 import argparse
+import atexit
 import base64
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -54,6 +57,9 @@ class Soak:
     def __init__(self, args):
         self.args = args
         self.tcp, self.udp, self.http = free_port(), free_port(socket.SOCK_DGRAM), free_port()
+        # Persistence on, as the server runs by default, in a directory of the soak's own.
+        self.data_dir = tempfile.mkdtemp(prefix="logstream-soak-")
+        atexit.register(shutil.rmtree, self.data_dir, ignore_errors=True)
         self.stop = threading.Event()
         self.counts = {"checked_sent": 0, "checked_seen": 0, "checked_out_of_order": 0, "stalled_cut_off": 0,
                        "slowloris_closed": 0, "malformed_sent": 0, "malformed_wrong_status": 0, "readers_failed": 0}
@@ -81,7 +87,8 @@ class Soak:
         self.server = subprocess.Popen(
             [str(RELEASE / "logstream"), "--bind", "127.0.0.1", "--udp-port", str(self.udp), "--tcp-port", str(self.tcp),
              "--http-port", str(self.http), "--buffer-size", "200000", "--buffer-bytes", "64M", "--header-timeout", "3",
-             "--ws-ping-interval", "5", "--idle-timeout", "30", "--static-dir", str(ROOT / "static")],
+             "--ws-ping-interval", "5", "--idle-timeout", "30", "--static-dir", str(ROOT / "static"),
+             "--data-dir", self.data_dir, "--retention-bytes", self.args.retention_bytes],
             stderr=subprocess.DEVNULL, env={**os.environ, **({"LOGSTREAM_AUTH_TOKEN": self.token} if self.token else {})})
         for _ in range(200):
             try:
@@ -321,6 +328,7 @@ def main():
     parser.add_argument("--minutes", type=float, default=30)
     parser.add_argument("--tcp-rate", type=int, default=100_000)
     parser.add_argument("--udp-rate", type=int, default=50_000)
+    parser.add_argument("--retention-bytes", default="256M", help="the server's --retention-bytes (the soak checks the data directory stays within it)")
     parser.add_argument("--check", action="store_true", help="exit non-zero unless bounded, flat in descriptors and complete")
     parser.add_argument("--no-write", action="store_true", help="do not write bench/SOAK.md")
     parser.add_argument("--auth-token", help="run the server with this token (every client then sends it)")

@@ -1,10 +1,13 @@
 """End-to-end fixtures: start the real logstream binary on free ports and talk to it with real clients."""
 import json
 import os
+import atexit
 import resource
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 import urllib.error
 import urllib.parse
@@ -40,14 +43,25 @@ def free_port(kind=socket.SOCK_STREAM):
             continue
 
 
+def fresh_data_dir():
+    """A data directory of a test's own, removed when the tests end: no test sees another's history."""
+    path = Path(tempfile.mkdtemp(prefix="logstream-test-"))
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path / "data"
+
+
 class Server:
-    def __init__(self, *extra_args, ports=None, fd_limit=None):
+    def __init__(self, *extra_args, ports=None, fd_limit=None, data_dir=None):
         """`ports`: (udp, tcp, http) to reuse, as a restarted server does; else free ones. `fd_limit`: a hard limit
-        on open descriptors (the server raises its soft limit to the hard one)."""
+        on open descriptors (the server raises its soft limit to the hard one). `data_dir`: the history to
+        continue (a restart); else a fresh one, unless the arguments say --no-persist or --data-dir."""
         self.udp_port, self.tcp_port, self.http_port = ports or (free_port(socket.SOCK_DGRAM), free_port(), free_port())
+        chooses_storage = "--no-persist" in extra_args or "--data-dir" in extra_args
+        self.data_dir = None if chooses_storage else (data_dir or fresh_data_dir())
+        storage = [] if chooses_storage else ["--data-dir", str(self.data_dir)]
         self.args = [str(BINARY), "--bind", "127.0.0.1",
                      "--udp-port", str(self.udp_port), "--tcp-port", str(self.tcp_port),
-                     "--http-port", str(self.http_port), "--static-dir", str(ROOT / "static"), *extra_args]
+                     "--http-port", str(self.http_port), "--static-dir", str(ROOT / "static"), *storage, *extra_args]
         # The helpers below carry the token when the server was given one, as any API client would.
         self.token = extra_args[extra_args.index("--auth-token") + 1] if "--auth-token" in extra_args else None
         limit = (lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (fd_limit, fd_limit))) if fd_limit else None

@@ -65,9 +65,9 @@ def test_without_the_token_only_health_and_login_are_served(make_server):
 
 
 def test_the_token_can_come_from_the_environment_and_must_be_long_enough(make_server):
-    process = subprocess.run([str(BINARY), "--auth-token", "short", "--http-port", "0"], capture_output=True, text=True, timeout=10)
+    process = subprocess.run([str(BINARY), "--no-persist", "--auth-token", "short", "--http-port", "0"], capture_output=True, text=True, timeout=10)
     assert process.returncode != 0 and process.stderr.count("\n") == 1 and "at least 16" in process.stderr
-    bad_origin = subprocess.run([str(BINARY), "--allowed-origins", "evil.example"], capture_output=True, text=True, timeout=10)
+    bad_origin = subprocess.run([str(BINARY), "--no-persist", "--allowed-origins", "evil.example"], capture_output=True, text=True, timeout=10)
     assert bad_origin.returncode != 0 and "scheme://host" in bad_origin.stderr
     os.environ["LOGSTREAM_AUTH_TOKEN"] = TOKEN
     try:

@@ -4,6 +4,7 @@ import json
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 
 from websockets.sync.client import connect
@@ -12,8 +13,10 @@ from conftest import BINARY, free_port
 from test_websocket import masked_frame, raw_websocket
 
 
-def run(*args):
-    return subprocess.run([str(BINARY), *args], capture_output=True, text=True, timeout=20)
+def run(*args, cwd=None):
+    """The binary in a folder of its own (its default data directory is created in the working directory)."""
+    with tempfile.TemporaryDirectory() as folder:
+        return subprocess.run([str(BINARY), *args], capture_output=True, text=True, timeout=20, cwd=cwd or folder)
 
 
 def test_help_lists_the_flags():

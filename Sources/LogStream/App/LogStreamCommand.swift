@@ -29,6 +29,13 @@ public struct LogStreamCommand: ParsableCommand {
     var authToken: String?
     @Option(help: "Comma-separated origins (scheme://host[:port]) whose pages may open the WebSocket, besides the server's own.")
     var allowedOrigins: String?
+    @Option(help: "Folder the history is kept in (created if missing).") var dataDir = "logstream-data"
+    @Flag(help: "Keep records in memory only: nothing is written, nothing survives a restart.") var noPersist = false
+    @Option(help: "Most bytes of history on disk; the oldest files are removed first (suffixes K, M, G, T).")
+    var retentionBytes = ByteCount(10 << 30)
+    @Option(help: "How long history is kept, by receive time (90s, 12h, 7d).") var retentionPeriod = TimeSpan(seconds: 7 * 86_400)
+    @Option(help: "How often written records are synced to the disk (1s, 250ms; 0: after every write batch). A crash loses at most the records of the last interval.")
+    var fsyncInterval = TimeSpan(seconds: 1)
 
     public init() {}
 
@@ -53,6 +60,9 @@ public struct LogStreamCommand: ParsableCommand {
         if let token = effectiveAuthToken, let problem = AccessPolicy.problem(withToken: token) {
             throw ValidationError("--auth-token \(problem)")
         }
+        guard retentionBytes.value >= 1 << 20 else { throw ValidationError("--retention-bytes must be at least 1M") }
+        guard retentionPeriod.milliseconds >= 1000 else { throw ValidationError("--retention-period must be at least 1s") }
+        guard fsyncInterval.milliseconds <= 3_600_000 else { throw ValidationError("--fsync-interval must be at most 1h") }
         for origin in origins where AccessPolicy.normalizedOrigin(origin) == nil {
             throw ValidationError("--allowed-origins: '\(origin)' is not scheme://host[:port]")
         }
@@ -85,7 +95,11 @@ public struct LogStreamCommand: ParsableCommand {
             idleTimeoutSeconds: idleTimeout,
             headerTimeoutSeconds: headerTimeout,
             pingIntervalSeconds: wsPingInterval,
-            access: AccessPolicy(token: effectiveAuthToken, allowedOrigins: origins.compactMap(AccessPolicy.normalizedOrigin))
+            access: AccessPolicy(token: effectiveAuthToken, allowedOrigins: origins.compactMap(AccessPolicy.normalizedOrigin)),
+            persistence: noPersist ? nil : DiskHistory.Configuration(
+                path: dataDir,
+                retention: RetentionPolicy(maxBytes: retentionBytes.value, maxAgeMilliseconds: retentionPeriod.milliseconds),
+                syncIntervalMilliseconds: Int(fsyncInterval.milliseconds))
         )
         let server = try Server(configuration: configuration)
         server.run()
@@ -107,14 +121,36 @@ public struct LogStreamCommand: ParsableCommand {
     }
 }
 
-/// A size in bytes, written as a number with an optional K, M or G suffix (powers of 1024).
+/// A span of time: a number with a unit (`ms`, `s`, `m`, `h`, `d`; seconds without one).
+struct TimeSpan: ExpressibleByArgument, CustomStringConvertible {
+    var milliseconds: Int64
+
+    init(seconds: Int64) { milliseconds = seconds * 1000 }
+
+    init?(argument: String) {
+        let units: [(String, Int64)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000)]
+        let text = argument.lowercased()
+        let (suffix, factor) = units.first { text.hasSuffix($0.0) && Int64(text.dropLast($0.0.count)) != nil } ?? ("", 1000)
+        guard let number = Int64(text.dropLast(suffix.count)), number >= 0, number <= Int64.max / factor / 2 else { return nil }
+        milliseconds = number * factor
+    }
+
+    var description: String {
+        for (unit, factor) in [("d", Int64(86_400_000)), ("h", 3_600_000), ("m", 60_000), ("s", 1000)] where milliseconds % factor == 0 && milliseconds > 0 {
+            return "\(milliseconds / factor)\(unit)"
+        }
+        return "\(milliseconds)ms"
+    }
+}
+
+/// A size in bytes, written as a number with an optional K, M, G or T suffix (powers of 1024).
 struct ByteCount: ExpressibleByArgument, CustomStringConvertible {
     var value: Int
 
     init(_ value: Int) { self.value = value }
 
     init?(argument: String) {
-        let multipliers: [Character: Int] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30]
+        let multipliers: [Character: Int] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40]
         var digits = Substring(argument.uppercased())
         if digits.hasSuffix("B") { digits = digits.dropLast() }
         var multiplier = 1
@@ -127,6 +163,7 @@ struct ByteCount: ExpressibleByArgument, CustomStringConvertible {
     }
 
     var description: String {
+        if value % (1 << 30) == 0 && value > 0 { return "\(value >> 30)G" }
         if value % (1 << 20) == 0 { return "\(value >> 20)M" }
         if value % (1 << 10) == 0 { return "\(value >> 10)K" }
         return "\(value)"

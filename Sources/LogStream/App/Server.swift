@@ -16,6 +16,8 @@ struct ServerConfiguration {
     var headerTimeoutSeconds = 10
     var pingIntervalSeconds = 30
     var access = AccessPolicy(token: nil, allowedOrigins: [])
+    /// nil: memory only (--no-persist).
+    var persistence: DiskHistory.Configuration?
 }
 
 struct StartupError: Error, CustomStringConvertible {
@@ -30,6 +32,7 @@ final class Server {
     let tcp: TCPLineListener
     let http: HTTPServer
     let liveTail: LiveTail
+    let disk: DiskHistory?
     let metrics = MetricRegistry()
 
     init(configuration: ServerConfiguration) throws {
@@ -37,16 +40,28 @@ final class Server {
         ProcessResources.raiseDescriptorLimit()
         reactor = try Reactor()
 
-        // Storage and ingestion: the ring is where records go and, for now, the only source searches read.
-        ring = LogRing(capacity: configuration.bufferRecords, arenaBytes: configuration.bufferBytes)
-        destination = RecordDestination(ring: ring)
-        let source: any RecordSource = ring
-        let ingest = LineIngest(destination: destination)
+        // The ports first: a port in use is reported before anything is written to the data directory.
         let (udpFD, grantedBuffer) = try Self.bound("UDP", configuration.udpAddress) { () throws(SystemError) in
             try Socket.bindUDP(on: configuration.udpAddress, receiveBufferBytes: Int32(clamping: configuration.udpReceiveBufferBytes))
         }
         let tcpFD = try Self.bound("TCP", configuration.tcpAddress) { () throws(SystemError) in try Socket.listenTCP(on: configuration.tcpAddress) }
         let httpFD = try Self.bound("HTTP", configuration.httpAddress) { () throws(SystemError) in try Socket.listenTCP(on: configuration.httpAddress) }
+
+        // Storage: the ring is where records go; the disk history, read back first, continues its ids and
+        // holds everything older. Searches read both as one history.
+        if let persistence = configuration.persistence {
+            let history: DiskHistory
+            do { history = try DiskHistory(persistence, report: { log($0) }) } catch { throw StartupError(description: error.description) }
+            disk = history
+            ring = history.makeRing(capacity: configuration.bufferRecords, arenaBytes: configuration.bufferBytes)
+        } else {
+            disk = nil
+            ring = LogRing(capacity: configuration.bufferRecords, arenaBytes: configuration.bufferBytes)
+        }
+        destination = RecordDestination(ring: ring)
+        let ring = ring
+        let source: any RecordSource = disk.map { MergedSource(newestFirst: [ring, $0.source]) } ?? ring
+        let ingest = LineIngest(destination: destination)
         udp = UDPLineListener(fd: udpFD, reactor: reactor, ingest: ingest, maxLineBytes: configuration.maxLineBytes)
         tcp = TCPLineListener(fd: tcpFD, reactor: reactor, ingest: ingest, maxLineBytes: configuration.maxLineBytes,
                               maxConnections: configuration.maxTCPConnections, idleTimeoutSeconds: configuration.idleTimeoutSeconds)
@@ -64,6 +79,13 @@ final class Server {
                           headerTimeoutSeconds: configuration.headerTimeoutSeconds, alsoOpen: { [unowned liveTail] in liveTail.sessionCount })
         registerMetrics(api: api, udpReceiveBufferBytes: grantedBuffer)
 
+        if let disk {
+            do { try disk.start(ring: ring, reactor: reactor) } catch {
+                throw StartupError(description: "cannot write data directory \(disk.configuration.path): \(error.errno)")
+            }
+            destination.holdSenders(unless: { [unowned disk] in disk.hasRoom })
+        }
+
         try reactor.register(udpFD, interest: .readable, handler: udp)
         try reactor.register(tcpFD, interest: .readable, handler: tcp)
         try reactor.register(httpFD, interest: .readable, handler: http)
@@ -76,6 +98,7 @@ final class Server {
         reactor.addTimer(everyMilliseconds: LiveTail.batchIntervalMilliseconds) { [liveTail] in liveTail.sendBatches() }
         reactor.addTimer(everyMilliseconds: Self.heapReleaseMilliseconds) { ProcessResources.releaseFreeHeapPages() }
         reactor.afterEachIteration { [unowned self] in
+            disk?.pump()
             destination.resumeWaitingSenders()
             liveTail.publish()
             if let deadline = stopDeadline, liveTail.sessionCount == 0 || reactor.seconds >= deadline { reactor.stop() }
@@ -90,6 +113,12 @@ final class Server {
 
         let ports = "udp \(Self.describe(udpFD)), tcp \(Self.describe(tcpFD)), http \(Self.describe(httpFD))"
         log("listening: \(ports); buffer \(configuration.bufferRecords) records / \(ByteCount(configuration.bufferBytes)); UDP receive buffer \(ByteCount(grantedBuffer))")
+        if let disk {
+            let totals = disk.catalog.totals
+            log("history in \(disk.configuration.path): \(totals.records) records in \(totals.files) files (\(ByteCount(totals.bytes))); \(disk.recordsLoaded) loaded into memory; next id \(ring.storedIDs.upperBound)")
+        } else {
+            log("--no-persist: history is kept in memory only")
+        }
         if staticFiles.isEmpty { log("warning: dashboard files not found; pass --static-dir") }
         if !Self.isLoopback(configuration.httpAddress) && !configuration.access.requiresToken {
             log("warning: the HTTP API is reachable from other hosts at \(configuration.httpAddress.hostText) and has no authentication (--auth-token)")
@@ -98,7 +127,12 @@ final class Server {
 
     func run() {
         reactor.run()
-        log("stopped: \(destination.stats.received) records received")
+        if let disk {
+            disk.finish()
+            log("stopped: \(destination.stats.received) records received; \(disk.progress.recordsPersisted) written to disk this run")
+        } else {
+            log("stopped: \(destination.stats.received) records received")
+        }
     }
 
     /// Set once stopping: the loop ends when every WebSocket client has taken its close frame, or at this second.

@@ -55,6 +55,7 @@ extension Server {
                         stats: "websocket_ping_timeouts") { liveTail.unansweredCount }
         metrics.counter("websocket_slow_closed_total", "WebSocket clients closed for staying too far behind.",
                         stats: "websocket_slow_closed") { liveTail.behindClosedCount }
+        if let disk { registerDiskMetrics(disk) }
         // Both from one reading (mallinfo2 walks malloc's free lists): the second is rendered right after the first.
         var heap = ProcessResources.heapFigures
         metrics.gauge("heap_allocated_bytes", "Bytes the process has allocated from malloc.") {
@@ -62,5 +63,53 @@ extension Server {
             return heap.allocated
         }
         metrics.gauge("heap_free_bytes", "Bytes malloc holds free in its arenas (resident or not).") { heap.free }
+    }
+
+    /// The disk history's figures (with --no-persist there are none).
+    private func registerDiskMetrics(_ disk: DiskHistory) {
+        let metrics = metrics
+        // The catalog's totals, read once per rendering of /metrics or /api/stats (the first figure reads them).
+        var totals = disk.catalog.totals
+        metrics.gauge("disk_bytes", "Bytes of history on disk.", stats: "disk_bytes") {
+            totals = disk.catalog.totals
+            return totals.bytes
+        }
+        metrics.gauge("disk_files", "Segment files of history on disk.", stats: "disk_files") { totals.files }
+        metrics.gauge("disk_records", "Records held on disk.", stats: "disk_records") { totals.records }
+        metrics.gauge("disk_oldest_id", "Id of the oldest record on disk (0: none).", stats: "disk_oldest_id") { Int(totals.oldestID ?? 0) }
+        metrics.gauge("disk_oldest_time_ms", "Receive time of the oldest record on disk, ms since the epoch (0: none).",
+                      stats: "disk_oldest_time_ms") { Int(totals.oldestReceivedAt ?? 0) }
+        metrics.gauge("disk_retention_bytes", "The byte bound of the history (--retention-bytes).", stats: "disk_retention_bytes") {
+            disk.configuration.retention.maxBytes
+        }
+        metrics.counter("disk_records_persisted_total", "Records written to disk since start.", stats: "disk_records_persisted") {
+            Int(disk.progress.recordsPersisted)
+        }
+        metrics.counter("disk_records_not_persisted_total", "Records that never reached the disk (a write failed, or evicted first).",
+                        stats: "disk_records_not_persisted") { Int(disk.progress.recordsNotPersisted) }
+        metrics.gauge("disk_durable_id", "Records with ids below this are synced to disk.", stats: "disk_durable_id") {
+            Int(disk.progress.durableUpTo)
+        }
+        metrics.counter("disk_write_errors_total", "Writes, syncs and removals that failed (a full disk, an I/O error).",
+                        stats: "disk_write_errors") { Int(disk.progress.writeErrors) }
+        metrics.gauge("disk_write_failing", "1 while persisting is stopped by errors (writes are retried).", stats: "disk_write_failing") {
+            disk.progress.failing == nil ? 0 : 1
+        }
+        metrics.counter("disk_syncs_total", "fdatasync calls on segment files.", stats: "disk_syncs") { Int(disk.progress.syncs) }
+        metrics.gauge("disk_sync_seconds_total", "Seconds spent in fdatasync.", stats: "disk_sync_seconds",
+                      number: { Double(disk.progress.syncNanoseconds) / 1e9 })
+        metrics.gauge("disk_slowest_sync_seconds", "The slowest fdatasync since start.", stats: "disk_slowest_sync_seconds",
+                      number: { Double(disk.progress.slowestSyncNanoseconds) / 1e9 })
+        metrics.counter("disk_corrupt_blocks_skipped_total", "Blocks that failed their checks when read, skipped (and logged).",
+                        stats: "disk_corrupt_blocks_skipped") { disk.source.corruptBlocksSkipped + disk.corruptStretchesAtStart }
+        metrics.gauge("disk_torn_bytes_recovered", "Bytes of a torn tail cut off at start.", stats: "disk_torn_bytes_recovered") {
+            disk.tornBytesRecovered
+        }
+        metrics.counter("disk_retention_removals_total", "Segment files removed by retention.", stats: "disk_retention_removals") {
+            Int(disk.progress.retentionRemovals)
+        }
+        metrics.counter("disk_retention_removed_bytes_total", "Bytes removed by retention.", stats: "disk_retention_removed_bytes") {
+            Int(disk.progress.retentionRemovedBytes)
+        }
     }
 }

@@ -16,6 +16,8 @@ public final class RecordDestination {
     public let ring: LogRing
     public let stats: IngestStats
     private var stores: [any RecordStore] = []
+    /// Parts that keep no copy but can still say "not now" (the disk history, which reads the ring itself).
+    private var gates: [() -> Bool] = []
     /// Senders held back for want of room, to resume once there is some.
     private var waiting: [() -> Void] = []
 
@@ -28,11 +30,16 @@ public final class RecordDestination {
         stores.append(store)
     }
 
+    /// Holds senders back whenever `hasRoom` says false.
+    public func holdSenders(unless hasRoom: @escaping () -> Bool) {
+        gates.append(hasRoom)
+    }
+
     /// Whether records can be taken now. Asked before reading more from a sender that can wait: a TCP socket is
     /// then not read (its sender blocks), an HTTP request is answered 503. What was already read is stored
     /// anyway, so a store's bound is soft by at most one read per sender.
     public var hasRoom: Bool {
-        stores.isEmpty || stores.allSatisfy(\.hasRoom)
+        stores.allSatisfy(\.hasRoom) && gates.allSatisfy { $0() }
     }
 
     /// Runs `resume` once there is room again.

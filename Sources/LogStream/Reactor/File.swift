@@ -5,7 +5,7 @@ import Glibc
 
 /// An open file this process owns: closed when the value goes away, never copied (swift-system's
 /// FileDescriptor with the ownership of ZeroedPages).
-public struct File: ~Copyable {
+public struct File: ~Copyable, Sendable {
     public let descriptor: FileDescriptor
 
     public enum Access {
@@ -47,6 +47,12 @@ public struct File: ~Copyable {
         }
     }
 
+    /// Writes all of `bytes` at `offset`.
+    public func write(_ bytes: [UInt8], at offset: Int = 0) throws(SystemError) {
+        let result: Result<Void, SystemError> = bytes.withUnsafeBytes { raw in Result { () throws(SystemError) in try write(raw, at: offset) } }
+        try result.get()
+    }
+
     /// Makes the file's data durable (fdatasync: the data and what is needed to read it back, such as its size).
     public func synchronizeData() throws(SystemError) {
         _ = try systemCall("fdatasync", fdatasync(descriptor.rawValue))
@@ -59,9 +65,37 @@ public struct File: ~Copyable {
         return Int(info.st_size)
     }
 
+    /// Takes this process's exclusive lock on the file (flock), failing at once (EWOULDBLOCK) if another
+    /// process holds it: two servers must not write one data directory. Released when the file is closed.
+    public func lockExclusively() throws(SystemError) {
+        _ = try systemCall("flock", flock(descriptor.rawValue, LOCK_EX | LOCK_NB))
+    }
+
     /// Cuts (or extends with zeros) the file to `size` bytes: a torn tail after a crash is cut off this way.
     public func truncate(to size: Int) throws(SystemError) {
         _ = try systemCall("ftruncate", ftruncate(descriptor.rawValue, off_t(size)))
+    }
+}
+
+/// A file mapped read-only into memory, for readers on any thread: what they touch is paged in from the page
+/// cache, nothing else is read. `length` may exceed the file's size (a segment still being written maps its
+/// whole budget); bytes past the end must not be touched. Unmapped when the last reference goes away, so a
+/// file removed by retention stays readable for the searches still holding it.
+public final class MappedFile: @unchecked Sendable {
+    public let bytes: UnsafeRawBufferPointer
+
+    public init(_ file: borrowing File, length: Int) throws(SystemError) {
+        guard length > 0 else {
+            bytes = UnsafeRawBufferPointer(start: nil, count: 0)
+            return
+        }
+        let address = mmap(nil, length, PROT_READ, MAP_SHARED, file.descriptor.rawValue, 0)
+        guard let address, address != MAP_FAILED else { throw SystemError("mmap") }
+        bytes = UnsafeRawBufferPointer(start: address, count: length)
+    }
+
+    deinit {
+        if let base = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), bytes.count) }
     }
 }
 
@@ -112,6 +146,13 @@ public enum FileSystem {
     /// Renames atomically (within one file system): readers see the old file or the new one, never a mix.
     public static func rename(_ source: String, to destination: String) throws(SystemError) {
         _ = try systemCall("rename \(source)", Glibc.rename(source, destination))
+    }
+
+    /// Bytes free for this process on the file system holding `path`.
+    public static func availableBytes(at path: String) -> Int? {
+        var info = statvfs()
+        guard statvfs(path, &info) == 0 else { return nil }
+        return Int(info.f_bavail) * Int(info.f_frsize)
     }
 
     public static func removeFile(_ path: String) throws(SystemError) {

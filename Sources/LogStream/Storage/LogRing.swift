@@ -186,6 +186,14 @@ public final class LogRing: @unchecked Sendable {
         return Int(writeOffset - slot(for: oldest)[0].load(ordering: .relaxed))
     }
 
+    /// Bytes of the arena that records from `id` on take (writer's thread only): how close a reader that has
+    /// yet to read them is to losing them to eviction.
+    public func storedBytes(from id: UInt64) -> Int {
+        guard id < nextID.load(ordering: .relaxed) else { return 0 }
+        guard let start = startOffset(of: id) else { return storedBytes }
+        return Int(writeOffset - start)
+    }
+
     /// Calls `body` with record `id` and returns its result, or nil when the record is not (or no longer) stored.
     /// `body` may see garbage if the record is evicted while it runs; its result is then discarded.
     @inline(__always)

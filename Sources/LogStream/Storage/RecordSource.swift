@@ -49,11 +49,15 @@ public struct ScanHints: Sendable, Equatable {
     public var blockKey: BlockKey
     /// No match was received before this.
     public var receivedSince: Int64?
+    /// Hashes (`Tokens.hash`) of whole words every match holds: a disk block whose word filter lacks one is
+    /// passed over.
+    public var requiredWords: [UInt64]
 
-    public init(requiredText: [UInt8]? = nil, blockKey: BlockKey = .any, receivedSince: Int64? = nil) {
+    public init(requiredText: [UInt8]? = nil, blockKey: BlockKey = .any, receivedSince: Int64? = nil, requiredWords: [UInt64] = []) {
         self.requiredText = requiredText
         self.blockKey = blockKey
         self.receivedSince = receivedSince
+        self.requiredWords = requiredWords
     }
 
     public static let none = ScanHints()

@@ -6,10 +6,13 @@ public final class DecodedBlock: @unchecked Sendable {
     public let header: BlockHeader
     /// Per record, oldest first.
     private(set) var entries: [Entry] = []
-    private var hosts: [[UInt8]] = []
-    private var services: [[UInt8]] = []
+    /// Names and text live in buffers of the block's own, so that the views handed out stay valid for as long
+    /// as the block is held (a batch of summaries points into them).
+    private var hosts: [Range<Int>] = []
+    private var services: [Range<Int>] = []
+    private var names = UnsafeMutableRawBufferPointer(start: nil, count: 0)
     /// Lines then field blobs; empty when decoded without text.
-    private var text: [UInt8] = []
+    private var text = UnsafeMutableRawBufferPointer(start: nil, count: 0)
     public let hasText: Bool
 
     struct Entry {
@@ -42,20 +45,39 @@ public final class DecodedBlock: @unchecked Sendable {
         var meta = [UInt8](repeating: 0, count: header.metaRawBytes)
         guard meta.withUnsafeMutableBytes({ decompressor.decompress(UnsafeRawBufferPointer(rebasing: body[metaStart..<textStart]), into: $0) }) else { return nil }
         if wantsText {
-            text = [UInt8](repeating: 0, count: header.textRawBytes)
-            guard text.withUnsafeMutableBytes({ decompressor.decompress(UnsafeRawBufferPointer(rebasing: body[textStart...]), into: $0) }) else { return nil }
+            text = .allocate(byteCount: header.textRawBytes, alignment: 8)
+            guard decompressor.decompress(UnsafeRawBufferPointer(rebasing: body[textStart...]), into: text) else { return nil }
         }
         guard meta.withUnsafeBytes({ decodeMeta($0) }) else { return nil }
     }
 
+    deinit {
+        text.deallocate()
+        names.deallocate()
+    }
+
     private func decodeMeta(_ bytes: UnsafeRawBufferPointer) -> Bool {
         var reader = ByteReader(bytes)
-        func names() -> [[UInt8]] {
+        var found: [UnsafeRawBufferPointer] = []
+        func nameList() -> [Range<Int>] {
             let count = reader.count(atMost: header.recordCount + 1)
-            return (0..<count).map { _ in [UInt8](reader.bytesWithLength()) }
+            let start = found.count
+            found += (0..<count).map { _ in reader.bytesWithLength() }
+            return (start..<found.count).map { $0..<$0 + 1 }  // indices into `found`, made byte ranges below
         }
-        hosts = names()
-        services = names()
+        hosts = nameList()
+        services = nameList()
+        guard !reader.failed else { return false }
+        names = .allocate(byteCount: max(1, found.reduce(0) { $0 + $1.count }), alignment: 1)
+        var ranges: [Range<Int>] = []
+        var end = 0
+        for name in found {
+            if !name.isEmpty { UnsafeMutableRawBufferPointer(rebasing: names[end..<end + name.count]).copyMemory(from: name) }
+            ranges.append(end..<end + name.count)
+            end += name.count
+        }
+        hosts = hosts.map { ranges[$0.lowerBound] }
+        services = services.map { ranges[$0.lowerBound] }
         entries.reserveCapacity(header.recordCount)
         var (id, time) = (header.firstID &- 1, Int64(0))
         var lineStart = 0
@@ -107,38 +129,36 @@ public final class DecodedBlock: @unchecked Sendable {
     public func withRecord<Result>(at index: Int, _ body: (LogRecord) -> Result) -> Result {
         precondition(hasText)
         let entry = entries[index]
-        return text.withUnsafeBytes { text in
-            hosts[entry.host].withUnsafeBytes { host in
-                withService(entry) { service in
-                    body(LogRecord(id: entry.id, receivedAtMilliseconds: entry.receivedAt, level: entry.level,
-                                   ingestProtocol: entry.ingestProtocol, isTruncated: entry.isTruncated,
-                                   line: UnsafeRawBufferPointer(rebasing: text[entry.lineStart..<entry.lineStart + entry.lineBytes]),
-                                   host: host, service: service,
-                                   fields: RecordFields(blob: UnsafeRawBufferPointer(rebasing: text[entry.fieldsStart..<entry.fieldsStart + entry.fieldsBytes])),
-                                   format: entry.format, sourceTimeMilliseconds: entry.sourceTime))
-                }
-            }
+        let text = UnsafeRawBufferPointer(self.text)
+        return withExtendedLifetime(self) {
+            body(LogRecord(id: entry.id, receivedAtMilliseconds: entry.receivedAt, level: entry.level,
+                           ingestProtocol: entry.ingestProtocol, isTruncated: entry.isTruncated,
+                           line: UnsafeRawBufferPointer(rebasing: text[entry.lineStart..<entry.lineStart + entry.lineBytes]),
+                           host: name(hosts[entry.host]), service: entry.service < 0 ? Self.none : name(services[entry.service]),
+                           fields: RecordFields(blob: UnsafeRawBufferPointer(rebasing: text[entry.fieldsStart..<entry.fieldsStart + entry.fieldsBytes])),
+                           format: entry.format, sourceTimeMilliseconds: entry.sourceTime))
         }
     }
 
-    /// Record `index` without its text: what histograms and facets read.
-    func withSummary<Result>(at index: Int, _ body: (RecordSummary) -> Result) -> Result {
+    /// Record `index` without its text, as histograms and facets read it. Its name views are valid while this
+    /// block is held. Without `includingNames`, they are empty.
+    func summaryView(at index: Int, includingNames: Bool) -> RecordSummary {
         let entry = entries[index]
-        return hosts[entry.host].withUnsafeBytes { host in
-            withService(entry) { service in
-                body(RecordSummary(receivedAtMilliseconds: entry.receivedAt,
-                                   attributes: SlotWords.attributes(level: entry.level, ingestProtocol: entry.ingestProtocol, format: entry.format),
-                                   host: host, service: service))
-            }
-        }
+        let attributes = SlotWords.attributes(level: entry.level, ingestProtocol: entry.ingestProtocol, format: entry.format)
+        guard includingNames else { return RecordSummary(receivedAtMilliseconds: entry.receivedAt, attributes: attributes, host: Self.none, service: Self.none) }
+        return RecordSummary(receivedAtMilliseconds: entry.receivedAt, attributes: attributes, host: name(hosts[entry.host]),
+                             service: entry.service < 0 ? Self.none : name(services[entry.service]))
     }
+
+    func withSummary<Result>(at index: Int, _ body: (RecordSummary) -> Result) -> Result {
+        withExtendedLifetime(self) { body(summaryView(at: index, includingNames: true)) }
+    }
+
+    private static var none: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: nil, count: 0) }
+    private func name(_ range: Range<Int>) -> UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: names[range]) }
 
     func receivedAt(at index: Int) -> Int64 { entries[index].receivedAt }
     func level(at index: Int) -> LogLevel { entries[index].level }
-
-    private func withService<Result>(_ entry: Entry, _ body: (UnsafeRawBufferPointer) -> Result) -> Result {
-        entry.service < 0 ? body(UnsafeRawBufferPointer(start: nil, count: 0)) : services[entry.service].withUnsafeBytes(body)
-    }
 
     /// Bytes held: for a cache's bound.
     public var residentBytes: Int { text.count + entries.count * MemoryLayout<Entry>.stride }

@@ -1,0 +1,80 @@
+// The data directory: created if missing, locked against a second server, and the one place that knows its
+// file names (SegmentFormat's segments, the id reservation `ids`, the lock file `LOCK`). Files with other
+// names are not the server's and are left alone.
+
+public struct DataDirectoryError: Error, CustomStringConvertible {
+    public var description: String
+}
+
+public final class DataDirectory: Sendable {
+    public let path: String
+    /// Held open (and locked) for the life of the process.
+    private let lock: LockHolder
+
+    final class LockHolder: Sendable {
+        let file: File
+        init(_ file: consuming File) { self.file = file }
+    }
+
+    public init(path: String) throws(DataDirectoryError) {
+        self.path = path
+        do {
+            try FileSystem.makeDirectory(path)
+        } catch {
+            throw DataDirectoryError(description: "cannot use data directory \(path): \(error.errno)")
+        }
+        guard FileSystem.isDirectory(path) else { throw DataDirectoryError(description: "cannot use data directory \(path): not a directory") }
+        let lockPath = path + "/LOCK"
+        let file: File
+        do { file = try File(lockPath, for: .writing) } catch {
+            throw DataDirectoryError(description: "cannot use data directory \(path): \(error.errno)")
+        }
+        do { try file.lockExclusively() } catch {
+            throw DataDirectoryError(description: "data directory \(path) is in use by another LogStream (\(lockPath) is locked)")
+        }
+        lock = LockHolder(file)
+    }
+
+    public func segmentPath(firstID: UInt64) -> String { path + "/" + SegmentFormat.segmentName(firstID: firstID) }
+
+    /// The segments present, oldest first.
+    func segments() throws(SystemError) -> [(firstID: UInt64, path: String)] {
+        try FileSystem.entries(of: path).compactMap { name in
+            SegmentFormat.firstID(ofSegmentNamed: name).map { ($0, path + "/" + name) }
+        }.sorted { $0.firstID < $1.firstID }
+    }
+
+    private var reservationPath: String { path + "/ids" }
+
+    /// The first id not handed out yet, as last written; nil when there is none (or it does not check out).
+    func readReservation() -> UInt64? {
+        guard let file = try? File(reservationPath, for: .reading) else { return nil }
+        var bytes = [UInt8](repeating: 0, count: 20)
+        guard (try? bytes.withUnsafeMutableBytes { try file.read(into: $0, at: 0) }) == 20 else { return nil }
+        return bytes.withUnsafeBytes { raw -> UInt64? in
+            var reader = ByteReader(raw)
+            guard Array(reader.take(8)) == SegmentFormat.idsMagic else { return nil }
+            let next = reader.fixed(UInt64.self)
+            guard reader.fixed(UInt32.self) == CRC32.of(UnsafeRawBufferPointer(rebasing: raw[..<16])) else { return nil }
+            return next
+        }
+    }
+
+    /// Records that ids below `next` may have been handed out, durably (written aside, synced, renamed over).
+    func writeReservation(_ next: UInt64) throws(SystemError) {
+        var writer = ByteWriter()
+        writer.bytes = SegmentFormat.idsMagic
+        writer.fixed(next)
+        let crc = writer.bytes.withUnsafeBytes { CRC32.of($0) }
+        writer.fixed(crc)
+        let temporary = reservationPath + ".tmp"
+        do {
+            let file = try File(temporary, for: .writing)
+            try file.truncate(to: 0)
+            try file.write(writer.bytes)
+            try file.synchronizeData()
+        }
+        try FileSystem.rename(temporary, to: reservationPath)
+        try FileSystem.synchronizeDirectory(path)
+    }
+}
