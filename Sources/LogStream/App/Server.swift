@@ -60,7 +60,7 @@ final class Server {
         }
         destination = RecordDestination(ring: ring)
         let ring = ring
-        let source: any RecordSource = disk.map { MergedSource(newestFirst: [ring, $0.source]) } ?? ring
+        let source: any RecordSource = disk.map { MergedSource(newestFirst: [ring, $0.pending, $0.source]) } ?? ring
         let ingest = LineIngest(destination: destination)
         udp = UDPLineListener(fd: udpFD, reactor: reactor, ingest: ingest, maxLineBytes: configuration.maxLineBytes)
         tcp = TCPLineListener(fd: tcpFD, reactor: reactor, ingest: ingest, maxLineBytes: configuration.maxLineBytes,
@@ -83,7 +83,7 @@ final class Server {
             do { try disk.start(ring: ring, reactor: reactor) } catch {
                 throw StartupError(description: "cannot write data directory \(disk.configuration.path): \(error.errno)")
             }
-            destination.holdSenders(unless: { [unowned disk] in disk.hasRoom })
+            destination.add(disk)
         }
 
         try reactor.register(udpFD, interest: .readable, handler: udp)

@@ -96,7 +96,7 @@ extension Server {
             disk.progress.failing == nil ? 0 : 1
         }
         metrics.counter("disk_syncs_total", "fdatasync calls on segment files.", stats: "disk_syncs") { Int(disk.progress.syncs) }
-        metrics.gauge("disk_sync_seconds_total", "Seconds spent in fdatasync.", stats: "disk_sync_seconds",
+        metrics.counter("disk_sync_seconds_total", "Seconds spent in fdatasync.", stats: "disk_sync_seconds",
                       number: { Double(disk.progress.syncNanoseconds) / 1e9 })
         metrics.gauge("disk_slowest_sync_seconds", "The slowest fdatasync since start.", stats: "disk_slowest_sync_seconds",
                       number: { Double(disk.progress.slowestSyncNanoseconds) / 1e9 })

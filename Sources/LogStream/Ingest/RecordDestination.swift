@@ -3,21 +3,10 @@
 // VictoriaLogs' LogRowsStorage (MustAddRows, CanWriteData), it can say "not now": senders that can wait ask
 // `hasRoom` before reading more and are resumed when the stores have caught up.
 
-/// A part that keeps its own copy of every record as it is stored (next: the disk log). Called on the reactor
-/// thread, in the turn the record arrived, after the ring gave it its id; ids arrive in increasing order. The
-/// record's byte views live only for the call.
-public protocol RecordStore: AnyObject {
-    func append(_ record: NewRecord, id: UInt64)
-    /// Whether it can take more records now (false while its buffer waits for the disk).
-    var hasRoom: Bool { get }
-}
-
 public final class RecordDestination {
     public let ring: LogRing
     public let stats: IngestStats
     private var stores: [any RecordStore] = []
-    /// Parts that keep no copy but can still say "not now" (the disk history, which reads the ring itself).
-    private var gates: [() -> Bool] = []
     /// Senders held back for want of room, to resume once there is some.
     private var waiting: [() -> Void] = []
 
@@ -30,16 +19,11 @@ public final class RecordDestination {
         stores.append(store)
     }
 
-    /// Holds senders back whenever `hasRoom` says false.
-    public func holdSenders(unless hasRoom: @escaping () -> Bool) {
-        gates.append(hasRoom)
-    }
-
     /// Whether records can be taken now. Asked before reading more from a sender that can wait: a TCP socket is
     /// then not read (its sender blocks), an HTTP request is answered 503. What was already read is stored
     /// anyway, so a store's bound is soft by at most one read per sender.
     public var hasRoom: Bool {
-        stores.allSatisfy(\.hasRoom) && gates.allSatisfy { $0() }
+        stores.isEmpty || stores.allSatisfy(\.hasRoom)
     }
 
     /// Runs `resume` once there is room again.

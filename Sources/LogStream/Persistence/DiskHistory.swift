@@ -1,10 +1,11 @@
 // The disk history as the rest of the server sees it: opened and recovered at start (the newest records back
-// into a new ring, ids continuing), then driven from the reactor: after each turn it hands the new ids to the
-// disk worker, every half sync interval it asks for a sync, and it says when the ring is getting too far
-// ahead of the disk (`hasRoom`), so that senders are held back before a record could be evicted unwritten.
-// The reactor never touches a file: every write, sync, creation and removal runs on the `disk` worker.
+// into a new ring, ids continuing), then a RecordStore on the reactor: each record is copied into a batch in
+// the turn it arrives (so the ring may evict it at once), the batch goes to the disk worker after the turn,
+// a sync is asked for every half interval, and `hasRoom` says no while too much waits for the disk, so that
+// TCP senders are held back (and HTTP ingestion answers 503). The reactor never touches a file: every write,
+// sync, creation and removal runs on the `disk` worker.
 
-public final class DiskHistory {
+public final class DiskHistory: RecordStore {
     public struct Configuration: Sendable {
         public var path: String
         public var retention: RetentionPolicy
@@ -17,7 +18,9 @@ public final class DiskHistory {
     }
 
     public let configuration: Configuration
+    /// The history on disk, and the records on their way there.
     public let source: SegmentSource
+    public let pending = PendingRecords()
     public let catalog: SegmentCatalog
     private let directory: DataDirectory
     private let recovered: RecoveredHistory
@@ -33,6 +36,17 @@ public final class DiskHistory {
     private var worker: WorkerThread!
     private var jobInFlight = false
     private var syncDue = false
+    /// Records copied and not yet published; published batches the worker has not taken yet.
+    private var staged = RecordBatch(reservingBytes: 1 << 20)
+    private var untaken: [PublishedBatch] = []
+    /// Bytes published and not yet retired (the worker's figure, as of its last job) plus those published since.
+    private var waitingBytes = 0
+    /// A staged batch is published before it holds this many records or bytes: a quarter of the ring, so that
+    /// the ring never evicts a record no search can find elsewhere.
+    private var publishRecords = 0
+    private var publishBytes = 0
+    /// Bytes that may wait for the disk before senders are held back.
+    public static let maxWaitingBytes = 64 << 20
     public private(set) var progress = DiskProgress(consumedUpTo: 0, durableUpTo: 0, reservedUpTo: 0)
 
     /// Opens (creating) and locks the directory and reads back what it holds. Blocking: before the reactor runs.
@@ -93,10 +107,11 @@ public final class DiskHistory {
     /// Starts the disk worker, having made the id reservation durable (blocking, before the reactor runs).
     public func start(ring: LogRing, reactor: Reactor) throws(SystemError) {
         self.ring = ring
+        (publishRecords, publishBytes) = (max(1, ring.capacity / 4), max(4096, min(ring.arenaBytes / 4, 4 << 20)))
         let next = ring.storedIDs.upperBound
         let reserved = next + DiskWriter.reservationAhead
         try directory.writeReservation(reserved)
-        writer = try DiskWriter(directory: directory, catalog: catalog, ring: ring, retention: configuration.retention,
+        writer = try DiskWriter(directory: directory, catalog: catalog, next: next, retention: configuration.retention,
                                 recovered: recovered, reservedUpTo: reserved, report: report)
         progress = writer.progress
         worker = try reactor.startWorker(named: "disk")
@@ -106,43 +121,62 @@ public final class DiskHistory {
         }
     }
 
-    /// After each turn of the reactor: hands the new records (and a due sync) to the worker, one job at a time.
+    /// Copies a record for the disk (reactor thread, in its arrival turn).
+    @inline(__always)
+    public func append(_ record: NewRecord, id: UInt64) {
+        staged.append(record, id: id)
+        if staged.count >= publishRecords || staged.byteCount >= publishBytes { publish() }
+    }
+
+    /// Makes the staged records visible to searches and queues them for the worker.
+    private func publish() {
+        guard !staged.isEmpty else { return }
+        let published = PublishedBatch(staged)
+        staged = RecordBatch(reservingBytes: min(publishBytes, 1 << 20))
+        pending.publish(published)
+        untaken.append(published)
+        waitingBytes += published.batch.byteCount
+    }
+
+    /// After each turn of the reactor: publishes what was copied and hands it (and a due sync) to the worker,
+    /// one job at a time.
     public func pump() {
+        publish()
         guard !jobInFlight else { return }
-        let next = ring.storedIDs.upperBound
         let sync = syncDue || configuration.syncIntervalMilliseconds == 0
-        guard next > progress.consumedUpTo || (sync && progress.durableUpTo < progress.consumedUpTo) || syncDue else { return }
+        guard !untaken.isEmpty || (sync && progress.durableUpTo < progress.consumedUpTo) || syncDue else { return }
         jobInFlight = true
         syncDue = false
-        let writer = writer!
+        let (writer, pending, batches, next) = (writer!, pending, untaken, ring.storedIDs.upperBound)
+        untaken.removeAll()
         worker.submit({
-            writer.take(upTo: next)
-            if sync { writer.synchronize(now: Clock.wallMilliseconds) }
-            return writer.progress
-        }, then: { [unowned self] progress in
+            for published in batches { writer.take(published.batch) }
+            if sync { writer.synchronize(next: next, now: Clock.wallMilliseconds) }
+            pending.retire(below: writer.writtenUpTo)
+            return (writer.progress, pending.byteCount)
+        }, then: { [unowned self] (progress: DiskProgress, stillWaiting: Int) in
             self.progress = progress
+            waitingBytes = stillWaiting + untaken.reduce(0) { $0 + $1.batch.byteCount }
             jobInFlight = false
         })
     }
 
-    /// Whether the ring may take more: false while the disk is so far behind that the ring could evict records
-    /// not yet read for it, or ids near the reservation. TCP senders are then not read, and HTTP ingestion
-    /// answers 503.
+    /// Whether more records may come now: false while too many bytes wait for the disk, or while the ring's
+    /// ids come near the reservation on disk.
     public var hasRoom: Bool {
-        let next = ring.storedIDs.upperBound
-        let behind = progress.consumedUpTo
-        return next - min(next, behind) < UInt64(ring.capacity / 2) && ring.storedBytes(from: behind) < ring.arenaBytes / 2
-            && next + DiskWriter.reservationAhead / 4 < progress.reservedUpTo
+        waitingBytes + staged.byteCount < Self.maxWaitingBytes
+            && ring.storedIDs.upperBound + DiskWriter.reservationAhead / 4 < progress.reservedUpTo
     }
 
     /// At exit, after the reactor stopped: writes and syncs everything and records the exact next id.
     /// Blocks until the worker is done.
     public func finish() {
         guard let worker, let done = try? EventCounter(nonBlocking: false) else { return }
-        let (writer, next) = (self.writer!, ring.storedIDs.upperBound)
+        publish()
+        let (writer, next, batches) = (self.writer!, ring.storedIDs.upperBound, untaken)
         worker.submit({
-            writer.take(upTo: next)
-            writer.synchronize(final: true, now: Clock.wallMilliseconds)
+            for published in batches { writer.take(published.batch) }
+            writer.synchronize(next: next, final: true, now: Clock.wallMilliseconds)
             done.signal()
             return writer.progress
         }, then: { _ in })

@@ -1,14 +1,13 @@
-// The disk history's writer, on its own worker thread: it reads the records the ring took in since its last
-// turn (ring readers never take a lock, so the reactor does nothing per record for the disk), gathers them
-// into blocks, writes each block when it is full, and at each sync seals the open block, writes it and
-// fdatasyncs. It also rotates segments, removes the oldest ones past retention, and keeps the id reservation
+// The disk history's writer, on its own worker thread: it takes the batches of records the reactor copied
+// for it, gathers them into blocks, writes each block when it is full, and at each sync seals the open block,
+// writes it and fdatasyncs. It also rotates segments, removes the oldest ones past retention, and keeps the id reservation
 // ahead of the ring. A write that fails (a full disk, an I/O error) loses that block's records to the disk
 // only (they stay in memory), is counted and logged once, and the next block tries again.
 import Glibc
 
 /// What the writer has done, handed to the reactor after each job.
 public struct DiskProgress: Sendable {
-    /// Ids below this have been read from the ring (written, in the open block, or lost to a write error).
+    /// Ids below this have been taken from the reactor (written, in the open block, or lost to a write error).
     public var consumedUpTo: UInt64
     /// Ids below this are on disk and synced (or were lost to a write error): what an acknowledgement waits for.
     public var durableUpTo: UInt64
@@ -17,7 +16,7 @@ public struct DiskProgress: Sendable {
     public var recordsPersisted: UInt64 = 0
     public var blocksWritten: UInt64 = 0
     public var bytesWritten: UInt64 = 0
-    /// Records that never reached the disk: their block's write failed, or the ring evicted them first.
+    /// Records that never reached the disk: their block's write failed.
     public var recordsNotPersisted: UInt64 = 0
     public var writeErrors: UInt64 = 0
     public var syncs: UInt64 = 0
@@ -60,7 +59,6 @@ public struct RetentionPolicy: Sendable {
 final class DiskWriter: @unchecked Sendable {
     private let directory: DataDirectory
     private let catalog: SegmentCatalog
-    private let ring: LogRing
     private let retention: RetentionPolicy
     private let builder = BlockBuilder()
     private let report: @Sendable (String) -> Void
@@ -75,10 +73,9 @@ final class DiskWriter: @unchecked Sendable {
     /// Ids are reserved this far ahead of the ring, so that a crash never makes a restart hand one out twice.
     static let reservationAhead: UInt64 = 16 << 20
 
-    init(directory: DataDirectory, catalog: SegmentCatalog, ring: LogRing, retention: RetentionPolicy,
+    init(directory: DataDirectory, catalog: SegmentCatalog, next: UInt64, retention: RetentionPolicy,
          recovered: RecoveredHistory, reservedUpTo: UInt64, report: @escaping @Sendable (String) -> Void) throws(SystemError) {
-        (self.directory, self.catalog, self.ring, self.retention, self.report) = (directory, catalog, ring, retention, report)
-        let next = ring.storedIDs.upperBound
+        (self.directory, self.catalog, self.retention, self.report) = (directory, catalog, retention, report)
         progress = DiskProgress(consumedUpTo: next, durableUpTo: next, reservedUpTo: reservedUpTo)
         if let (path, offset) = recovered.appendable, offset < retention.segmentBytes {
             segment = try File(path, for: .writing)
@@ -90,30 +87,22 @@ final class DiskWriter: @unchecked Sendable {
 
     // MARK: Jobs (the disk worker's thread)
 
-    /// Takes the ring's records below `next` into blocks, writing those that fill up.
-    func take(upTo next: UInt64) {
-        var id = progress.consumedUpTo
-        let oldest = ring.storedIDs.lowerBound
-        if id < oldest {  // evicted before this thread read them: back-pressure should make this impossible
-            progress.recordsNotPersisted += oldest - id
-            report("\(oldest - id) records were evicted from memory before they reached the disk")
-            id = oldest
-        }
-        while id < next {
-            let mark = builder.mark
-            if ring.read(id, { builder.add($0) }) == nil {
-                builder.rollBack(to: mark)
-                progress.recordsNotPersisted += 1
-            }
-            id += 1
+    /// Ids below this are in written blocks (or were lost to a failed write): no longer only in memory.
+    var writtenUpTo: UInt64 { builder.isEmpty ? progress.consumedUpTo : builder.ids.lowerBound }
+
+    /// Takes a batch of records into blocks, writing those that fill up.
+    func take(_ batch: RecordBatch) {
+        guard !batch.isEmpty else { return }
+        batch.forEach { record in
+            builder.add(record)
             if builder.isFull { write(builder.seal()) }
         }
-        progress.consumedUpTo = next
+        progress.consumedUpTo = batch.lastID + 1
     }
 
-    /// Writes the open block and makes everything written durable; renews the reservation when the ring comes
-    /// near it. With `final`, the reservation is set to exactly the next id (a clean stop).
-    func synchronize(final: Bool = false, now: Int64) {
+    /// Writes the open block and makes everything written durable; renews the reservation when `next`, the
+    /// ring's next id, comes near it. With `final`, the reservation is set to exactly `next` (a clean stop).
+    func synchronize(next: UInt64, final: Bool = false, now: Int64) {
         if !builder.isEmpty { write(builder.seal()) }
         if unsynced {
             let start = Clock.monotonicNanoseconds
@@ -130,7 +119,6 @@ final class DiskWriter: @unchecked Sendable {
             }
         }
         progress.durableUpTo = progress.consumedUpTo
-        let next = ring.storedIDs.upperBound
         if final || progress.reservedUpTo - min(progress.reservedUpTo, next) < Self.reservationAhead / 2 {
             let reserved = final ? max(next, progress.consumedUpTo) : next + Self.reservationAhead
             do {

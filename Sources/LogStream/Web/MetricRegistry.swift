@@ -36,6 +36,10 @@ final class MetricRegistry {
         add(Metric(name: name, kind: .gauge, help: help, statsKey: statsKey) { .integer(read()) })
     }
 
+    func counter(_ name: String, _ help: String, stats statsKey: String? = nil, number read: @escaping () -> Double) {
+        add(Metric(name: name, kind: .counter, help: help, statsKey: statsKey) { .number(read()) })
+    }
+
     func gauge(_ name: String, _ help: String, stats statsKey: String? = nil, number read: @escaping () -> Double) {
         add(Metric(name: name, kind: .gauge, help: help, statsKey: statsKey) { .number(read()) })
     }
