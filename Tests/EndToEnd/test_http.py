@@ -78,7 +78,8 @@ def test_listing_windows_by_id_and_time(server):
     def totals(path):
         with urllib.request.urlopen(server.base_url + path) as response:
             return response.headers["X-Total-Matched"], response.headers["X-Total-Matched-Exact"]
-    assert totals("/api/logs?q=%22line%202%22") == ("11", "true")  # line 2 and lines 20-29
+    assert totals("/api/logs?q=%22line%202%22") == ("1", "true")  # whole words: line 2 only
+    assert totals("/api/logs?q=%22line%22%202*") == ("11", "true")  # line 2 and lines 20-29
     assert totals("/api/logs?limit=5") == ("5", "false")
 
 

@@ -2,8 +2,11 @@
 // NOT, AND, OR and parentheses. Pure: it reads a record through the views the ring hands out and never copies it.
 
 public indirect enum Query: Equatable, Sendable {
-    /// A case-insensitive substring of the line (already lower-cased).
+    /// Words or a phrase of the line, ignoring ASCII case (already lower-cased): a match begins and ends at
+    /// word boundaries, so `time` does not match `timeout` (words as `Tokens` cuts them for disk filters).
     case text([UInt8])
+    /// The same with a `*` at either end: `time*` matches `timeout`, `*out` and `*meo*` match it too.
+    case partialText([UInt8], wordStart: Bool, wordEnd: Bool)
     /// The record's level compared with one (`level:warn`, `level:>=warn`).
     case level(LevelComparison, LogLevel)
     case service(Pattern)
@@ -33,7 +36,9 @@ public indirect enum Query: Equatable, Sendable {
     public func matches(_ record: LogRecord) -> Bool {
         switch self {
         case .text(let needle):
-            return ASCII.contains(record.line, lowercasedNeedle: needle)
+            return ASCII.contains(record.line, lowercasedNeedle: needle, wordStart: true, wordEnd: true)
+        case .partialText(let needle, let wordStart, let wordEnd):
+            return ASCII.contains(record.line, lowercasedNeedle: needle, wordStart: wordStart, wordEnd: wordEnd)
         case .level(let comparison, let level):
             return comparison.holds(record.level, level)
         case .service(let pattern):
@@ -69,7 +74,7 @@ public indirect enum Query: Equatable, Sendable {
             return queries.reduce(.any) { $0.intersection($1.blockKey) }
         case .or(let queries):
             return queries.reduce(BlockKey(levels: 0, services: 0)) { $0.union($1.blockKey) }
-        case .level, .text, .service, .host, .field, .regex, .not:
+        case .level, .text, .partialText, .service, .host, .field, .regex, .not:
             return .any
         }
     }
@@ -83,7 +88,7 @@ public indirect enum Query: Equatable, Sendable {
             return queries.reduce(Self.levelBits { _ in true } as UInt64?) { all, query in query.matchingLevels.flatMap { level in all.map { $0 & level } } }
         case .or(let queries):
             return queries.reduce(0 as UInt64?) { all, query in query.matchingLevels.flatMap { level in all.map { $0 | level } } }
-        case .text, .service, .host, .field, .regex: return nil
+        case .text, .partialText, .service, .host, .field, .regex: return nil
         }
     }
 
@@ -95,11 +100,38 @@ public indirect enum Query: Equatable, Sendable {
     /// or nil: lets a search look for the bytes first and read only the records that hold them.
     public var requiredText: [UInt8]? {
         switch self {
-        case .text(let needle): return needle.isEmpty ? nil : needle
+        case .text(let needle), .partialText(let needle, _, _): return needle.isEmpty ? nil : needle
         case .regex(let regex): return regex.requiredLiteral.isEmpty ? nil : regex.requiredLiteral
         case .and(let queries): return queries.compactMap(\.requiredText).max { $0.count < $1.count }
         case .level, .service, .host, .field, .not, .or: return nil
         }
+    }
+
+    /// Hashes of whole words every matching line holds (`Tokens.hash`): the disk passes over blocks whose
+    /// word filter lacks one. A phrase's inner words are whole; its first and last are whole unless a `*`
+    /// leaves that end open.
+    public var requiredWords: [UInt64] {
+        switch self {
+        case .text(let needle): return Self.wholeWords(needle, openStart: false, openEnd: false)
+        case .partialText(let needle, let wordStart, let wordEnd): return Self.wholeWords(needle, openStart: !wordStart, openEnd: !wordEnd)
+        case .and(let queries): return Array(Set(queries.flatMap(\.requiredWords)))
+        case .level, .service, .host, .field, .regex, .not, .or: return []
+        }
+    }
+
+    private static func wholeWords(_ needle: [UInt8], openStart: Bool, openEnd: Bool) -> [UInt64] {
+        var words: [UInt64] = []
+        var start = 0
+        while start < needle.count {
+            guard Tokens.isWordByte(needle[start]) else { start += 1; continue }
+            var end = start
+            while end < needle.count, Tokens.isWordByte(needle[end]) { end += 1 }
+            if !(start == 0 && openStart) && !(end == needle.count && openEnd) {
+                words.append(needle[start..<end].withUnsafeBytes { Tokens.hash($0) })
+            }
+            start = end
+        }
+        return words
     }
 }
 

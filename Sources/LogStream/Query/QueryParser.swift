@@ -195,9 +195,9 @@ public enum QueryParser {
                 guard peek?.kind == .close else { throw QueryError(message: "unbalanced '('", position: token.position) }
                 index += 1
                 return inner
-            case .term(let bytes, _):
+            case .term(let bytes, let quoted):
                 index += 1
-                return .text(bytes.map(ASCII.lowercased))
+                return QueryParser.text(bytes.map(ASCII.lowercased), quoted: quoted)
             case .keyed(let key, let value):
                 index += 1
                 return try QueryParser.keyed(key: key, value: value, at: token.position)
@@ -212,6 +212,17 @@ public enum QueryParser {
                 throw QueryError(message: "a term is missing before \(token.kind)", position: token.position)
             }
         }
+    }
+
+    /// A free word or a quoted phrase: whole words, unless a bare word begins or ends with `*` (a lone `*`,
+    /// or `*` inside a word, is an ordinary byte).
+    static func text(_ bytes: [UInt8], quoted: Bool) -> Query {
+        let star = UInt8(ascii: "*")
+        guard !quoted, bytes.count > 1, bytes.first == star || bytes.last == star else { return .text(bytes) }
+        let openStart = bytes.first == star
+        let openEnd = bytes.last == star
+        let inner = Array(bytes[(openStart ? 1 : 0)..<(bytes.count - (openEnd ? 1 : 0))])
+        return inner.isEmpty ? .text(bytes) : .partialText(inner, wordStart: !openStart, wordEnd: !openEnd)
     }
 
     static func keyed(key: [UInt8], value: [UInt8], at position: Int) throws(QueryError) -> Query {

@@ -43,6 +43,10 @@ public struct RecordFilter: Equatable, Sendable {
     }
 
     /// The levels and services a match can have, for skipping whole blocks of records (BlockSummaries).
+    /// Whole words every match holds, for the disk's word filters (the original `query=` is a substring:
+    /// it gives none).
+    var requiredWords: [UInt64] { expression?.requiredWords ?? [] }
+
     var blockKey: BlockKey {
         if matchesNothing { return BlockKey(levels: 0, services: 0) }
         var key = expression?.blockKey ?? .any

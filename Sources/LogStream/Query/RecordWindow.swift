@@ -73,7 +73,7 @@ public struct RecordWindow: Equatable, Sendable {
 
     /// What the source may use to pass over records this window and `filter` rule out.
     func hints(for filter: RecordFilter) -> ScanHints {
-        ScanHints(requiredText: filter.requiredText, blockKey: filter.blockKey, receivedSince: since)
+        ScanHints(requiredText: filter.requiredText, blockKey: filter.blockKey, receivedSince: since, requiredWords: filter.requiredWords)
     }
 
     /// Calls `body` with the records of `source` inside the window that `filter` matches, newest first, while

@@ -28,6 +28,34 @@ struct QueryTests {
         return ring.read(id) { parsed?.matches($0) ?? true }!
     }
 
+    @Test("words and phrases match whole words; a * at either end leaves that end open")
+    func wholeWords() throws {
+        #expect(try matches("time", line: "request time 12ms"))
+        #expect(try !matches("time", line: "timeout after 5s"))
+        #expect(try matches("time*", line: "timeout after 5s") && matches("*out", line: "timeout after 5s") && matches("*meo*", line: "timeout"))
+        #expect(try !matches("*out", line: "outage") && !matches("time*", line: "overtime"))
+        #expect(try matches("TIMEOUT", line: "db Timeout!") && matches("timeout", line: "(timeout)"))
+        #expect(try matches("\"line 2\"", line: "line 2 of 9") && !matches("\"line 2\"", line: "line 20"))
+        #expect(try matches("\"/api/orders\"", line: "GET /api/orders/42") && matches("\"/api\"", line: "x/api/y"))
+        #expect(try matches("10.0.0.1", line: "from 10.0.0.1:80") && !matches("10.0.0.1", line: "from 10.0.0.12"))
+        #expect(try matches("ünï", line: "a ünï b") && !matches("ün", line: "a ünï b"))
+        #expect(try matches("*", line: "a * b") && !matches("*", line: "a b"), "a lone * is a byte")
+        #expect(try parse("time*") == .partialText(Array("time".utf8), wordStart: true, wordEnd: false))
+        #expect(try parse("\"time*\"") == .text(Array("time*".utf8)), "inside quotes, * is a byte")
+    }
+
+    @Test("the whole words a match must hold, for the disk's word filters")
+    func requiredWords() throws {
+        func words(_ text: String) throws -> Set<UInt64> { Set(try parse(text)?.requiredWords ?? []) }
+        func hashes(_ words: String...) -> Set<UInt64> { Set(words.map { Tokens.hash(Array($0.utf8)) }) }
+        #expect(try words("Timeout") == hashes("timeout"))
+        #expect(try words("\"disk full\" level:error") == hashes("disk", "full"))
+        #expect(try words("time*") == [] && words("*rror* db") == hashes("db"))
+        #expect(try words("\"a.b*\"") == hashes("a", "b"), "quoted: the * is a byte, not a word")
+        #expect(try words("*x-y-z*") == hashes("y"))
+        #expect(try words("a OR b") == [] && words("-a") == [] && words("/a+/") == [] && words("field.x:y") == [])
+    }
+
     @Test("words, phrases and keys parse into the expected tree")
     func trees() throws {
         #expect(try parse("") == nil)

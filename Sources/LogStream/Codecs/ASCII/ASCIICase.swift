@@ -13,11 +13,19 @@ enum ASCII {
     /// ASCII case-insensitive substring search: candidates are found by the needle's first byte in either case
     /// with memchr (an order of magnitude faster than a byte loop over a line), then compared.
     static func contains(_ haystack: UnsafeRawBufferPointer, lowercasedNeedle needle: [UInt8]) -> Bool {
+        contains(haystack, lowercasedNeedle: needle, wordStart: false, wordEnd: false)
+    }
+
+    /// The same, where a match must also begin at the start of a word (`wordStart`) and end at the end of one
+    /// (`wordEnd`), as words are cut for the disk's word filters (`Tokens`). A needle that begins or ends with
+    /// a byte outside words has a boundary there already.
+    static func contains(_ haystack: UnsafeRawBufferPointer, lowercasedNeedle needle: [UInt8], wordStart: Bool, wordEnd: Bool) -> Bool {
         guard !needle.isEmpty else { return true }
         guard needle.count <= haystack.count, let base = haystack.baseAddress else { return false }
         let first = needle[0]
         let upper = first &- 0x61 < 26 ? first - 0x20 : first
         let lastStart = haystack.count - needle.count
+        let (checkStart, checkEnd) = (wordStart && Tokens.isWordByte(first), wordEnd && Tokens.isWordByte(needle[needle.count - 1]))
         var start = 0
         while start <= lastStart {
             let remaining = lastStart + 1 - start
@@ -28,7 +36,10 @@ enum ASCII {
             guard candidate != Int.max else { return false }
             var offset = 1
             while offset < needle.count, lowercased(haystack[candidate + offset]) == needle[offset] { offset += 1 }
-            if offset == needle.count { return true }
+            if offset == needle.count, !checkStart || candidate == 0 || !Tokens.isWordByte(haystack[candidate - 1]),
+               !checkEnd || candidate + offset == haystack.count || !Tokens.isWordByte(haystack[candidate + offset]) {
+                return true
+            }
             start = candidate + 1
         }
         return false
