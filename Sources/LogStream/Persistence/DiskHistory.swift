@@ -37,8 +37,10 @@ public final class DiskHistory: RecordStore {
     private var jobInFlight = false
     private var syncDue = false
     /// Records copied and not yet published; published batches the worker has not taken yet.
-    private var staged = RecordBatch(reservingBytes: 1 << 20)
+    private var staged = RecordBatch()
     private var untaken: [PublishedBatch] = []
+    /// Retired batches whose memory may be used again once no search holds them.
+    private var recyclable: [PublishedBatch] = []
     /// Bytes published and not yet retired (the worker's figure, as of its last job) plus those published since.
     private var waitingBytes = 0
     /// A staged batch is published before it holds this many records or bytes: a quarter of the ring, so that
@@ -108,6 +110,7 @@ public final class DiskHistory: RecordStore {
     public func start(ring: LogRing, reactor: Reactor) throws(SystemError) {
         self.ring = ring
         (publishRecords, publishBytes) = (max(1, ring.capacity / 4), max(4096, min(ring.arenaBytes / 4, 4 << 20)))
+        staged = freshBatch()
         let next = ring.storedIDs.upperBound
         let reserved = next + DiskWriter.reservationAhead
         try directory.writeReservation(reserved)
@@ -132,10 +135,25 @@ public final class DiskHistory: RecordStore {
     private func publish() {
         guard !staged.isEmpty else { return }
         let published = PublishedBatch(staged)
-        staged = RecordBatch(reservingBytes: min(publishBytes, 1 << 20))
+        staged = reusedBatch() ?? freshBatch()
         pending.publish(published)
         untaken.append(published)
         waitingBytes += published.batch.byteCount
+    }
+
+    /// Room for a whole batch and the record that ends it, so that it never grows while filled.
+    private func freshBatch() -> RecordBatch {
+        RecordBatch(reservingBytes: publishBytes + (1 << 20), records: min(publishRecords, 1 << 20))
+    }
+
+    /// A retired batch's memory, emptied, if one is held by nothing else now.
+    private func reusedBatch() -> RecordBatch? {
+        guard let index = recyclable.indices.first(where: { isKnownUniquelyReferenced(&recyclable[$0]) }) else { return nil }
+        let box = recyclable.remove(at: index)
+        var batch = RecordBatch()
+        swap(&batch, &box.batch)
+        batch.removeAll()
+        return batch
     }
 
     /// After each turn of the reactor: publishes what was copied and hands it (and a due sync) to the worker,
@@ -152,10 +170,11 @@ public final class DiskHistory: RecordStore {
         worker.submit({
             for published in batches { writer.take(published.batch) }
             if sync { writer.synchronize(next: next, now: Clock.wallMilliseconds) }
-            pending.retire(below: writer.writtenUpTo)
-            return (writer.progress, pending.byteCount)
-        }, then: { [unowned self] (progress: DiskProgress, stillWaiting: Int) in
+            let retired = pending.retire(below: writer.writtenUpTo)
+            return (writer.progress, pending.byteCount, retired)
+        }, then: { [unowned self] (progress: DiskProgress, stillWaiting: Int, retired: [PublishedBatch]) in
             self.progress = progress
+            recyclable = Array((recyclable + retired).suffix(3))
             waitingBytes = stillWaiting + untaken.reduce(0) { $0 + $1.batch.byteCount }
             jobInFlight = false
         })

@@ -3,9 +3,11 @@
 // them are in the catalog, so that a search always finds every record in the ring, here, or on disk: the
 // history has no gap while the disk catches up.
 
-/// A batch once published: never changed again, read by any thread.
-final class PublishedBatch: Sendable {
-    let batch: RecordBatch
+/// A batch once published: not changed while published, read by any thread. Once retired and held by no
+/// one else, its memory is used again for a later batch (fresh pages for every batch cost the reactor more
+/// than copying the records: the kernel zeroes each one).
+final class PublishedBatch: @unchecked Sendable {
+    var batch: RecordBatch
     init(_ batch: RecordBatch) { self.batch = batch }
 }
 
@@ -16,9 +18,14 @@ public final class PendingRecords: RecordSource, @unchecked Sendable {
     /// Reactor thread: a batch copied for the disk.
     func publish(_ batch: PublishedBatch) { batches.withLock { $0.append(batch) } }
 
-    /// Disk worker: the records below `id` are in written blocks (or lost to a write error).
-    func retire(below id: UInt64) {
-        batches.withLock { list in list.removeAll { $0.batch.lastID < id } }
+    /// Disk worker: the records below `id` are in written blocks (or lost to a write error). Returns the
+    /// batches retired.
+    func retire(below id: UInt64) -> [PublishedBatch] {
+        batches.withLock { list in
+            let retired = list.prefix { $0.batch.lastID < id }
+            list.removeFirst(retired.count)
+            return Array(retired)
+        }
     }
 
     public var byteCount: Int { batches.withLock { $0.reduce(0) { $0 + $1.batch.byteCount } } }

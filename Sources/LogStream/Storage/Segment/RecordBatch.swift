@@ -26,7 +26,10 @@ public struct RecordBatch: Sendable {
         var isTruncated: Bool
     }
 
-    public init(reservingBytes capacity: Int = 0) { bytes.reserveCapacity(capacity) }
+    public init(reservingBytes capacity: Int = 0, records: Int = 0) {
+        bytes.reserveCapacity(capacity)
+        offsets.reserveCapacity(records)
+    }
 
     public var isEmpty: Bool { offsets.isEmpty }
     public var byteCount: Int { bytes.count }

@@ -15,39 +15,64 @@ public enum Tokens {
 
     @inline(__always) static func lowercased(_ byte: UInt8) -> UInt8 { byte &- 65 < 26 ? byte | 0x20 : byte }
 
-    /// The hash of a word, ignoring ASCII case (FNV-1a, 64-bit: a word is hashed byte by byte as it is found).
+    /// The hash of a word, ignoring ASCII case: its lower-cased bytes gathered eight at a time into a word and
+    /// mixed once per eight (a multiply per byte, as FNV makes, held the disk writer to 150 MB/s).
     @inline(__always) static func hash(_ word: UnsafeRawBufferPointer) -> UInt64 {
-        var hash = seed
-        for byte in word { hash = step(hash, byte) }
-        return hash
+        var state = WordHash()
+        for byte in word { state.add(lowercased(byte)) }
+        return state.finish()
     }
 
     static func hash(_ word: [UInt8]) -> UInt64 { word.withUnsafeBytes { hash($0) } }
 
-    static let seed: UInt64 = 0xCBF2_9CE4_8422_2325
-    @inline(__always) static func step(_ hash: UInt64, _ byte: UInt8) -> UInt64 {
-        (hash ^ UInt64(lowercased(byte))) &* 0x0000_0100_0000_01B3
-    }
-
     /// Calls `body` with the hash of each word of `text`, in order (repeats included).
     @inline(__always) static func forEachWordHash(in text: UnsafeRawBufferPointer, _ body: (UInt64) -> Void) {
-        var hash = seed
-        var inWord = false
+        var state = WordHash()
         for byte in text {
             if isWordByte(byte) {
-                hash = step(hash, byte)
-                inWord = true
-            } else if inWord {
-                body(hash)
-                (hash, inWord) = (seed, false)
+                state.add(lowercased(byte))
+            } else if !state.isEmpty {
+                body(state.finish())
+                state = WordHash()
             }
         }
-        if inWord { body(hash) }
+        if !state.isEmpty { body(state.finish()) }
     }
 
     /// The words of `text` (lower-cased), in order.
     static func words(in text: [UInt8]) -> [[UInt8]] {
         text.split { !isWordByte($0) }.map { $0.map(lowercased) }
+    }
+}
+
+/// A word's hash as its bytes come: eight bytes to a lane, a lane mixed in when full (multiply, fold).
+struct WordHash {
+    private var hash: UInt64 = 0x9E37_79B9_7F4A_7C15
+    private var lane: UInt64 = 0
+    private var count = 0
+
+    var isEmpty: Bool { count == 0 }
+
+    @inline(__always) mutating func add(_ byte: UInt8) {
+        lane |= UInt64(byte) << UInt64((count & 7) * 8)
+        count += 1
+        if count & 7 == 0 {
+            hash = Self.mix(hash ^ lane)
+            lane = 0
+        }
+    }
+
+    /// Murmur3's finalizer over the last lane and the length: the filter takes its probes from every bit.
+    @inline(__always) func finish() -> UInt64 {
+        var value = Self.mix(hash ^ lane) ^ UInt64(count)
+        value = (value ^ value >> 33) &* 0xFF51_AFD7_ED55_8CCD
+        value = (value ^ value >> 33) &* 0xC4CE_B9FE_1A85_EC53
+        return value ^ value >> 33
+    }
+
+    @inline(__always) private static func mix(_ value: UInt64) -> UInt64 {
+        let product = value.multipliedFullWidth(by: 0xFF51_AFD7_ED55_8CCD)
+        return product.high ^ product.low
     }
 }
 
@@ -77,7 +102,7 @@ public struct TokenBloom: Equatable {
 
     @inline(__always) public mutating func insert(_ hash: UInt64) {
         let bits = UInt64(words.count * 64)
-        let step = hash >> 32 | 1
+        let step = (hash << 32 | hash >> 32) | 1  // a full-width step: the probes spread over the filter
         var probe = hash
         for _ in 0..<Self.probes {
             let bit = Int(probe.multipliedFullWidth(by: bits).high)
@@ -99,7 +124,7 @@ public struct TokenBloom: Equatable {
     @inline(__always) private static func mayContain(_ hash: UInt64, words count: Int, _ word: (Int) -> UInt64) -> Bool {
         guard count > 0 else { return false }
         let bits = UInt64(count * 64)
-        let step = hash >> 32 | 1
+        let step = (hash << 32 | hash >> 32) | 1  // a full-width step: the probes spread over the filter
         var probe = hash
         for _ in 0..<probes {
             let bit = Int(probe.multipliedFullWidth(by: bits).high)

@@ -1,0 +1,256 @@
+#!/usr/bin/env python3
+"""The disk history's figures, side by side in one run: TCP ingest with persistence on against --no-persist,
+bytes on disk against zstd -3 and gzip -6 of the same lines, searches of history beyond the ring against
+grep -F over the same lines uncompressed, restart time and RSS. Writes bench/DISK.md (unless --no-write).
+
+Lines are realistic rather than pooled: random request ids, client IPs, latencies, users and paths, levels
+and services drawn per line. Usage: python3 bench/disk.py [--records 10000000] [--runs 3]"""
+import argparse
+import gzip
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+from common import RELEASE, ROOT, free_port
+
+WORK = ROOT / "bench" / "results"
+RARE = "kangaroo"  # one line in a million carries it
+SERVICES = ["checkout", "auth", "payments", "search", "gateway", "inventory", "shipping", "users"]
+PATHS = ["/api/v1/orders", "/api/v1/users", "/api/v1/cart", "/api/v1/products", "/login", "/checkout", "/api/v2/search"]
+METHODS = ["GET"] * 6 + ["POST"] * 3 + ["PUT", "DELETE"]
+STATUSES = [200] * 20 + [201, 204, 301, 304, 400, 401, 404, 404, 500, 503]
+LEVELS = ["INFO"] * 24 + ["DEBUG"] * 4 + ["WARN"] * 3 + ["ERROR"]
+
+
+def generate(path, count):
+    """`count` lines, written once and kept (bench/results/ is not in git)."""
+    if path.exists() and path.stat().st_size > 0 and int(path.with_suffix(".count").read_text() or 0) == count:
+        return
+    rng = random.Random(42)
+    start = 1_764_700_000.0
+    with open(path, "w") as out:
+        chunk = []
+        for index in range(count):
+            level = rng.choice(LEVELS)
+            service = rng.choice(SERVICES)
+            stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(start + index / 2000)) + ".%03dZ" % (index % 2000 // 2)
+            extra = f" {RARE}" if index % 1_000_000 == 500_000 else ""
+            chunk.append(f"{stamp} {level} [{service}] {rng.choice(METHODS)} {rng.choice(PATHS)}/{rng.randrange(100000)} "
+                         f"status={rng.choice(STATUSES)} latency_ms={rng.randrange(1, 900)} ip=10.{rng.randrange(4)}.{rng.randrange(256)}.{rng.randrange(256)} "
+                         f"request_id={rng.getrandbits(48):012x} user=u{rng.randrange(20000)}{extra}\n")
+            if len(chunk) == 100_000:
+                out.write("".join(chunk))
+                chunk.clear()
+        out.write("".join(chunk))
+    path.with_suffix(".count").write_text(str(count))
+
+
+class Server:
+    def __init__(self, *args, data=None):
+        self.tcp, self.udp, self.http = free_port(), free_port(socket.SOCK_DGRAM), free_port()
+        self.data = data
+        storage = ["--data-dir", str(data)] if data else ["--no-persist"]
+        self.started = time.perf_counter()
+        self.process = subprocess.Popen([str(RELEASE / "logstream"), "--bind", "127.0.0.1", "--tcp-port", str(self.tcp),
+                                         "--udp-port", str(self.udp), "--http-port", str(self.http), *storage, *args],
+                                        stderr=subprocess.DEVNULL)
+        while True:
+            try:
+                self.get("/healthz", raw=True)
+                self.healthy_after = time.perf_counter() - self.started
+                return
+            except OSError:
+                if self.process.poll() is not None:
+                    raise RuntimeError("logstream exited")
+                time.sleep(0.01)
+
+    def get(self, path, raw=False):
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.http}{path}", timeout=120) as response:
+            body = response.read()
+            return body if raw else json.loads(body)
+
+    def stats(self):
+        return self.get("/api/stats")
+
+    def rss_mib(self):
+        with open(f"/proc/{self.process.pid}/status") as status:
+            return next(int(line.split()[1]) for line in status if line.startswith("VmRSS")) / 1024
+
+    def send_file(self, path):
+        with socket.create_connection(("127.0.0.1", self.tcp)) as connection, open(path, "rb") as source:
+            while chunk := source.read(1 << 20):
+                connection.sendall(chunk)
+
+    def wait(self, predicate, timeout=600):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if predicate(self.stats()):
+                return
+            time.sleep(0.05)
+        raise RuntimeError("timed out")
+
+    def stop(self):
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(timeout=600)
+
+
+def ingest_rate(lines, count, persist):
+    data = Path(tempfile.mkdtemp(prefix="logstream-disk-", dir=WORK)) if persist else None
+    server = Server("--buffer-size", "1000000", data=data)
+    try:
+        started = time.perf_counter()
+        server.send_file(lines)
+        server.wait(lambda stats: stats["received"] >= count)
+        return count / (time.perf_counter() - started)
+    finally:
+        server.stop()
+        if data:
+            shutil.rmtree(data, ignore_errors=True)
+
+
+def index_bytes(data):
+    """Headers and word filters of every block (what is read without decompressing)."""
+    total = 0
+    for segment in data.glob("*.lseg"):
+        with open(segment, "rb") as file:
+            content = file.read()
+        offset = 8
+        while offset + 104 <= len(content):
+            bloom, meta, text = (int.from_bytes(content[offset + at:offset + at + 4], "little") for at in (28, 32, 40))
+            total += 104 + bloom
+            offset += 104 + bloom + meta + text
+    return total
+
+
+def timed(function, runs):
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        function()
+        samples.append((time.perf_counter() - started) * 1000)
+    samples.sort()
+    return statistics.median(samples), samples[min(len(samples) - 1, int(len(samples) * 0.99))]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=10_000_000, help="lines of history for the search and restart figures")
+    parser.add_argument("--ingest-records", type=int, default=2_000_000, help="lines per ingest run")
+    parser.add_argument("--runs", type=int, default=3, help="ingest runs per mode, alternating")
+    parser.add_argument("--searches", type=int, default=20)
+    parser.add_argument("--no-write", action="store_true")
+    args = parser.parse_args()
+    WORK.mkdir(exist_ok=True)
+    subprocess.run(["swift", "build", "-c", "release", "--product", "logstream"], cwd=ROOT, check=True, capture_output=True)
+    lines = WORK / f"disk-lines-{args.records}.txt"
+    generate(lines, args.records)
+    ingest_lines = WORK / f"disk-lines-{args.ingest_records}.txt"
+    generate(ingest_lines, args.ingest_records)
+    report = {"records": args.records, "raw_bytes": lines.stat().st_size}
+
+    # Ingest, alternating modes within each run.
+    rates = {"persist": [], "no_persist": []}
+    for _ in range(args.runs):
+        rates["no_persist"].append(ingest_rate(ingest_lines, args.ingest_records, persist=False))
+        rates["persist"].append(ingest_rate(ingest_lines, args.ingest_records, persist=True))
+    report["ingest"] = {mode: statistics.median(values) for mode, values in rates.items()}
+    report["ingest"]["ratio"] = report["ingest"]["persist"] / report["ingest"]["no_persist"]
+    print(f"ingest: {report['ingest']}", flush=True)
+
+    # History: every line through a persisting server with a 100,000-record ring, then a graceful stop.
+    data = Path(tempfile.mkdtemp(prefix="logstream-history-", dir=WORK))
+    try:
+        server = Server("--buffer-size", "100000", data=data)
+        server.send_file(lines)
+        server.wait(lambda stats: stats["disk_records_persisted"] + stats["stored"] >= args.records and stats["received"] >= args.records)
+        server.stop()
+        disk = sum(path.stat().st_size for path in data.iterdir() if path.is_file())
+        index = index_bytes(data)
+        zstd = len(subprocess.run(["zstd", "-3", "-c", str(lines)], capture_output=True, check=True).stdout)
+        with open(lines, "rb") as source:
+            gz = len(gzip.compress(source.read(), compresslevel=6))
+        raw = report["raw_bytes"]
+        report["disk"] = {"bytes": disk, "index_bytes": index, "per_record": disk / args.records, "share": disk / raw,
+                          "index_share": index / raw, "zstd3_share": zstd / raw, "gzip6_share": gz / raw}
+        print(f"disk: {report['disk']}", flush=True)
+
+        # Restart: time to /healthz, RSS, then searches of history beyond the ring (warm page cache).
+        server = Server("--buffer-size", "100000", data=data)
+        report["restart"] = {"healthz_seconds": server.healthy_after, "rss_mib": server.rss_mib(),
+                             "index_bytes_per_gib": index / (disk / 2**30)}
+        oldest_in_ring = server.get("/api/logs?limit=1&before=" + str(2**63))[0]["id"] - 100_000
+        searches = {}
+        for name, query in [("rare word", RARE), ("level:error service:x", "level:error service:payments")]:
+            path = "/api/logs?" + urllib.parse.urlencode({"q": query, "limit": 100, "before": oldest_in_ring})
+            found = len(server.get(path))
+            searches[name] = {"found": found, "ms": timed(lambda: server.get(path), args.searches)}
+        report["restart"]["rss_after_searches_mib"] = server.rss_mib()
+        server.stop()
+        # What a user would run for the newest 100 matches: grep -F through the whole file, then tail. (Not
+        # grep > /dev/null: GNU grep then stops at the first match.)
+        grep = {"rare word": f"grep -F '{RARE}' '{lines}' | tail -n 100",
+                "level:error service:x": f"grep -F 'ERROR [payments]' '{lines}' | tail -n 100"}
+        for name, command in grep.items():
+            searches[name]["grep_ms"] = timed(lambda: subprocess.run(command, shell=True, stdout=subprocess.PIPE, check=True), args.searches)
+        report["search"] = searches
+        print(f"restart: {report['restart']}\nsearch: {searches}", flush=True)
+    finally:
+        shutil.rmtree(data, ignore_errors=True)
+
+    if not args.no_write:
+        write(report, args)
+    print(json.dumps(report, indent=1))
+
+
+def write(report, args):
+    ingest, disk, restart, search = report["ingest"], report["disk"], report["restart"], report["search"]
+    rows = "\n".join(
+        f"| {name} | {value['found']} | {value['ms'][0]:.1f} / {value['ms'][1]:.1f} | {value['grep_ms'][0]:.1f} / {value['grep_ms'][1]:.1f} | "
+        f"{value['grep_ms'][0] / value['ms'][0]:.1f} |" for name, value in search.items())
+    text = f"""# Disk history
+
+Produced by `python3 bench/disk.py --records {args.records} --runs {args.runs}` on {time.strftime('%Y-%m-%d')}, 2 cores.
+{args.records:,} realistic lines ({report['raw_bytes'] / 2**20:,.0f} MiB: random request ids, IPs, latencies, users,
+paths; one line in a million holds the rare word). Ratios are measured side by side in one run.
+
+## TCP ingest, persistence on against --no-persist (one connection, {args.ingest_records:,} lines, medians of {args.runs})
+
+| --no-persist | persisting | ratio |
+|---|---|---|
+| {ingest['no_persist']:,.0f} lines/s | {ingest['persist']:,.0f} lines/s | {ingest['ratio']:.2f} |
+
+## Bytes on disk after a graceful stop
+
+| | bytes | of the raw lines |
+|---|---|---|
+| LogStream's data directory | {disk['bytes']:,} ({disk['per_record']:.1f} per record) | {disk['share'] * 100:.1f} % |
+| of which block headers and word filters | {disk['index_bytes']:,} | {disk['index_share'] * 100:.1f} % |
+| `zstd -3` of the lines as one file | | {disk['zstd3_share'] * 100:.1f} % |
+| `gzip -6` of the lines as one file | | {disk['gzip6_share'] * 100:.1f} % |
+
+## Restart and search of history beyond the ring (100,000 records in memory, warm page cache)
+
+Restart to `/healthz`: {restart['healthz_seconds']:.2f} s with {disk['bytes'] / 2**20:,.0f} MiB of history; RSS {restart['rss_mib']:.0f} MiB
+after restart, {restart['rss_after_searches_mib']:.0f} MiB after the searches; {restart['index_bytes_per_gib'] / 2**20:.1f} MiB of headers and
+word filters per GiB of history (mapped, read on demand, not held).
+
+| search (`/api/logs`, limit 100, `before=` the ring) | found | LogStream p50 / p99 ms | `grep -F` p50 / p99 ms | grep / LogStream |
+|---|---|---|---|---|
+{rows}
+"""
+    (ROOT / "bench" / "DISK.md").write_text(text)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
