@@ -82,7 +82,7 @@ public final class DecodedBlock: @unchecked Sendable {
         var (id, time) = (header.firstID &- 1, Int64(0))
         var lineStart = 0
         var fieldsLengths = 0
-        for index in 0..<header.recordCount {
+        for _ in 0..<header.recordCount {
             id = id &+ reader.varint() &+ 1
             time = time &+ reader.signedVarint()
             let attributes = reader.byte()
