@@ -88,20 +88,17 @@ class LogStream:
     not pay for the kernel zeroing the pages a fresh ring grows into (a one-off cost the "fresh" row shows)."""
     name = "LogStream"
 
-    def __init__(self, records=1_000_000, arena="256M", warm=True, label=None, persist=False):
-        """`persist`: keep the history in a fresh data directory (the default of the server itself); else
-        --no-persist, memory only."""
-        self.records, self.arena, self.warm, self.persist = records, arena, warm, persist
+    def __init__(self, records=1_000_000, arena="256M", warm=True, label=None):
+        """Memory only (--no-persist): these figures are the ring's; bench/disk.py measures the disk history."""
+        self.records, self.arena, self.warm = records, arena, warm
         if label:
             self.name = label
 
     def start(self, tcp, udp):
         self.http = free_port()
-        self.data = tempfile.mkdtemp(prefix="logstream-bench-") if self.persist else None
-        storage = ["--data-dir", self.data] if self.persist else ["--no-persist"]
         self.process = subprocess.Popen(
             [str(RELEASE / "logstream"), "--bind", "127.0.0.1", "--udp-port", str(udp), "--tcp-port", str(tcp),
-             "--http-port", str(self.http), "--buffer-size", str(self.records), "--buffer-bytes", self.arena, *storage],
+             "--http-port", str(self.http), "--buffer-size", str(self.records), "--buffer-bytes", self.arena, "--no-persist"],
             stderr=subprocess.DEVNULL)
         if not wait_until(lambda: received(self.http) is not None, 10):
             raise RuntimeError("logstream did not start")
@@ -119,9 +116,7 @@ class LogStream:
 
     def stop(self):
         self.process.send_signal(signal.SIGTERM)
-        self.process.wait(timeout=60)
-        if self.data:
-            shutil.rmtree(self.data, ignore_errors=True)
+        self.process.wait(timeout=20)
 
 
 class FilePeer:

@@ -87,8 +87,9 @@ public final class DiskHistory: RecordStore {
             }
         }
         let ring = LogRing(capacity: capacity, arenaBytes: arenaBytes, firstID: expected)
+        let decompressor = ZstdDecompressor()
         for (segment, block, from) in chosen.reversed() {
-            guard let decoded = DecodedBlock(header: block.header, body: segment.body(of: block), text: true, decompressor: ZstdDecompressor()) else {
+            guard let decoded = DecodedBlock(header: block.header, body: segment.body(of: block), text: true, decompressor: decompressor) else {
                 report("corrupt block at \(segment.file.path) byte \(block.offset): the memory tier starts after it")
                 return LogRing(capacity: capacity, arenaBytes: arenaBytes, firstID: recovered.firstNewID)
             }

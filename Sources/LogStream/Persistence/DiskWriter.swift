@@ -14,8 +14,6 @@ public struct DiskProgress: Sendable {
     /// Ids below this may be handed out: the reservation on disk.
     public var reservedUpTo: UInt64
     public var recordsPersisted: UInt64 = 0
-    public var blocksWritten: UInt64 = 0
-    public var bytesWritten: UInt64 = 0
     /// Records that never reached the disk: their block's write failed.
     public var recordsNotPersisted: UInt64 = 0
     public var writeErrors: UInt64 = 0
@@ -155,8 +153,6 @@ final class DiskWriter: @unchecked Sendable {
         segmentFirstReceivedAt = segmentFirstReceivedAt ?? block.header.oldestReceivedAt
         unsynced = true
         progress.recordsPersisted += UInt64(block.header.recordCount)
-        progress.blocksWritten += 1
-        progress.bytesWritten += UInt64(block.bytes.count)
         if segmentOffset >= retention.segmentBytes { closeSegment() }
     }
 

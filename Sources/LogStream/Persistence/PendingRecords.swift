@@ -83,13 +83,8 @@ public final class PendingRecords: RecordSource, @unchecked Sendable {
     public func countLevels(newestFirstIn ids: Range<UInt64>, in buckets: TimeBuckets, levels: UInt64,
                             into counts: UnsafeMutableBufferPointer<UInt64>) -> WalkEnd {
         let end = end(ids)
-        let levelCount = LogLevel.allCases.count
         _ = forEachNewestFirst(ids) { record in
-            let time = record.receivedAtMilliseconds
-            let level = Int(record.level.rawValue)
-            guard time >= buckets.since, time <= buckets.until, levels & 1 << UInt64(level) != 0 else { return true }
-            let bucket = Int((time - buckets.since) / buckets.width)
-            if bucket < buckets.count { counts[bucket * levelCount + level] += 1 }
+            buckets.count(receivedAt: record.receivedAtMilliseconds, level: record.level, levels: levels, into: counts)
             return true
         }
         return end

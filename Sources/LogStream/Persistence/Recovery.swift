@@ -50,7 +50,7 @@ enum Recovery {
             history.corruptStretches += stretches
             if isNewest {
                 while let last = blocks.last, last.offset + last.header.totalBytes > size - checkedTailBytes,
-                      CRC32.of(bodyBytes(mapping, last)) != last.header.bodyCRC {
+                      CRC32.of(last.body(in: mapping.bytes)) != last.header.bodyCRC {
                     blocks.removeLast()
                     end = last.offset
                 }
@@ -71,11 +71,6 @@ enum Recovery {
         }
         history.nextIDOnDisk = previousLastID + 1
         return history
-    }
-
-    private static func bodyBytes(_ mapping: MappedFile, _ block: BlockEntry) -> UnsafeRawBufferPointer {
-        let start = block.offset + SegmentFormat.headerBytes
-        return UnsafeRawBufferPointer(rebasing: mapping.bytes[start..<start + block.header.bodyBytes])
     }
 
     /// The whole blocks of a segment's bytes, where the last one ends, and how many corrupt stretches were

@@ -18,6 +18,12 @@ public final class SegmentFile: Sendable {
 public struct BlockEntry: Sendable {
     public var offset: Int
     public var header: BlockHeader
+
+    /// The block's bytes after its header, within its segment's mapped `bytes`.
+    func body(in bytes: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+        let start = offset + SegmentFormat.headerBytes
+        return UnsafeRawBufferPointer(rebasing: bytes[start..<start + header.bodyBytes])
+    }
 }
 
 /// A segment as a snapshot sees it: its blocks (oldest first) and its bytes on disk.
@@ -48,10 +54,7 @@ public struct SegmentView: Sendable {
     public var newestReceivedAt: Int64? { blocks.lazy.map(\.header.newestReceivedAt).max() }
 
     /// A block's bytes after its header, as mapped.
-    func body(of block: BlockEntry) -> UnsafeRawBufferPointer {
-        let start = block.offset + SegmentFormat.headerBytes
-        return UnsafeRawBufferPointer(rebasing: file.mapping.bytes[start..<start + block.header.bodyBytes])
-    }
+    func body(of block: BlockEntry) -> UnsafeRawBufferPointer { block.body(in: file.mapping.bytes) }
 }
 
 public final class SegmentCatalog: Sendable {

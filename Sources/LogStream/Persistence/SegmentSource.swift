@@ -135,27 +135,20 @@ public final class SegmentSource: RecordSource, @unchecked Sendable {
 
     public func countLevels(newestFirstIn ids: Range<UInt64>, in buckets: TimeBuckets, levels: UInt64,
                             into counts: UnsafeMutableBufferPointer<UInt64>) -> WalkEnd {
-        let levelCount = LogLevel.allCases.count
         _ = forEachBlock(newestFirstIn: ids) { segment, block in
             let header = block.header
             if header.newestReceivedAt < buckets.since || header.oldestReceivedAt > buckets.until { return true }
             // A block wholly inside the ids and one bucket is counted from its header alone.
-            let firstBucket = (header.oldestReceivedAt - buckets.since) / buckets.width
-            if header.oldestReceivedAt >= buckets.since, firstBucket == (header.newestReceivedAt - buckets.since) / buckets.width,
-               firstBucket < buckets.count, header.newestReceivedAt <= buckets.until,
+            if let bucket = buckets.bucket(of: header.oldestReceivedAt), bucket == buckets.bucket(of: header.newestReceivedAt),
                ids.lowerBound <= header.firstID, header.lastID < ids.upperBound {
-                for level in 0..<levelCount where levels & 1 << UInt64(level) != 0 {
-                    counts[Int(firstBucket) * levelCount + level] += UInt64(header.levelCounts[level])
+                for level in 0..<TimeBuckets.levelCount where levels & 1 << UInt64(level) != 0 {
+                    counts[bucket * TimeBuckets.levelCount + level] += UInt64(header.levelCounts[level])
                 }
                 return true
             }
             guard let decoded = decoded(segment, block, text: false) else { return true }
             for index in decoded.index(ofFirstAtLeast: ids.lowerBound)..<decoded.index(ofFirstAtLeast: ids.upperBound) {
-                let time = decoded.receivedAt(at: index)
-                guard time >= buckets.since, time <= buckets.until else { continue }
-                let bucket = (time - buckets.since) / buckets.width
-                let level = Int(decoded.level(at: index).rawValue)
-                if bucket < buckets.count, levels & 1 << UInt64(level) != 0 { counts[Int(bucket) * levelCount + level] += 1 }
+                buckets.count(receivedAt: decoded.receivedAt(at: index), level: decoded.level(at: index), levels: levels, into: counts)
             }
             return true
         }

@@ -186,14 +186,6 @@ public final class LogRing: @unchecked Sendable {
         return Int(writeOffset - slot(for: oldest)[0].load(ordering: .relaxed))
     }
 
-    /// Bytes of the arena that records from `id` on take (writer's thread only): how close a reader that has
-    /// yet to read them is to losing them to eviction.
-    public func storedBytes(from id: UInt64) -> Int {
-        guard id < nextID.load(ordering: .relaxed) else { return 0 }
-        guard let start = startOffset(of: id) else { return storedBytes }
-        return Int(writeOffset - start)
-    }
-
     /// Calls `body` with record `id` and returns its result, or nil when the record is not (or no longer) stored.
     /// `body` may see garbage if the record is evicted while it runs; its result is then discarded.
     @inline(__always)
@@ -299,15 +291,10 @@ public final class LogRing: @unchecked Sendable {
 
     public func countLevels(newestFirstIn wanted: Range<UInt64>, in buckets: TimeBuckets, levels: UInt64,
                             into counts: UnsafeMutableBufferPointer<UInt64>) -> WalkEnd {
-        let levelCount = LogLevel.allCases.count
         let end = forEachSlot(newestFirstIn: wanted) { _, _, timeAndHost, attributes in
             let time = SlotSummary.receivedAtMilliseconds(timeAndHost)
             guard time >= buckets.since else { return false }  // records arrive in receive order: the rest is older
-            let level = Int(SlotSummary.level(attributes).rawValue)
-            let bucket = (time - buckets.since) / buckets.width
-            if time <= buckets.until, bucket < buckets.count, levels & 1 << UInt64(level) != 0 {
-                counts[Int(bucket) * levelCount + level] += 1
-            }
+            buckets.count(receivedAt: time, level: SlotSummary.level(attributes), levels: levels, into: counts)
             return true
         }
         if case .stopped = end { return .exhausted }  // it stops only where the records before the buckets begin

@@ -74,6 +74,24 @@ public struct TimeBuckets: Sendable {
         precondition(width > 0 && count > 0)
         (self.since, self.until, self.width, self.count) = (since, until, width, count)
     }
+
+    /// Counts per bucket: one for each level.
+    static let levelCount = LogLevel.allCases.count
+
+    /// The bucket a record received at `time` falls in, if any.
+    @inline(__always) func bucket(of time: Int64) -> Int? {
+        guard time >= since, time <= until else { return nil }
+        let bucket = (time - since) / width
+        return bucket < count ? Int(bucket) : nil
+    }
+
+    /// Adds a record of `level` received at `time` to `counts[bucket * 6 + level]`, when it falls in a bucket
+    /// and `levels` (bits by raw value) holds its level: what every source's `countLevels` does per record.
+    @inline(__always) func count(receivedAt time: Int64, level: LogLevel, levels: UInt64, into counts: UnsafeMutableBufferPointer<UInt64>) {
+        let level = Int(level.rawValue)
+        guard levels & 1 << UInt64(level) != 0, let bucket = bucket(of: time) else { return }
+        counts[bucket * Self.levelCount + level] += 1
+    }
 }
 
 /// How a walk over a source ended.

@@ -30,33 +30,6 @@ public final class BlockBuilder {
     /// The next id expected after the last record added (0 when empty).
     public var ids: Range<UInt64> { isEmpty ? 0..<0 : firstID..<lastID + 1 }
 
-    /// Where the builder stands, to take back a record found torn after it was added (a ring read that the
-    /// ring then discards).
-    public struct Mark {
-        fileprivate var meta, lines, fieldBlobs, records: Int
-        fileprivate var lastID: UInt64
-        fileprivate var lastReceivedAt, oldest, newest: Int64
-    }
-
-    public var mark: Mark {
-        Mark(meta: meta.bytes.count, lines: lines.count, fieldBlobs: fieldBlobs.count, records: recordCount, lastID: lastID,
-             lastReceivedAt: lastReceivedAt, oldest: oldestReceivedAt, newest: newestReceivedAt)
-    }
-
-    /// Takes back the record added since `mark` (at most one). Names it added stay in the dictionaries.
-    public func rollBack(to mark: Mark) {
-        guard recordCount == mark.records + 1 else { return }
-        meta.bytes.removeSubrange(mark.meta...)
-        lines.removeSubrange(mark.lines...)
-        fieldBlobs.removeSubrange(mark.fieldBlobs...)
-        lineLengths.removeLast()
-        levelCounts[lastLevel] -= 1
-        (recordCount, lastID, lastReceivedAt, oldestReceivedAt, newestReceivedAt) = (mark.records, mark.lastID, mark.lastReceivedAt, mark.oldest, mark.newest)
-        if recordCount == 0 { reset() }
-    }
-
-    private var lastLevel = 0
-
     /// Adds a record; ids must grow.
     public func add(_ record: LogRecord) {
         if isEmpty {
@@ -82,7 +55,6 @@ public final class BlockBuilder {
         lineLengths.append(Int32(record.line.count))
         fieldBlobs.append(contentsOf: record.fields.blob)
         levelCounts[Int(record.level.rawValue)] += 1
-        lastLevel = Int(record.level.rawValue)
         lastID = record.id
         lastReceivedAt = record.receivedAtMilliseconds
         oldestReceivedAt = min(oldestReceivedAt, record.receivedAtMilliseconds)

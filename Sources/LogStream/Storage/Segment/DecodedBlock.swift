@@ -150,10 +150,6 @@ public final class DecodedBlock: @unchecked Sendable {
                              service: entry.service < 0 ? Self.none : name(services[entry.service]))
     }
 
-    func withSummary<Result>(at index: Int, _ body: (RecordSummary) -> Result) -> Result {
-        withExtendedLifetime(self) { body(summaryView(at: index, includingNames: true)) }
-    }
-
     private static var none: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: nil, count: 0) }
     private func name(_ range: Range<Int>) -> UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: names[range]) }
 

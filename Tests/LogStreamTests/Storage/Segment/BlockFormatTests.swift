@@ -94,11 +94,11 @@ struct BlockFormatTests {
         let samples = Self.samples(50)
         let block = try #require(Self.decode(Self.seal(samples).1, text: false))
         for (index, sample) in samples.enumerated() {
-            block.withSummary(at: index) { summary in
-                #expect(summary.receivedAtMilliseconds == sample.time && summary.level == sample.level)
-                #expect(summary.host.text == sample.host && summary.service.text == sample.service && summary.format == sample.format)
-            }
+            let summary = block.summaryView(at: index, includingNames: true)
+            #expect(summary.receivedAtMilliseconds == sample.time && summary.level == sample.level)
+            #expect(summary.host.text == sample.host && summary.service.text == sample.service && summary.format == sample.format)
         }
+        withExtendedLifetime(block) {}
     }
 
     @Test("flipping any single byte of a block makes it unreadable: header CRC, body CRC")
