@@ -128,11 +128,9 @@ struct TimeSpan: ExpressibleByArgument, CustomStringConvertible {
     init(seconds: Int64) { milliseconds = seconds * 1000 }
 
     init?(argument: String) {
-        let units: [(String, Int64)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000)]
         let text = argument.lowercased()
-        let (suffix, factor) = units.first { text.hasSuffix($0.0) && Int64(text.dropLast($0.0.count)) != nil } ?? ("", 1000)
-        guard let number = Int64(text.dropLast(suffix.count)), number >= 0, number <= Int64.max / factor / 2 else { return nil }
-        milliseconds = number * factor
+        guard let milliseconds = RecordWindow.duration(text) ?? RecordWindow.duration(text + "s") else { return nil }
+        self.milliseconds = milliseconds
     }
 
     var description: String {

@@ -39,6 +39,13 @@ public struct RecordWindow: Equatable, Sendable {
     static func time(_ text: String, now: Int64) -> Int64? {
         let bytes = Array(text.utf8)
         if let absolute = bytes.withUnsafeBytes({ Timestamp.milliseconds(rfc3339: $0) }) { return absolute }
+        return duration(text).map { now - $0 }
+    }
+
+    /// A span written as a number and a unit (`250ms`, `90s`, `15m`, `2h`, `7d`) in milliseconds; nil for
+    /// anything else. (The flags that take durations read them the same way.)
+    public static func duration(_ text: String) -> Int64? {
+        let bytes = Array(text.utf8)
         let digits = bytes.prefix { $0 &- 0x30 < 10 }
         guard !digits.isEmpty, digits.count <= 12, let amount = Int64(String(decoding: digits, as: UTF8.self)) else { return nil }
         let unit: Int64
@@ -50,8 +57,8 @@ public struct RecordWindow: Equatable, Sendable {
         case "d": unit = 86_400_000
         default: return nil
         }
-        let (back, overflow) = amount.multipliedReportingOverflow(by: unit)
-        return overflow ? nil : now - back
+        let (span, overflow) = amount.multipliedReportingOverflow(by: unit)
+        return overflow ? nil : span
     }
 
     /// Records arrive in receive order, so a newest-first scan may stop at the first one older than `since`.
