@@ -101,34 +101,37 @@ public struct TokenBloom: Equatable {
     public var byteCount: Int { words.count * 8 }
 
     @inline(__always) public mutating func insert(_ hash: UInt64) {
-        let bits = UInt64(words.count * 64)
-        let step = (hash << 32 | hash >> 32) | 1  // a full-width step: the probes spread over the filter
-        var probe = hash
-        for _ in 0..<Self.probes {
-            let bit = Int(probe.multipliedFullWidth(by: bits).high)
-            words[bit >> 6] |= 1 << UInt64(bit & 63)
-            probe &+= step
+        let count = words.count
+        words.withUnsafeMutableBufferPointer { words in
+            _ = Self.allProbes(hash, words: count) { word, bit in
+                words[word] |= bit
+                return true
+            }
         }
     }
 
     /// False when the word with this hash is certainly not among those inserted.
     @inline(__always) public func mayContain(_ hash: UInt64) -> Bool {
-        Self.mayContain(hash, words: words.count) { words[$0] }
+        Self.allProbes(hash, words: words.count) { word, bit in words[word] & bit != 0 }
     }
 
     /// The same test over a filter still in its stored bytes (a mapped block), reading only the probed words.
     static func mayContain(_ hash: UInt64, in bytes: UnsafeRawBufferPointer) -> Bool {
-        mayContain(hash, words: bytes.count / 8) { UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self)) }
+        allProbes(hash, words: bytes.count / 8) { word, bit in
+            UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: word * 8, as: UInt64.self)) & bit != 0
+        }
     }
 
-    @inline(__always) private static func mayContain(_ hash: UInt64, words count: Int, _ word: (Int) -> UInt64) -> Bool {
+    /// Calls `body` with the word index and bit mask of each of the hash's probes while it returns true;
+    /// whether it always did. The one place that says where a hash's bits are.
+    @inline(__always) private static func allProbes(_ hash: UInt64, words count: Int, _ body: (Int, UInt64) -> Bool) -> Bool {
         guard count > 0 else { return false }
         let bits = UInt64(count * 64)
         let step = (hash << 32 | hash >> 32) | 1  // a full-width step: the probes spread over the filter
         var probe = hash
         for _ in 0..<probes {
             let bit = Int(probe.multipliedFullWidth(by: bits).high)
-            guard word(bit >> 6) & 1 << UInt64(bit & 63) != 0 else { return false }
+            guard body(bit >> 6, 1 << UInt64(bit & 63)) else { return false }
             probe &+= step
         }
         return true
