@@ -142,9 +142,11 @@ public final class DiskHistory: RecordStore {
         waitingBytes += published.batch.byteCount
     }
 
-    /// Room for a whole batch and the record that ends it, so that it never grows while filled.
+    /// A new batch starts small: one is published every turn, and a quiet server's turns hold a few records
+    /// each (reserving a full batch for each held gigabytes of address space, all waiting for the next sync).
+    /// Under a flood the batches grow, and their memory is reused.
     private func freshBatch() -> RecordBatch {
-        RecordBatch(reservingBytes: publishBytes + (1 << 20), records: min(publishRecords, 1 << 20))
+        RecordBatch(reservingBytes: 64 << 10, records: 512)
     }
 
     /// A retired batch's memory, emptied, if one is held by nothing else now.
