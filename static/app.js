@@ -13,6 +13,8 @@ const REFRESH_MS = 3000;
 const PAGE_LINES = 1000;
 const URL_KEYS = ["q", "query", "level", "service", "since", "until", "line"];
 const FACETS = ["level", "service", "host"];
+/// The range picker's presets: `since` as a duration back from now, which the API reads as such.
+const PRESETS = { "15m": "Last 15 minutes", "1h": "Last hour", "24h": "Last 24 hours", "7d": "Last 7 days" };
 const $ = (id) => document.getElementById(id);
 
 const state = { q: "", query: "", level: "", service: "", since: "", until: "", line: "" };
@@ -20,6 +22,9 @@ let paused = false;
 let dropped = 0;
 let generation = 0;
 let aggregatesBusy = false;
+/// The oldest id held in memory (from /api/stats): the live view's histogram and facets cover memory only, as
+/// they did before history reached the disk, so that a refresh every few seconds never reads days of history.
+let memoryOldestId = null;
 
 const details = new DetailsPanel(
   { panel: $("details"), title: $("details-title"), fields: $("details-fields"), permalink: $("permalink"), copy: $("copy-json") },
@@ -84,6 +89,11 @@ function apiParams({ withRange = true } = {}) {
     if (state.until) params.set("until", state.until);
   }
   return params;
+}
+
+/// A preset's key when the range is one ("1h": the last hour up to now), else null.
+function preset() {
+  return !state.until && Object.hasOwn(PRESETS, state.since) ? state.since : null;
 }
 
 /// Shows what the state asks for: called after every change of query, range or line.
@@ -191,6 +201,10 @@ async function refreshAggregates() {
   aggregatesBusy = true;
   const asked = generation;
   const params = apiParams();
+  if (mode() === "live") {
+    if (memoryOldestId === null) await refreshStats();
+    if (memoryOldestId > 0) params.set("after", String(memoryOldestId - 1));
+  }
   const buckets = Math.max(20, Math.min(200, Math.floor($("histogram").clientWidth / 10)));
   try {
     const [histogram, ...facets] = await Promise.all([
@@ -218,7 +232,29 @@ async function refreshStats() {
     $("stored-count").textContent = Number(body.stored).toLocaleString();
     $("kernel-drops").textContent = Number(body.udp_kernel_drops || 0).toLocaleString();
     $("truncated-count").textContent = Number(body.truncated || 0).toLocaleString();
+    memoryOldestId = Number(body.memory_oldest_id);
+    showDisk(body);
   } catch (_) { /* the connection indicator already tells */ }
+}
+
+/// The history on disk (absent with --no-persist), and whether persisting has stopped on errors.
+function showDisk(stats) {
+  if (stats.disk_bytes === undefined) return;
+  const failing = Number(stats.disk_write_failing) === 1;
+  $("disk-stat").classList.remove("hidden");
+  $("disk-stat").classList.toggle("failing", failing);
+  $("disk-size").textContent = failing ? "writes failing" : formatBytes(Number(stats.disk_bytes));
+  const oldest = Number(stats.disk_oldest_time_ms);
+  $("disk-stat").title = failing
+    ? `Persisting has stopped: ${Number(stats.disk_write_errors).toLocaleString()} writes failed (the server's log says why). New lines are kept in memory and writes are retried.`
+    : `${Number(stats.disk_records).toLocaleString()} records on disk${oldest ? ` since ${new Date(oldest).toLocaleString()}` : ""}`;
+}
+
+function formatBytes(bytes) {
+  const units = ["B", "KB", "MB", "GB", "TB"];
+  let unit = 0;
+  while (bytes >= 1000 && unit < units.length - 1) { bytes /= 1000; unit += 1; }
+  return `${bytes < 10 && unit > 0 ? bytes.toFixed(1) : Math.round(bytes)} ${units[unit]}`;
 }
 
 // --- the page around the list ------------------------------------------------------------------------------
@@ -226,8 +262,10 @@ async function refreshStats() {
 function updateModeBar() {
   const current = mode();
   const text = current === "line" ? `Line #${state.line} and its neighbours`
-    : current === "range" ? `${state.since ? new Date(state.since).toLocaleString() : "…"} → ${state.until ? new Date(state.until).toLocaleString() : "now"}`
+    : current === "range" ? (preset() ? `${PRESETS[preset()]}, newest first` : `${state.since ? new Date(state.since).toLocaleString() : "…"} → ${state.until ? new Date(state.until).toLocaleString() : "now"}`)
       : paused ? "Paused" : "Live";
+  $("range").value = current === "live" ? "" : preset() || "custom";
+  $("range").querySelector('option[value="custom"]').hidden = current !== "range" || preset() !== null;
   $("mode").textContent = text;
   $("mode").className = `mode ${current}${paused ? " paused" : ""}`;
   $("back-to-live").classList.toggle("hidden", current === "live");
@@ -312,6 +350,13 @@ function wire() {
   $("level").addEventListener("change", simple);
   $("pause").addEventListener("click", () => setPaused(!paused));
   $("back-to-live").addEventListener("click", backToLive);
+  $("range").addEventListener("change", () => {
+    const chosen = $("range").value;
+    if (chosen === "custom") return;
+    state.since = chosen;
+    state.until = state.line = "";
+    apply({ push: true });
+  });
   $("older").addEventListener("click", () => loadRange({ older: true }));
   $("time-mode").addEventListener("click", toggleTimeMode);
   $("theme").addEventListener("click", () => setTheme(document.documentElement.dataset.theme === "dark" ? "light" : "dark"));
@@ -370,6 +415,7 @@ document.addEventListener("DOMContentLoaded", () => {
   apply();
   refreshStats();
   setInterval(refreshStats, 2000);
-  setInterval(() => { if (mode() === "live") refreshAggregates(); }, REFRESH_MS);
+  // The live view's chart moves with the tail; so does a preset's, whose end is now.
+  setInterval(() => { if (mode() === "live" || preset()) refreshAggregates(); }, REFRESH_MS);
   setInterval(() => { if (view.relativeTime) view.redraw(); }, 1000);
 });

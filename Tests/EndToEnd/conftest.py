@@ -171,3 +171,19 @@ def make_server():
         instance.stop()
 
 
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium through Selenium (./test.sh installs both), given the driver's path: offline."""
+    webdriver = pytest.importorskip("selenium.webdriver")
+    from selenium.webdriver.chrome.service import Service
+    driver_path = shutil.which("chromedriver")
+    assert driver_path, "chromedriver is missing: ./test.sh installs chromium-driver"
+    options = webdriver.ChromeOptions()
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1400,900"):
+        options.add_argument(argument)
+    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
+    driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
+    yield driver
+    driver.quit()

@@ -3,7 +3,6 @@ histogram zoom, permalinks, row details, themes and shortcuts, 5,000 lines/s and
 never runs as HTML. Screenshots go to $LOGSTREAM_SCREENSHOTS (default .build/screenshots)."""
 import json
 import os
-import shutil
 import socket
 import time
 import urllib.parse
@@ -12,8 +11,6 @@ from pathlib import Path
 import pytest
 
 selenium = pytest.importorskip("selenium")
-from selenium import webdriver  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
@@ -34,19 +31,6 @@ return [...document.querySelectorAll('#list .row:not([hidden])')]
   .map(row => [Number(row.style.transform.replace(/[^0-9.]/g, '')), Number(row.dataset.id), row.querySelector('.msg').textContent])
   .sort((a, b) => a[0] - b[0]).map(([, id, text]) => [id, text]);
 """
-
-
-@pytest.fixture(scope="module")
-def browser():
-    driver_path = shutil.which("chromedriver")
-    assert driver_path, "chromedriver is missing: ./test.sh installs chromium-driver"
-    options = webdriver.ChromeOptions()
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1400,900"):
-        options.add_argument(argument)
-    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
-    driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
-    yield driver
-    driver.quit()
 
 
 def rows(browser):
@@ -233,6 +217,46 @@ def test_histogram_shows_levels_and_zooms_to_a_range(server, browser):
     # The browser's back button returns to the live view.
     browser.back()
     wait_until(browser, lambda: text_of(browser, "mode") == "Live")
+
+
+def histogram_total(browser):
+    titles = browser.execute_script("return [...document.querySelectorAll('#histogram title')].map(t => t.textContent)")
+    return sum(int(title.split(": ")[1].split(" lines")[0].replace(",", "")) for title in titles)
+
+
+def test_the_range_picker_reaches_into_history_on_disk(make_server, browser):
+    server = make_server("--buffer-size", "50")
+    server.send_tcp(b"".join(b"%s [r] history %d\n" % ([b"INFO", b"ERROR"][i % 2], i) for i in range(300)))
+    server.wait_received(300)
+    assert server.stats()["stored"] == 50
+    open_dashboard(browser, server)
+    # Live: the tail and, as before, a chart of what memory holds.
+    wait_until(browser, lambda: messages(browser)[:1] == ["ERROR [r] history 299"])
+    wait_until(browser, lambda: histogram_total(browser) == 50)
+    assert Select(browser.find_element(By.ID, "range")).first_selected_option.text == "Live"
+    # The last hour: every line, the 250 on disk included, and the chart over the hour.
+    Select(browser.find_element(By.ID, "range")).select_by_visible_text("Last hour")
+    wait_until(browser, lambda: url_params(browser).get("since") == "1h")
+    wait_until(browser, lambda: text_of(browser, "shown") == "300 of 300 lines")
+    assert messages(browser)[0] == "ERROR [r] history 299"
+    wait_until(browser, lambda: histogram_total(browser) == 300)
+    assert text_of(browser, "mode") == "Last hour, newest first"
+    # A query over the range searches the disk too, and a link reproduces the view.
+    browser.get(server.base_url + "/?since=7d&q=" + urllib.parse.quote("history 7"))
+    wait_until(browser, lambda: messages(browser) == ["ERROR [r] history 7"])
+    assert Select(browser.find_element(By.ID, "range")).first_selected_option.text == "Last 7 days"
+    screenshot(browser, "range-7d")
+    # A dragged range shows as a chosen one; Live returns to the tail.
+    chart = browser.find_element(By.ID, "histogram")
+    width = chart.size["width"]
+    ActionChains(browser).move_to_element_with_offset(chart, -width // 2 + 2, 0).click_and_hold() \
+        .move_by_offset(width - 6, 0).release().perform()
+    wait_until(browser, lambda: "until" in url_params(browser))
+    assert Select(browser.find_element(By.ID, "range")).first_selected_option.text == "Chosen range"
+    Select(browser.find_element(By.ID, "range")).select_by_visible_text("Live")
+    wait_until(browser, lambda: "since" not in url_params(browser) and text_of(browser, "mode") == "Live")
+    # The query stays; the live chart covers memory, which no longer holds line 7.
+    wait_until(browser, lambda: browser.find_elements(By.CSS_SELECTOR, "#histogram title") and histogram_total(browser) == 0)
 
 
 def test_a_row_opens_its_details_and_a_permalink_with_its_neighbours(server, browser):

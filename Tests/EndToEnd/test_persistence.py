@@ -254,7 +254,12 @@ def mount_tmpfs(path, size):
     return result.returncode == 0, result.stderr.strip()
 
 
-def test_a_full_disk_stops_persisting_keeps_memory_and_resumes(tmp_path, make_server):
+def disk_stat(browser):
+    from selenium.webdriver.common.by import By
+    return browser.find_element(By.ID, "disk-size").text
+
+
+def test_a_full_disk_stops_persisting_keeps_memory_and_resumes(tmp_path, make_server, browser):
     mount = tmp_path / "small"
     mounted, why = mount_tmpfs(mount, "2m")
     if not mounted:
@@ -280,9 +285,12 @@ def test_a_full_disk_stops_persisting_keeps_memory_and_resumes(tmp_path, make_se
         stats = server.stats()
         assert stats["disk_write_errors"] >= 1 and stats["received"] == sent
         assert len(server.logs(q="full", limit=5)) == 5, "memory goes on"
+        browser.get(server.base_url + "/")  # and the dashboard says so
+        server.wait_for(lambda: disk_stat(browser) == "writes failing", message="the dashboard shows it")
         filler.unlink()
         server.send_tcp(b"".join(b"INFO [full] again %d\n" % index for index in range(100)))
         server.wait_for(lambda: server.stats()["disk_write_failing"] == 0, timeout=15, message="persisting resumed")
+        server.wait_for(lambda: disk_stat(browser).endswith("B"), message="the dashboard shows the size again")
         assert server.stop() == 0
         assert b"persisting stopped" in server.process.stderr.read()
     finally:

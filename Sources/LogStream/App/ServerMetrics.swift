@@ -6,6 +6,9 @@ extension Server {
         let (stats, ring, metrics) = (destination.stats, ring, metrics)
         metrics.counter("received_total", "Records received.", stats: "received") { Int(stats.received) }
         metrics.gauge("stored_records", "Records held in memory.", stats: "stored") { ring.storedCount }
+        metrics.gauge("memory_oldest_id", "Id of the oldest record held in memory (the next id when none).", stats: "memory_oldest_id") {
+            Int(ring.storedIDs.lowerBound)
+        }
         metrics.gauge("capacity_records", "Records the ring can hold.", stats: "capacity") { ring.capacity }
         metrics.counter("evicted_total", "Records evicted from memory to make room.", stats: "evicted") { Int(ring.evictedCount) }
         metrics.counter("truncated_total", "Lines cut at the maximum line length.", stats: "truncated") { Int(stats.truncated) }
