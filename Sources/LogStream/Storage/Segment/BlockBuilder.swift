@@ -13,6 +13,7 @@ public final class BlockBuilder {
     private var firstID: UInt64 = 0
     private var lastID: UInt64 = 0
     private var lastReceivedAt: Int64 = 0
+    private var lastSourceTime: Int64?
     private var oldestReceivedAt = Int64.max
     private var newestReceivedAt = Int64.min
     public private(set) var recordCount = 0
@@ -33,7 +34,7 @@ public final class BlockBuilder {
     /// Adds a record; ids must grow.
     public func add(_ record: LogRecord) {
         if isEmpty {
-            (firstID, lastID, lastReceivedAt) = (record.id, record.id - 1, 0)  // the first time is stored whole
+            (firstID, lastID, lastReceivedAt, lastSourceTime) = (record.id, record.id - 1, 0, nil)  // the first time is stored whole
         }
         precondition(record.id > lastID, "block records must come in id order")
         meta.varint(record.id - lastID - 1)
@@ -46,8 +47,9 @@ public final class BlockBuilder {
         meta.varint(record.line.count)
         meta.varint(record.fields.blob.count)
         if let source = record.sourceTimeMilliseconds {
-            let delta = source &- record.receivedAtMilliseconds
+            let delta = source &- (lastSourceTime ?? record.receivedAtMilliseconds)
             meta.varint(UInt64(bitPattern: delta << 1 ^ delta >> 63) &+ 1)
+            lastSourceTime = source
         } else {
             meta.varint(0)
         }

@@ -82,6 +82,7 @@ public final class DecodedBlock: @unchecked Sendable {
         var (id, time) = (header.firstID &- 1, Int64(0))
         var lineStart = 0
         var fieldsLengths = 0
+        var previousSource: Int64?
         for _ in 0..<header.recordCount {
             id = id &+ reader.varint() &+ 1
             time = time &+ reader.signedVarint()
@@ -97,7 +98,9 @@ public final class DecodedBlock: @unchecked Sendable {
             var sourceTime: Int64?
             if source != 0 {
                 let zigzag = source &- 1
-                sourceTime = time &+ (Int64(bitPattern: zigzag >> 1) ^ -Int64(bitPattern: zigzag & 1))
+                let reference = header.version >= 2 ? previousSource ?? time : time
+                sourceTime = reference &+ (Int64(bitPattern: zigzag >> 1) ^ -Int64(bitPattern: zigzag & 1))
+                previousSource = sourceTime
             }
             entries.append(Entry(id: id, receivedAt: time, sourceTime: sourceTime, level: level, isTruncated: attributes & 8 != 0,
                                  ingestProtocol: ingestProtocol, format: logFormat, host: host, service: service,

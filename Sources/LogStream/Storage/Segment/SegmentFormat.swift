@@ -21,7 +21,9 @@
 //          record: varint id - previous id - 1 (the first: id - first id), svarint receive time - previous
 //          (the first: the time itself), u8 level (bits 0-2) | truncated (3) | protocol (4-7), u8 format,
 //          varint host index, varint service index + 1 (0: none), varint line bytes, varint fields bytes,
-//          varint source time (0: none, else zig-zag of source - receive time, plus 1)
+//          varint source time (0: none, else zig-zag of source time - reference, plus 1; the reference is the
+//          source time of the block's previous record that had one, else this record's receive time; version 1
+//          always took the receive time, which cost a log's steady offset from the clock on every record)
 //   text:  zstd frame of every record's line, then every record's fields blob (RecordFields), in record order
 //
 // The header's CRC lets a reader trust the lengths before it reads the rest; the second CRC covers the rest.
@@ -32,7 +34,9 @@
 // u32 CRC-32 of the 16 bytes before it), rewritten by rename.
 
 public enum SegmentFormat {
-    public static let version: UInt8 = 1
+    public static let version: UInt8 = 2
+    /// Versions a reader decodes (1: source times against the receive time only).
+    static let readableVersions: ClosedRange<UInt8> = 1...2
     static let fileMagic: [UInt8] = Array("LSSEG".utf8) + [0, 0, 1]
     static let blockMagic: UInt32 = 0x4B4C_424C  // "LBLK"
     static let headerBytes = 104
@@ -76,6 +80,8 @@ public struct BlockHeader: Equatable, Sendable {
     public var serviceBits: UInt64
     public var levelCounts: [UInt32]
     public var bodyCRC: UInt32
+    /// The layout version it was written in (SegmentFormat.readableVersions).
+    public var version = SegmentFormat.version
 
     /// Bytes after the header: bloom, meta, text.
     public var bodyBytes: Int { bloomBytes + metaStoredBytes + textStoredBytes }
@@ -89,7 +95,7 @@ public struct BlockHeader: Equatable, Sendable {
     func encoded() -> [UInt8] {
         var writer = ByteWriter()
         writer.fixed(SegmentFormat.blockMagic)
-        writer.fixed(SegmentFormat.version)
+        writer.fixed(version)
         writer.fixed(UInt8(TokenBloom.probes))
         writer.fixed(UInt16(SegmentFormat.headerBytes))
         writer.fixed(firstID)
@@ -110,8 +116,10 @@ public struct BlockHeader: Equatable, Sendable {
     public init?(decoding bytes: UnsafeRawBufferPointer) {
         guard bytes.count >= SegmentFormat.headerBytes else { return nil }
         var reader = ByteReader(UnsafeRawBufferPointer(rebasing: bytes[..<SegmentFormat.headerBytes]))
-        guard reader.fixed(UInt32.self) == SegmentFormat.blockMagic, reader.byte() == SegmentFormat.version,
-              reader.byte() == UInt8(TokenBloom.probes), reader.fixed(UInt16.self) == UInt16(SegmentFormat.headerBytes) else { return nil }
+        guard reader.fixed(UInt32.self) == SegmentFormat.blockMagic else { return nil }
+        version = reader.byte()
+        guard SegmentFormat.readableVersions.contains(version), reader.byte() == UInt8(TokenBloom.probes),
+              reader.fixed(UInt16.self) == UInt16(SegmentFormat.headerBytes) else { return nil }
         let crc = CRC32.of(UnsafeRawBufferPointer(rebasing: bytes[..<(SegmentFormat.headerBytes - 4)]))
         firstID = reader.fixed()
         lastID = reader.fixed()

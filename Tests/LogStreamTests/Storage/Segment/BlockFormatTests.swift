@@ -81,6 +81,23 @@ struct BlockFormatTests {
         #expect(block.index(ofFirstAtLeast: samples[200].id) == 200 && block.index(ofFirstAtLeast: 10_000) == 300)
     }
 
+    @Test("a block of layout version 1 still reads; a version this reader does not know is refused")
+    func olderVersionsRead() throws {
+        // Only the first record has a source time: versions 1 and 2 encode that one alike.
+        var samples = Self.samples(40)
+        for index in samples.indices.dropFirst() { samples[index].source = nil }
+        var (header, bytes) = Self.seal(samples)
+        for version: UInt8 in [1, 3] {
+            header.version = version
+            let rewritten = header.encoded() + bytes[SegmentFormat.headerBytes...]
+            let decoded = Self.decode(rewritten)
+            if version == 3 { #expect(decoded == nil); continue }
+            let block = try #require(decoded)
+            #expect(block.count == samples.count)
+            block.withRecord(at: 0) { #expect($0.sourceTimeMilliseconds == samples[0].source && $0.line.text == samples[0].line) }
+        }
+    }
+
     @Test("the header's service bits and levels are those of its records")
     func headerSummaries() {
         let (header, _) = Self.seal(Self.samples(8))
