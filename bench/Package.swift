@@ -30,5 +30,10 @@ let package = Package(
             dependencies: [.product(name: "LogStream", package: "LogStream")],
             path: "Tools/SinkProfile"
         ),
+        .executableTarget(
+            name: "block-profile",
+            dependencies: [.product(name: "LogStream", package: "LogStream")],
+            path: "Tools/BlockProfile"
+        ),
     ]
 )

@@ -71,12 +71,12 @@ public final class BlockBuilder {
         lines.withUnsafeBytes { text in
             var start = 0
             for length in lineLengths {
-                Tokens.forEachWordHash(in: UnsafeRawBufferPointer(rebasing: text[start..<start + Int(length)])) { bloom.insert($0) }
+                bloom.insertWords(of: UnsafeRawBufferPointer(rebasing: text[start..<start + Int(length)]))
                 start += Int(length)
             }
         }
         fieldBlobs.withUnsafeBytes { blobs in  // blobs back to back read as one
-            for field in RecordFields(blob: blobs) { Tokens.forEachWordHash(in: field.value) { bloom.insert($0) } }
+            for field in RecordFields(blob: blobs) { bloom.insertWords(of: field.value) }
         }
         var names = ByteWriter()
         hosts.write(to: &names)

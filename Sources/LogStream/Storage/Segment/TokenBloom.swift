@@ -25,18 +25,26 @@ public enum Tokens {
 
     static func hash(_ word: [UInt8]) -> UInt64 { word.withUnsafeBytes { hash($0) } }
 
+    /// Each byte lower-cased when it is part of a word, else 0: one load per byte where the disk writer
+    /// tokenizes every line it stores.
+    private static let folded: [UInt8] = (0...255).map { isWordByte(UInt8($0)) ? lowercased(UInt8($0)) : 0 }
+
     /// Calls `body` with the hash of each word of `text`, in order (repeats included).
     @inline(__always) static func forEachWordHash(in text: UnsafeRawBufferPointer, _ body: (UInt64) -> Void) {
-        var state = WordHash()
-        for byte in text {
-            if isWordByte(byte) {
-                state.add(lowercased(byte))
-            } else if !state.isEmpty {
-                body(state.finish())
-                state = WordHash()
+        folded.withUnsafeBufferPointer { folded in
+            let table = folded.baseAddress.unsafelyUnwrapped  // 256 entries: any byte indexes it
+            var state = WordHash()
+            for byte in text {
+                let value = table[Int(byte)]
+                if value != 0 {
+                    state.add(value)
+                } else if !state.isEmpty {
+                    body(state.finish())
+                    state = WordHash()
+                }
             }
+            if !state.isEmpty { body(state.finish()) }
         }
-        if !state.isEmpty { body(state.finish()) }
     }
 
     /// The words of `text` (lower-cased), in order.
@@ -54,8 +62,8 @@ struct WordHash {
     var isEmpty: Bool { count == 0 }
 
     @inline(__always) mutating func add(_ byte: UInt8) {
-        lane |= UInt64(byte) << UInt64((count & 7) * 8)
-        count += 1
+        lane |= UInt64(byte) &<< UInt64((count & 7) &* 8)  // masking shifts and wrapping adds: no checks a byte
+        count &+= 1
         if count & 7 == 0 {
             hash = Self.mix(hash ^ lane)
             lane = 0
@@ -100,6 +108,20 @@ public struct TokenBloom: Equatable {
 
     public var byteCount: Int { words.count * 8 }
 
+    /// Inserts every word of `text` (the filter's storage is taken once, not once a word).
+    public mutating func insertWords(of text: UnsafeRawBufferPointer) {
+        let count = words.count
+        words.withUnsafeMutableBufferPointer { words in
+            let filter = words.baseAddress.unsafelyUnwrapped
+            Tokens.forEachWordHash(in: text) { hash in
+                _ = Self.allProbes(hash, words: count) { word, bit in
+                    filter[word] |= bit
+                    return true
+                }
+            }
+        }
+    }
+
     @inline(__always) public mutating func insert(_ hash: UInt64) {
         let count = words.count
         words.withUnsafeMutableBufferPointer { words in
@@ -131,7 +153,7 @@ public struct TokenBloom: Equatable {
         var probe = hash
         for _ in 0..<probes {
             let bit = Int(probe.multipliedFullWidth(by: bits).high)
-            guard body(bit >> 6, 1 << UInt64(bit & 63)) else { return false }
+            guard body(bit &>> 6, 1 &<< UInt64(bit & 63)) else { return false }
             probe &+= step
         }
         return true
