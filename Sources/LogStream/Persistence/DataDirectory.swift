@@ -1,6 +1,6 @@
 // The data directory: created if missing, locked against a second server, and the one place that knows its
-// file names (SegmentFormat's segments, the id reservation `ids`, the lock file `LOCK`). Files with other
-// names are not the server's and are left alone.
+// file names (SegmentFormat's segments and SegmentIndex's indexes beside them, the id reservation `ids`, the
+// lock file `LOCK`). Files with other names are not the server's and are left alone.
 
 public struct DataDirectoryError: Error, CustomStringConvertible {
     public var description: String
@@ -42,6 +42,35 @@ public final class DataDirectory: Sendable {
         try FileSystem.entries(of: path).compactMap { name in
             SegmentFormat.firstID(ofSegmentNamed: name).map { ($0, path + "/" + name) }
         }.sorted { $0.firstID < $1.firstID }
+    }
+
+    public func indexPath(firstID: UInt64) -> String { path + "/" + SegmentIndex.name(firstID: firstID) }
+
+    /// The blocks the index beside segment `firstID` names, if there is one that checks out for a segment of
+    /// `segmentBytes`.
+    func readIndex(firstID: UInt64, segmentBytes: Int) -> [(offset: Int, header: BlockHeader)]? {
+        guard let file = try? File(indexPath(firstID: firstID), for: .reading), let size = try? file.size(), size < 1 << 30 else { return nil }
+        var bytes = [UInt8](repeating: 0, count: size)
+        guard (try? bytes.withUnsafeMutableBytes { try file.read(into: $0, at: 0) }) == size else { return nil }
+        return bytes.withUnsafeBytes { SegmentIndex.decode($0, segmentBytes: segmentBytes) }
+    }
+
+    /// Writes the index of a closed segment. Not synced: one lost or cut by a crash fails its CRC and start-up
+    /// reads the segment's headers instead.
+    func writeIndex(firstID: UInt64, _ bytes: [UInt8]) throws(SystemError) {
+        let file = try File(indexPath(firstID: firstID), for: .writing)
+        try file.truncate(to: 0)
+        try file.write(bytes)
+    }
+
+    /// Indexes whose segment is gone (retention removed it, or a crash came between the two removals).
+    func orphanIndexes() throws(SystemError) -> [String] {
+        let names = Set(try FileSystem.entries(of: path))
+        return names.filter { name in
+            guard name.hasSuffix(SegmentIndex.suffix) else { return false }
+            let segment = String(name.dropLast(SegmentIndex.suffix.count)) + SegmentFormat.segmentSuffix
+            return SegmentFormat.firstID(ofSegmentNamed: segment) != nil && !names.contains(segment)
+        }.map { path + "/" + $0 }
     }
 
     private var reservationPath: String { path + "/ids" }

@@ -175,13 +175,16 @@ final class DiskWriter: @unchecked Sendable {
         (segmentOffset, segmentMapped, segmentFirstReceivedAt) = (SegmentFormat.fileMagic.count, mapped, nil)
     }
 
-    /// Syncs and closes the segment being written; the next block starts a new one.
+    /// Syncs and closes the segment being written, and writes its index; the next block starts a new one.
     private func closeSegment() {
         guard let file = segment.take() else { return }
         if unsynced {
             do { try file.synchronizeData() } catch { failed("fdatasync \(directory.path)", error) }
             unsynced = false
         }
+        guard let closed = catalog.snapshot().last, !closed.blocks.isEmpty else { return }
+        let index = SegmentIndex.encode(closed.blocks.map { ($0.offset, $0.header) }, segmentBytes: closed.bytes)
+        do { try directory.writeIndex(firstID: closed.file.firstID, index) } catch { failed("writing the index of \(closed.file.path)", error) }
     }
 
     /// Removes the oldest segments that retention no longer keeps, so that `incoming` bytes fit.
@@ -196,6 +199,7 @@ final class DiskWriter: @unchecked Sendable {
             guard let removed = catalog.removeOldest() else { break }
             do {
                 try FileSystem.removeFile(removed.file.path)
+                try? FileSystem.removeFile(directory.indexPath(firstID: removed.file.firstID))
                 progress.retentionRemovals += 1
                 progress.retentionRemovedBytes += UInt64(removed.bytes)
             } catch {

@@ -30,8 +30,9 @@
 // A torn tail (a crash mid-write) is a block whose bytes end early; a corrupt block fails a CRC or its
 // decompression, and a reader looks for the next header that checks out.
 //
-// Beside the segments: `ids`, the id reservation (8-byte magic "LSIDS\0\0\1", u64 first id not handed out yet,
-// u32 CRC-32 of the 16 bytes before it), rewritten by rename.
+// Beside the segments: `<first id>.lidx`, a closed segment's index (SegmentIndex.swift); `ids`, the id
+// reservation (8-byte magic "LSIDS\0\0\1", u64 first id not handed out yet, u32 CRC-32 of the 16 bytes before
+// it), rewritten by rename.
 
 public enum SegmentFormat {
     public static let version: UInt8 = 2
