@@ -69,6 +69,8 @@ public final class DiskHistory: RecordStore {
     /// fit), after a crash it starts empty past every id that may have been handed out. Either way new ids
     /// are larger than every id before.
     public func makeRing(capacity: Int, arenaBytes: Int) -> LogRing {
+        // Start-up read a header of every block (and the ring's blocks whole); searches read again what they need.
+        defer { for segment in recovered.segments { segment.file.mapping.releaseResidentPages() } }
         guard recovered.stoppedCleanly else { return LogRing(capacity: capacity, arenaBytes: arenaBytes, firstID: recovered.firstNewID) }
         // The newest blocks whose ids run without a gap up to the next id, as many records as the ring holds
         // (of the oldest block taken, its newest records only).

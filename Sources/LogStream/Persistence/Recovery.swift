@@ -1,5 +1,6 @@
-// Start-up: what the data directory holds, read back without reading the records. Each segment is mapped and
-// its block headers are hopped through; a header that does not check out starts a search for the next one
+// Start-up: what the data directory holds, read back without reading the records. Each segment is mapped; a
+// closed one's blocks come from its index (SegmentIndex) when that checks out, else its block headers are
+// hopped through; a header that does not check out starts a search for the next one
 // that does (a corrupt stretch is skipped and counted, the rest served). The newest segment's tail is where a
 // crash leaves a torn write: blocks there that fail their CRC, and bytes after the last whole block, are cut
 // off. Blocking: it runs before the reactor starts.
@@ -46,7 +47,15 @@ enum Recovery {
                 report("not a segment this version wrote, left alone: \(path)")
                 continue
             }
-            var (blocks, end, stretches) = hop(mapping.bytes, size: size, after: previousLastID)
+            var (blocks, end, stretches): ([BlockEntry], Int, Int)
+            if !isNewest, let indexed = directory.readIndex(firstID: firstID, segmentBytes: size),
+               indexed.first.map({ $0.header.firstID > previousLastID }) ?? true {
+                (blocks, end, stretches) = (indexed.map { BlockEntry(offset: $0.offset, header: $0.header) }, size, 0)
+            } else {
+                mapping.adviseAccess(random: true)
+                (blocks, end, stretches) = hop(mapping.bytes, size: size, after: previousLastID)
+                mapping.adviseAccess(random: false)
+            }
             history.corruptStretches += stretches
             if isNewest {
                 while let last = blocks.last, last.offset + last.header.totalBytes > size - checkedTailBytes,
@@ -70,6 +79,7 @@ enum Recovery {
             history.segments.append(SegmentView(file: SegmentFile(firstID: firstID, path: path, mapping: mapping), blocks: blocks, bytes: end))
         }
         history.nextIDOnDisk = previousLastID + 1
+        for orphan in try directory.orphanIndexes() { try FileSystem.removeFile(orphan) }
         return history
     }
 

@@ -94,6 +94,20 @@ public final class MappedFile: @unchecked Sendable {
         bytes = UnsafeRawBufferPointer(start: address, count: length)
     }
 
+    /// Whether reads will hop about (no read-around on a fault: start-up reads one header a block, and reading
+    /// around each would read most of the file) or go in order (the default).
+    public func adviseAccess(random: Bool) {
+        if let base = bytes.baseAddress {
+            _ = madvise(UnsafeMutableRawPointer(mutating: base), bytes.count, random ? MADV_RANDOM : MADV_NORMAL)
+        }
+    }
+
+    /// Drops this process's page table entries for the mapping: the pages stay in the page cache, and no
+    /// longer count in its RSS until read again (after start-up reads a header of every block, say).
+    public func releaseResidentPages() {
+        if let base = bytes.baseAddress { _ = madvise(UnsafeMutableRawPointer(mutating: base), bytes.count, MADV_DONTNEED) }
+    }
+
     deinit {
         if let base = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), bytes.count) }
     }
