@@ -217,7 +217,13 @@ class Soak:
         with open(f"/proc/{pid}/status") as status:
             rss = next(int(line.split()[1]) for line in status if line.startswith("VmRSS:")) / 1024
         metrics = dict(line.split(" ", 1) for line in self.get("/metrics").decode().splitlines() if not line.startswith("#"))
-        return {"rss_mib": rss, "fds": len(os.listdir(f"/proc/{pid}/fd")), "stats": self.stats(),
+        disk = 0
+        for name in os.listdir(self.data_dir):
+            try:
+                disk += os.path.getsize(os.path.join(self.data_dir, name))
+            except OSError:
+                pass  # removed by retention between listing and sizing
+        return {"rss_mib": rss, "fds": len(os.listdir(f"/proc/{pid}/fd")), "stats": self.stats(), "disk_mib": disk / 2**20,
                 "heap_mib": int(metrics["logstream_heap_allocated_bytes"]) / 2**20,
                 "free_mib": int(metrics["logstream_heap_free_bytes"]) / 2**20}
 
@@ -246,7 +252,7 @@ class Soak:
             previous = sample
             samples.append(sample)
             print(f"{sample['t']:>5} s  RSS {sample['rss_mib']:7.1f} MiB  malloc'd {sample['heap_mib']:6.1f}  free {sample['free_mib']:6.1f}  "
-                  f"fds {sample['fds']:4}  "
+                  f"fds {sample['fds']:4}  disk {sample['disk_mib']:7.1f} MiB  "
                   f"{(sample['lines_per_s'] or 0):>10,.0f} lines/s", flush=True)
         for generator in generators:
             generator.wait()
@@ -281,6 +287,10 @@ class Soak:
         ceiling = 8 + 64 + 19 + 15 + 51 * 4 + 10 + 32 + 120
         peak = max(s["rss_mib"] for s in samples)
         under_ceiling = peak <= ceiling
+        # The data directory, as its files' sizes: within --retention-bytes and the 25 % the issue allows.
+        retention_mib = parse_size(self.args.retention_bytes) / 2**20
+        disk_peak = max(s["disk_mib"] for s in samples)
+        disk_bounded = disk_peak <= retention_mib * 1.25
         window = 300 if self.args.minutes >= 10 else 60
         starts = range(0, max(samples[-1]["t"] - window // 2, 1), window)  # a short tail joins the last window
         windows = [[s for s in samples if start <= s["t"] and (s["t"] < start + window or start == starts[-1])] for start in starts]
@@ -307,6 +317,10 @@ class Soak:
                   f"{fd_range[0]}–{fd_range[1]} (first half at most {fd_first_max}): **{'flat' if descriptors_flat else 'GROWING'}**. Peak RSS "
                   f"{peak:.1f} MiB, under the README's ceiling for this configuration ({ceiling} MiB): "
                   f"**{'yes' if under_ceiling else 'NO'}**.",
+                  f"- Data directory (segment files and indexes): at most {disk_peak:.1f} MiB against --retention-bytes {self.args.retention_bytes} "
+                  f"({retention_mib:.0f} MiB; the bound plus 25 % is {retention_mib * 1.25:.0f}): **{'within' if disk_bounded else 'OVER'}**; "
+                  f"{final.get('disk_records_persisted', 0):,} records persisted, {final.get('disk_retention_removals', 0):,} files removed by retention, "
+                  f"{final.get('disk_write_errors', 0):,} write errors, {final.get('disk_records_not_persisted', 0):,} records not persisted.",
                   f"- Checked stream: **{self.counts['checked_seen']:,} of {self.counts['checked_sent']:,}** lines received live, "
                   f"{self.counts['checked_out_of_order']} out of order.",
                   "- Drops and cut-offs by cause (server counters): " + ", ".join(f"{name} {final.get(name, 0):,}" for name in causes) + ".",
@@ -320,8 +334,14 @@ class Soak:
         if not self.args.no_write:
             (ROOT / "bench" / "SOAK.md").write_text(text)
         # Over two minutes a few bursts decide the medians; the RSS trend is judged on runs of 10 minutes or more.
-        return (under_ceiling and descriptors_flat and (rss_flat or self.args.minutes < 10) and complete and self.counts["malformed_wrong_status"] == 0
+        return (under_ceiling and disk_bounded and descriptors_flat and (rss_flat or self.args.minutes < 10) and complete and self.counts["malformed_wrong_status"] == 0
                 and self.counts["readers_failed"] == 0)
+
+
+def parse_size(text):
+    """`256M` as bytes (K, M, G, T as the server reads them)."""
+    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+    return int(float(text[:-1]) * units[text[-1].upper()]) if text[-1:].upper() in units else int(text)
 
 
 def main():

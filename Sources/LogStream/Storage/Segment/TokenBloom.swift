@@ -122,16 +122,6 @@ public struct TokenBloom: Equatable {
         }
     }
 
-    @inline(__always) public mutating func insert(_ hash: UInt64) {
-        let count = words.count
-        words.withUnsafeMutableBufferPointer { words in
-            _ = Self.allProbes(hash, words: count) { word, bit in
-                words[word] |= bit
-                return true
-            }
-        }
-    }
-
     /// False when the word with this hash is certainly not among those inserted.
     @inline(__always) public func mayContain(_ hash: UInt64) -> Bool {
         Self.allProbes(hash, words: words.count) { word, bit in words[word] & bit != 0 }
