@@ -215,7 +215,8 @@ class Soak:
     def sample(self):
         pid = self.server.pid
         with open(f"/proc/{pid}/status") as status:
-            rss = next(int(line.split()[1]) for line in status if line.startswith("VmRSS:")) / 1024
+            fields = {line.split(":")[0]: line.split()[1] for line in status if line.startswith(("VmRSS:", "RssFile:"))}
+        rss, rss_file = int(fields["VmRSS"]) / 1024, int(fields["RssFile"]) / 1024
         metrics = dict(line.split(" ", 1) for line in self.get("/metrics").decode().splitlines() if not line.startswith("#"))
         disk = 0
         for name in os.listdir(self.data_dir):
@@ -223,7 +224,7 @@ class Soak:
                 disk += os.path.getsize(os.path.join(self.data_dir, name))
             except OSError:
                 pass  # removed by retention between listing and sizing
-        return {"rss_mib": rss, "fds": len(os.listdir(f"/proc/{pid}/fd")), "stats": self.stats(), "disk_mib": disk / 2**20,
+        return {"rss_mib": rss, "rss_file_mib": rss_file, "fds": len(os.listdir(f"/proc/{pid}/fd")), "stats": self.stats(), "disk_mib": disk / 2**20,
                 "heap_mib": int(metrics["logstream_heap_allocated_bytes"]) / 2**20,
                 "free_mib": int(metrics["logstream_heap_free_bytes"]) / 2**20}
 
@@ -252,7 +253,7 @@ class Soak:
             previous = sample
             samples.append(sample)
             print(f"{sample['t']:>5} s  RSS {sample['rss_mib']:7.1f} MiB  malloc'd {sample['heap_mib']:6.1f}  free {sample['free_mib']:6.1f}  "
-                  f"fds {sample['fds']:4}  disk {sample['disk_mib']:7.1f} MiB  "
+                  f"(files {sample['rss_file_mib']:6.1f})  fds {sample['fds']:4}  disk {sample['disk_mib']:7.1f} MiB  "
                   f"{(sample['lines_per_s'] or 0):>10,.0f} lines/s", flush=True)
         for generator in generators:
             generator.wait()
