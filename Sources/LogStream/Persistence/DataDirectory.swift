@@ -47,12 +47,12 @@ public final class DataDirectory: Sendable {
     public func indexPath(firstID: UInt64) -> String { path + "/" + SegmentIndex.name(firstID: firstID) }
 
     /// The blocks the index beside segment `firstID` names, if there is one that checks out for a segment of
-    /// `segmentBytes`.
-    func readIndex(firstID: UInt64, segmentBytes: Int) -> [(offset: Int, header: BlockHeader)]? {
+    /// `segmentBytes` whose ids follow `previousLastID`.
+    func readIndex(firstID: UInt64, segmentBytes: Int, after previousLastID: UInt64) -> [BlockEntry]? {
         guard let file = try? File(indexPath(firstID: firstID), for: .reading), let size = try? file.size(), size < 1 << 30 else { return nil }
         var bytes = [UInt8](repeating: 0, count: size)
         guard (try? bytes.withUnsafeMutableBytes { try file.read(into: $0, at: 0) }) == size else { return nil }
-        return bytes.withUnsafeBytes { SegmentIndex.decode($0, segmentBytes: segmentBytes) }
+        return bytes.withUnsafeBytes { SegmentIndex.decode($0, segmentBytes: segmentBytes, after: previousLastID) }
     }
 
     /// Writes the index of a closed segment. Not synced: one lost or cut by a crash fails its CRC and start-up

@@ -183,7 +183,7 @@ final class DiskWriter: @unchecked Sendable {
             unsynced = false
         }
         guard let closed = catalog.snapshot().last, !closed.blocks.isEmpty else { return }
-        let index = SegmentIndex.encode(closed.blocks.map { ($0.offset, $0.header) }, segmentBytes: closed.bytes)
+        let index = SegmentIndex.encode(closed.blocks, segmentBytes: closed.bytes)
         do { try directory.writeIndex(firstID: closed.file.firstID, index) } catch { failed("writing the index of \(closed.file.path)", error) }
     }
 

@@ -48,9 +48,8 @@ enum Recovery {
                 continue
             }
             var (blocks, end, stretches): ([BlockEntry], Int, Int)
-            if !isNewest, let indexed = directory.readIndex(firstID: firstID, segmentBytes: size),
-               indexed.first.map({ $0.header.firstID > previousLastID }) ?? true {
-                (blocks, end, stretches) = (indexed.map { BlockEntry(offset: $0.offset, header: $0.header) }, size, 0)
+            if !isNewest, let indexed = directory.readIndex(firstID: firstID, segmentBytes: size, after: previousLastID) {
+                (blocks, end, stretches) = (indexed, size, 0)
             } else {
                 mapping.adviseAccess(random: true)
                 (blocks, end, stretches) = hop(mapping.bytes, size: size, after: previousLastID)

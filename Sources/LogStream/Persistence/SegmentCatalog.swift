@@ -14,18 +14,6 @@ public final class SegmentFile: Sendable {
     }
 }
 
-/// A block of a segment: where it starts and what its header says.
-public struct BlockEntry: Sendable {
-    public var offset: Int
-    public var header: BlockHeader
-
-    /// The block's bytes after its header, within its segment's mapped `bytes`.
-    func body(in bytes: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
-        let start = offset + SegmentFormat.headerBytes
-        return UnsafeRawBufferPointer(rebasing: bytes[start..<start + header.bodyBytes])
-    }
-}
-
 /// A segment as a snapshot sees it: its blocks (oldest first) and its bytes on disk.
 public struct SegmentView: Sendable {
     public let file: SegmentFile

@@ -7,22 +7,23 @@ struct SegmentIndexTests {
     static func indexedSegment(_ history: TemporaryHistory, from first: UInt64 = 1) throws -> (bytes: [UInt8], blocks: [BlockEntry]) {
         let bytes = try history.writeSegment(SegmentHistoryTests.consecutive(400, from: first), perBlock: 100)
         let (blocks, _, _) = bytes.withUnsafeBytes { Recovery.hop($0, size: bytes.count, after: 0) }
-        try history.directory.writeIndex(firstID: first, SegmentIndex.encode(blocks.map { ($0.offset, $0.header) }, segmentBytes: bytes.count))
+        try history.directory.writeIndex(firstID: first, SegmentIndex.encode(blocks, segmentBytes: bytes.count))
         return (bytes, blocks)
     }
 
     @Test("an index gives back every offset and header; any flipped byte, a cut, or another segment size is refused")
     func roundTripAndRejection() throws {
-        var blocks: [(offset: Int, header: BlockHeader)] = []
+        var blocks: [BlockEntry] = []
         for index in 0..<3 {
             let header = BlockFormatTests.seal(SegmentHistoryTests.consecutive(10, from: UInt64(1 + index * 10))).0
-            blocks.append((offset: 8 + index * 5000, header: header))
+            blocks.append(BlockEntry(offset: 8 + index * 5000, header: header))
         }
         let encoded = SegmentIndex.encode(blocks, segmentBytes: 20_000)
         let decoded = try #require(encoded.withUnsafeBytes { SegmentIndex.decode($0, segmentBytes: 20_000) })
         #expect(decoded.map { $0.offset } == blocks.map { $0.offset })
         #expect(decoded.map { $0.header } == blocks.map { $0.header })
         #expect(encoded.withUnsafeBytes { SegmentIndex.decode($0, segmentBytes: 20_001) } == nil)
+        #expect(encoded.withUnsafeBytes { SegmentIndex.decode($0, segmentBytes: 20_000, after: 1) } == nil, "ids must follow the previous segment's")
         for index in encoded.indices {
             var flipped = encoded
             flipped[index] ^= 0x10

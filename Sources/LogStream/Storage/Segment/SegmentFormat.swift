@@ -66,6 +66,18 @@ public enum SegmentFormat {
     }
 }
 
+/// A block of a segment: where it starts and what its header says.
+public struct BlockEntry: Sendable {
+    public var offset: Int
+    public var header: BlockHeader
+
+    /// The block's bytes after its header, within its segment's mapped `bytes`.
+    func body(in bytes: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+        let start = offset + SegmentFormat.headerBytes
+        return UnsafeRawBufferPointer(rebasing: bytes[start..<start + header.bodyBytes])
+    }
+}
+
 /// A block's header: what a reader knows of a block without decompressing it.
 public struct BlockHeader: Equatable, Sendable {
     public var firstID: UInt64

@@ -12,7 +12,7 @@ public enum SegmentIndex {
     static let suffix = ".lidx"
 
     /// The index of a segment of `segmentBytes` bytes holding `blocks` (offsets and headers, oldest first).
-    public static func encode(_ blocks: [(offset: Int, header: BlockHeader)], segmentBytes: Int) -> [UInt8] {
+    public static func encode(_ blocks: [BlockEntry], segmentBytes: Int) -> [UInt8] {
         var writer = ByteWriter()
         writer.bytes.reserveCapacity(magic.count + 16 + blocks.count * (8 + SegmentFormat.headerBytes))
         writer.bytes.append(contentsOf: magic)
@@ -28,8 +28,9 @@ public enum SegmentIndex {
     }
 
     /// The blocks an index names, if it checks out (magic, CRC, every header's own CRC, offsets in order
-    /// within the segment, ids growing) and describes a segment of exactly `segmentBytes`; else nil.
-    public static func decode(_ bytes: UnsafeRawBufferPointer, segmentBytes: Int) -> [(offset: Int, header: BlockHeader)]? {
+    /// within the segment, ids growing past `previousLastID`, as Recovery.hop wants them) and describes a
+    /// segment of exactly `segmentBytes`; else nil.
+    public static func decode(_ bytes: UnsafeRawBufferPointer, segmentBytes: Int, after previousLastID: UInt64 = 0) -> [BlockEntry]? {
         guard bytes.count >= magic.count + 16 else { return nil }
         let body = UnsafeRawBufferPointer(rebasing: bytes[..<(bytes.count - 4)])
         var reader = ByteReader(bytes)
@@ -37,14 +38,14 @@ public enum SegmentIndex {
         let count = Int(reader.fixed(UInt32.self))
         guard bytes.count == magic.count + 16 + count * (8 + SegmentFormat.headerBytes),
               bytes.loadUnaligned(fromByteOffset: bytes.count - 4, as: UInt32.self) == CRC32.of(body).littleEndian else { return nil }
-        var blocks: [(offset: Int, header: BlockHeader)] = []
+        var blocks: [BlockEntry] = []
         blocks.reserveCapacity(count)
-        var (end, lastID) = (SegmentFormat.fileMagic.count, UInt64(0))
+        var (end, lastID) = (SegmentFormat.fileMagic.count, previousLastID)
         for _ in 0..<count {
             let offset = Int(clamping: reader.fixed(UInt64.self))
             guard let header = BlockHeader(decoding: reader.take(SegmentFormat.headerBytes)), offset >= end,
                   header.firstID > lastID, offset + header.totalBytes <= segmentBytes else { return nil }
-            blocks.append((offset, header))
+            blocks.append(BlockEntry(offset: offset, header: header))
             (end, lastID) = (offset + header.totalBytes, header.lastID)
         }
         return blocks
