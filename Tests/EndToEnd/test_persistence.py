@@ -30,7 +30,14 @@ def segment_files(data_dir):
 
 
 def directory_bytes(data_dir):
-    return sum(path.stat().st_size for path in Path(data_dir).iterdir() if path.is_file())
+    """Bytes in the directory now; retention may remove a file between listing and stat."""
+    total = 0
+    for entry in os.scandir(data_dir):
+        try:
+            total += entry.stat().st_size if entry.is_file() else 0
+        except FileNotFoundError:
+            pass
+    return total
 
 
 def restart(server, *args):
