@@ -13,7 +13,7 @@ MAY_USE = {
     "Storage": set(),
     "Codecs": {"Storage"},
     "Query": {"Storage", "Codecs"},
-    "Ingest": {"Storage", "Codecs", "Reactor"},
+    "Ingest": {"Storage", "Codecs", "Reactor", "HTTP"},
     "HTTP": {"Codecs", "Reactor"},
     "Web": {"HTTP", "Query", "Storage", "Codecs", "Reactor"},
     "Persistence": {"Storage", "Reactor"},

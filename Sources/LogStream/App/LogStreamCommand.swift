@@ -37,6 +37,16 @@ public struct LogStreamCommand: ParsableCommand {
     @Option(help: "How often written records are synced to the disk (1s, 250ms; 0: after every write batch). A crash loses at most the records of the last interval.")
     var fsyncInterval = TimeSpan(seconds: 1)
 
+    @Option(help: "Largest HTTP ingestion body, before inflating (suffixes K, M); a compressed body may inflate to 8 times this.")
+    var maxBodyBytes = ByteCount(16 << 20)
+    @Option(help: "Port for OTLP/HTTP logs alone (/v1/logs; 4318 is the convention; off unless given). The HTTP port serves it too.")
+    var otlpPort: UInt16?
+    @Option(help: "Port for the Loki push API alone (/loki/api/v1/push; 3100 is the convention; off unless given).")
+    var lokiPort: UInt16?
+    @Option(help: "Port for the Elasticsearch API alone, at its root (9200 is the convention; off unless given). The HTTP port serves it under /es.")
+    var elasticsearchPort: UInt16?
+    @Option(help: "The Elasticsearch version the API reports to shippers and clients.") var elasticsearchVersion = "8.17.0"
+
     public init() {}
 
     public func validate() throws {
@@ -63,6 +73,11 @@ public struct LogStreamCommand: ParsableCommand {
         guard retentionBytes.value >= 1 << 20 else { throw ValidationError("--retention-bytes must be at least 1M") }
         guard retentionPeriod.milliseconds >= 1000 else { throw ValidationError("--retention-period must be at least 1s") }
         guard fsyncInterval.milliseconds <= 3_600_000 else { throw ValidationError("--fsync-interval must be at most 1h") }
+        guard (1024...(1 << 30)).contains(maxBodyBytes.value) else { throw ValidationError("--max-body-bytes must be between 1K and 1G") }
+        let parts = elasticsearchVersion.split(separator: ".")
+        guard parts.count == 3, parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isNumber) }) else {
+            throw ValidationError("--elasticsearch-version must be MAJOR.MINOR.PATCH, such as 8.17.0")
+        }
         for origin in origins where AccessPolicy.normalizedOrigin(origin) == nil {
             throw ValidationError("--allowed-origins: '\(origin)' is not scheme://host[:port]")
         }
@@ -99,7 +114,12 @@ public struct LogStreamCommand: ParsableCommand {
             persistence: noPersist ? nil : DiskHistory.Configuration(
                 path: dataDir,
                 retention: RetentionPolicy(maxBytes: retentionBytes.value, maxAgeMilliseconds: retentionPeriod.milliseconds),
-                syncIntervalMilliseconds: Int(fsyncInterval.milliseconds))
+                syncIntervalMilliseconds: Int(fsyncInterval.milliseconds)),
+            ingestion: IngestionConfiguration(
+                maxBodyBytes: maxBodyBytes.value, elasticsearchVersion: elasticsearchVersion,
+                otlpAddress: otlpPort.map { SocketAddress(host: bind, port: $0)! },
+                lokiAddress: lokiPort.map { SocketAddress(host: bind, port: $0)! },
+                elasticsearchAddress: elasticsearchPort.map { SocketAddress(host: bind, port: $0)! })
         )
         let server = try Server(configuration: configuration)
         server.run()

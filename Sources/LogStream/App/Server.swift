@@ -18,6 +18,16 @@ struct ServerConfiguration {
     var access = AccessPolicy(token: nil, allowedOrigins: [])
     /// nil: memory only (--no-persist).
     var persistence: DiskHistory.Configuration?
+    var ingestion = IngestionConfiguration()
+}
+
+/// The shippers' HTTP endpoints: their bounds, and the ports of their own (nil: the HTTP port only).
+struct IngestionConfiguration {
+    var maxBodyBytes = 16 << 20
+    var elasticsearchVersion = "8.17.0"
+    var otlpAddress: SocketAddress?
+    var lokiAddress: SocketAddress?
+    var elasticsearchAddress: SocketAddress?
 }
 
 struct StartupError: Error, CustomStringConvertible {
@@ -31,6 +41,9 @@ final class Server {
     let udp: UDPLineListener
     let tcp: TCPLineListener
     let http: HTTPServer
+    /// The dedicated OTLP, Loki and Elasticsearch listeners that were asked for.
+    let shipperServers: [(name: String, server: HTTPServer)]
+    let httpIngest: HTTPIngest
     let liveTail: LiveTail
     let disk: DiskHistory?
     let metrics = MetricRegistry()
@@ -46,6 +59,13 @@ final class Server {
         }
         let tcpFD = try Self.bound("TCP", configuration.tcpAddress) { () throws(SystemError) in try Socket.listenTCP(on: configuration.tcpAddress) }
         let httpFD = try Self.bound("HTTP", configuration.httpAddress) { () throws(SystemError) in try Socket.listenTCP(on: configuration.httpAddress) }
+        let ingestion = configuration.ingestion
+        var shipperFDs: [(String, HTTPIngest.Mount, FileDescriptor)] = []
+        for (name, mount, address) in [("OTLP", HTTPIngest.Mount.otlp, ingestion.otlpAddress), ("Loki", .loki, ingestion.lokiAddress),
+                                       ("Elasticsearch", .elasticsearch, ingestion.elasticsearchAddress)] {
+            guard let address else { continue }
+            shipperFDs.append((name, mount, try Self.bound(name, address) { () throws(SystemError) in try Socket.listenTCP(on: address) }))
+        }
 
         // Storage: the ring is where records go; the disk history, read back first, continues its ids and
         // holds everything older. Searches read both as one history.
@@ -77,6 +97,23 @@ final class Server {
         liveTail.register(into: router, access: configuration.access)
         http = HTTPServer(fd: httpFD, reactor: reactor, router: router, maxConnections: configuration.maxHTTPConnections,
                           headerTimeoutSeconds: configuration.headerTimeoutSeconds, alsoOpen: { [unowned liveTail] in liveTail.sessionCount })
+
+        // The shippers' endpoints: on the HTTP port, and on the ports of their own that were asked for. Large
+        // bodies are inflated and decoded on their own worker, never behind a search.
+        let reactor = reactor
+        let httpIngest = HTTPIngest(destination: destination, worker: try reactor.startWorker(named: "ingest"),
+                                    maxBodyBytes: ingestion.maxBodyBytes, maxLineBytes: configuration.maxLineBytes,
+                                    elasticsearchVersion: ingestion.elasticsearchVersion, now: { Clock.wallMilliseconds })
+        self.httpIngest = httpIngest
+        httpIngest.register(into: router, .all)
+        shipperServers = shipperFDs.map { name, mount, fd in
+            let shipperRouter = Router()
+            shipperRouter.admission = { [unowned api] request in api.refusal(for: request) }
+            shipperRouter.add(["GET"], "/healthz") { _, _ in .now(HTTPResponse(status: 200, contentType: "text/plain", body: Array("ok\n".utf8))) }
+            httpIngest.register(into: shipperRouter, mount)
+            return (name, HTTPServer(fd: fd, reactor: reactor, router: shipperRouter, maxConnections: configuration.maxHTTPConnections,
+                                     headerTimeoutSeconds: configuration.headerTimeoutSeconds))
+        }
         registerMetrics(api: api, udpReceiveBufferBytes: grantedBuffer)
 
         if let disk {
@@ -89,10 +126,12 @@ final class Server {
         try reactor.register(udpFD, interest: .readable, handler: udp)
         try reactor.register(tcpFD, interest: .readable, handler: tcp)
         try reactor.register(httpFD, interest: .readable, handler: http)
-        reactor.addTimer(everyMilliseconds: 1000) { [destination, tcp, http, liveTail] in
+        for (_, server) in shipperServers { try reactor.register(server.fd, interest: .readable, handler: server) }
+        reactor.addTimer(everyMilliseconds: 1000) { [destination, tcp, http, liveTail, shipperServers] in
             destination.stats.sampleRate()
             tcp.closeIdleConnections()
             http.closeSlowConnections()
+            for (_, server) in shipperServers { server.closeSlowConnections() }
             liveTail.checkSessions(intervalSeconds: configuration.pingIntervalSeconds)
         }
         reactor.addTimer(everyMilliseconds: LiveTail.batchIntervalMilliseconds) { [liveTail] in liveTail.sendBatches() }
@@ -112,6 +151,7 @@ final class Server {
         }
 
         let ports = "udp \(Self.describe(udpFD)), tcp \(Self.describe(tcpFD)), http \(Self.describe(httpFD))"
+            + shipperServers.map { ", \($0.name.lowercased()) \(Self.describe($0.server.fd))" }.joined()
         log("listening: \(ports); buffer \(configuration.bufferRecords) records / \(ByteCount(configuration.bufferBytes)); UDP receive buffer \(ByteCount(grantedBuffer))")
         if let disk {
             let totals = disk.catalog.totals
@@ -149,6 +189,7 @@ final class Server {
         log("stopping")
         stopDeadline = reactor.seconds + Self.stopGraceSeconds
         http.stopAccepting()
+        for (_, server) in shipperServers { server.stopAccepting() }
         udp.read(evenWithoutRoom: true)
         tcp.drain()
         liveTail.publish()

@@ -58,6 +58,16 @@ extension Server {
                         stats: "websocket_ping_timeouts") { liveTail.unansweredCount }
         metrics.counter("websocket_slow_closed_total", "WebSocket clients closed for staying too far behind.",
                         stats: "websocket_slow_closed") { liveTail.behindClosedCount }
+        let httpIngest = httpIngest
+        metrics.counters("http_ingest_requests_total", "HTTP ingestion requests, by endpoint.", label: "endpoint", stats: "http_ingest_requests") {
+            HTTPIngest.Endpoint.allCases.map { ($0.name, httpIngest.requests[$0.rawValue]) }
+        }
+        metrics.counters("http_ingest_records_total", "Records stored from HTTP ingestion, by endpoint.", label: "endpoint",
+                         stats: "http_ingest_records") { HTTPIngest.Endpoint.allCases.map { ($0.name, httpIngest.records[$0.rawValue]) } }
+        metrics.counters("http_ingest_refused_total", "HTTP ingestion requests refused, by cause (nothing of them stored).", label: "cause",
+                         stats: "http_ingest_refused") {
+            HTTPIngest.Failure.allCases.enumerated().map { ($1.rawValue, httpIngest.failures[$0]) }
+        }
         if let disk { registerDiskMetrics(disk) }
         // Both from one reading (mallinfo2 walks malloc's free lists): the second is rendered right after the first.
         var heap = ProcessResources.heapFigures

@@ -1,5 +1,6 @@
 // Who may read the logs. With a token set, every request but the health check and the login page must carry it:
-// `Authorization: Bearer <token>`, or the session cookie that `GET /api/session` hands out for a valid bearer
+// `Authorization: Bearer <token>`, HTTP Basic with the token as the password (what Loki's and Elasticsearch's
+// shippers send: any user name), or the session cookie that `GET /api/session` hands out for a valid bearer
 // token (the dashboard's login page asks for it). The cookie holds a digest of the token, never the token.
 // WebSocket handshakes sent by a browser (they carry `Origin`) must come from the server's own origin or an
 // allowed one, so another site's page cannot read the logs through a visitor's browser. Pure: it reads parsed
@@ -45,7 +46,7 @@ public struct AccessPolicy: Sendable {
     /// Whether `request` may be served: public paths always; others with the token or the session cookie.
     func isAuthorized(_ request: HTTPRequest) -> Bool {
         guard token != nil, let sessionValue, !Self.publicPaths.contains(request.path) else { return true }
-        if hasBearerToken(request) { return true }
+        if hasBearerToken(request) || hasBasicPassword(request) { return true }
         return cookies(of: request).contains { $0.name == Self.cookieName && Self.constantTimeEqual(Array($0.value.utf8), sessionValue) }
     }
 
@@ -53,6 +54,45 @@ public struct AccessPolicy: Sendable {
     func hasBearerToken(_ request: HTTPRequest) -> Bool {
         guard let token, let authorization = request.header("authorization"), authorization.hasPrefix("Bearer ") else { return false }
         return Self.constantTimeEqual(Array(authorization.utf8.dropFirst("Bearer ".count)), token)
+    }
+
+    /// Whether `request` carries HTTP Basic credentials whose password is the token (RFC 7617).
+    func hasBasicPassword(_ request: HTTPRequest) -> Bool {
+        guard let token, let authorization = request.header("authorization"), authorization.lowercased().hasPrefix("basic "),
+              let credentials = Self.base64Decoded(authorization.dropFirst("basic ".count).trimmingCharacters(in: " ")),
+              let colon = credentials.firstIndex(of: UInt8(ascii: ":")) else { return false }
+        return Self.constantTimeEqual(Array(credentials[(colon + 1)...]), token)
+    }
+
+    /// Standard base64 with padding; nil for anything else.
+    static func base64Decoded(_ text: String) -> [UInt8]? {
+        var output: [UInt8] = []
+        var buffer: UInt32 = 0
+        var bits = 0
+        var padding = 0
+        for byte in text.utf8 {
+            let value: UInt8
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"): value = byte - UInt8(ascii: "A")
+            case UInt8(ascii: "a")...UInt8(ascii: "z"): value = byte - UInt8(ascii: "a") + 26
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = byte - UInt8(ascii: "0") + 52
+            case UInt8(ascii: "+"): value = 62
+            case UInt8(ascii: "/"): value = 63
+            case UInt8(ascii: "="):
+                padding += 1
+                continue
+            default: return nil
+            }
+            guard padding == 0 else { return nil }
+            buffer = buffer << 6 | UInt32(value)
+            bits += 6
+            if bits >= 8 {
+                bits -= 8
+                output.append(UInt8(truncatingIfNeeded: buffer >> UInt32(bits)))
+            }
+        }
+        guard padding <= 2, (text.utf8.count % 4 == 0) else { return nil }
+        return output
     }
 
     /// The `Set-Cookie` value for a logged-in browser: the token's digest, for this site only, out of scripts' reach.

@@ -17,9 +17,13 @@ final class HTTPConnection: ReactorHandler {
     /// Pipelined requests are not parsed while this much output waits for a slow reader.
     static let outputPauseBytes = 1024 * 1024
 
-    init(fd: FileDescriptor, server: HTTPServer) {
+    /// The client's address, which requests carry (ingested records without a host of their own take it).
+    private let peer: String
+
+    init(fd: FileDescriptor, server: HTTPServer, peer: String) {
         self.fd = fd
         self.server = server
+        self.peer = peer
         waitingSince = server.reactor.seconds
     }
 
@@ -83,13 +87,17 @@ final class HTTPConnection: ReactorHandler {
                 send(bytes)
             case .reject(let bytes):
                 send(bytes)
-            case .request(let request, let body):
+            case .request(var request, let body):
+                request.peerAddress = peer
                 waitingSince = server.reactor.seconds  // the next request's wait starts now
                 switch server.router.answer(request, body: body) {
                 case .now(let response):
                     send(stream.respond(response))
                 case .later(let worker, let work):
                     worker.submit(work) { [weak self] response in self?.answered(response) }
+                    return false
+                case .deferred(let start):
+                    start { [weak self] response in self?.answered(response) }
                     return false
                 case .upgrade(let response, let takeOver):
                     output.append(response)

@@ -30,9 +30,9 @@ final class HTTPServer: ReactorHandler {
 
     func readable() {
         var open = connections.count + alsoOpen()
-        let accepted = reactor.acceptConnections(on: fd) { connectionFD, _ -> HTTPConnection? in
+        let accepted = reactor.acceptConnections(on: fd) { connectionFD, peer -> HTTPConnection? in
             guard limit.admit(open: &open) else { return nil }
-            return HTTPConnection(fd: connectionFD, server: self)
+            return HTTPConnection(fd: connectionFD, server: self, peer: peer.hostText)
         }
         for connection in accepted { connections[connection.fd.rawValue] = connection }
     }

@@ -1,6 +1,6 @@
 // The route table: who answers which method and path, and how large a body each route takes (none unless it
-// says so, so an unknown body gets 413). The dashboard API registers into it now; the ingestion endpoints
-// (OTLP, Loki, Elasticsearch) next. A check that runs before every route (the access policy) can refuse a
+// says so, so an unknown body gets 413). The dashboard API and the ingestion endpoints (OTLP, Loki,
+// Elasticsearch, lines) register into it. A check that runs before every route (the access policy) can refuse a
 // request first.
 
 /// A route's answer.
@@ -8,6 +8,9 @@ enum HTTPAnswer {
     case now(HTTPResponse)
     /// Work that may take long, run on `worker`; its response is sent when it comes back to the reactor.
     case later(WorkerThread, @Sendable () -> HTTPResponse)
+    /// The handler answers when it is ready, through `respond`, called once on the reactor thread (a body
+    /// decoded on a worker, then stored on the reactor).
+    case deferred((_ respond: @escaping (HTTPResponse) -> Void) -> Void)
     /// The connection switches protocol: `response` (a 101) is sent, then `takeOver` gets the socket.
     case upgrade(response: [UInt8], takeOver: (UpgradedConnection) -> Void)
 }

@@ -1,9 +1,8 @@
 // The shape a record arrived in, kept with it. The raw values are the codes stored in the slot (SlotLayout):
-// they never change meaning, and the formats to come (otlp, loki, elasticsearch, gelf, forward) take the next
-// ones, up to 63.
+// they never change meaning, and the formats to come (gelf, forward) take the next ones, up to 63.
 
 public enum LogFormat: UInt8, CaseIterable, Sendable {
-    case plain = 0, rfc5424 = 1, rfc3164 = 2, json = 3, logfmt = 4
+    case plain = 0, rfc5424 = 1, rfc3164 = 2, json = 3, logfmt = 4, otlp = 5, loki = 6, elasticsearch = 7
 
     public var name: String {
         switch self {
@@ -12,6 +11,9 @@ public enum LogFormat: UInt8, CaseIterable, Sendable {
         case .rfc3164: "rfc3164"
         case .json: "json"
         case .logfmt: "logfmt"
+        case .otlp: "otlp"
+        case .loki: "loki"
+        case .elasticsearch: "elasticsearch"
         }
     }
 }

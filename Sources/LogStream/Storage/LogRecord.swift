@@ -3,9 +3,15 @@
 /// How a record arrived. The raw values are the codes stored in the slot (SlotLayout): they never change
 /// meaning, and new transports (HTTP, GELF, Forward) take the next ones, up to 15.
 public enum IngestProtocol: UInt8, CaseIterable, Sendable {
-    case udp = 0, tcp = 1
+    case udp = 0, tcp = 1, http = 2
 
-    public var name: String { self == .udp ? "UDP" : "TCP" }
+    public var name: String {
+        switch self {
+        case .udp: "UDP"
+        case .tcp: "TCP"
+        case .http: "HTTP"
+        }
+    }
 }
 
 /// A record to append; the byte views need only live for the call.

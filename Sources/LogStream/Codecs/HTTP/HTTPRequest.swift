@@ -12,6 +12,8 @@ public struct HTTPRequest {
     public var body: BodyFraming
     /// The client waits for `100 Continue` before it sends the body (`Expect: 100-continue`).
     public var expectsContinue: Bool
+    /// The client's address (set by the connection; empty where there is none, as in tests).
+    public var peerAddress = ""
 
     public enum BodyFraming: Equatable, Sendable {
         case none

@@ -232,7 +232,7 @@ struct JSONScanner {
         byte &- 0x30 < 10 || (byte | 0x20) &- 0x61 < 6
     }
 
-    private mutating func literal(_ word: StaticString) -> Bool {
+    mutating func literal(_ word: StaticString) -> Bool {
         let count = word.utf8CodeUnitCount
         guard index + count <= bytes.count,
               bytes[index..<(index + count)].elementsEqual(UnsafeBufferPointer(start: word.utf8Start, count: count)) else {
@@ -243,7 +243,7 @@ struct JSONScanner {
     }
 
     /// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`
-    private mutating func number() -> Bool {
+    mutating func number() -> Bool {
         _ = take(UInt8(ascii: "-"))
         guard index < bytes.count else { return false }
         if bytes[index] == UInt8(ascii: "0") {
