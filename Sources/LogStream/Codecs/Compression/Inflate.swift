@@ -56,7 +56,7 @@ public enum Inflate {
             case Z_STREAM_END:
                 // Another gzip member may follow; anything else after the end is not part of the body.
                 guard wrapping == .gzip, consumed < input.count else {
-                    guard consumed == input.count else { throw .malformed("bytes after the end of the compressed stream") }
+                    guard consumed == input.count else { throw .malformed("bytes after the end of the \(wrapping == .gzip ? "gzip" : "deflate") stream") }
                     output.removeSubrange(produced...)
                     return output
                 }
@@ -67,7 +67,7 @@ public enum Inflate {
             case Z_OK:
                 continue
             case Z_BUF_ERROR where produced < output.count:
-                throw .malformed("the compressed stream is cut short")
+                throw .malformed("the \(wrapping == .gzip ? "gzip" : "deflate") stream is cut short")
             case Z_BUF_ERROR:
                 continue  // the output was full: grow it
             default:

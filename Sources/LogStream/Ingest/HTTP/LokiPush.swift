@@ -7,7 +7,8 @@
 /// What one stream's labels say, applied to each of its entries.
 struct LokiStream {
     var service: [UInt8] = []
-    var servicePriority = Int.max
+    /// Labels that may name the service, by priority; the first names it, the others stay fields.
+    private var serviceCandidates: [(priority: Int, name: [UInt8], value: [UInt8])] = []
     var host: [UInt8] = []
     var level: LogLevel?
     var fields = FieldsBuilder()
@@ -18,10 +19,7 @@ struct LokiStream {
 
     mutating func label(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) {
         if let priority = Self.serviceLabels.firstIndex(where: { name.elementsEqual($0) }) {
-            if priority < servicePriority {
-                service = Array(value)
-                servicePriority = priority
-            }
+            serviceCandidates.append((priority, Array(name), Array(value)))
         } else if Self.levelLabels.contains(where: { name.elementsEqual($0) }), let named = LogLevel(word: value) {
             level = level ?? named
         } else if Self.hostLabels.contains(where: { name.elementsEqual($0) }), host.isEmpty {
@@ -29,6 +27,19 @@ struct LokiStream {
         } else {
             fields.append(name: name, value: value)
         }
+    }
+
+    /// After the last label: the service is the first candidate's, the other candidates are fields.
+    mutating func finishLabels() {
+        let chosen = serviceCandidates.indices.min { serviceCandidates[$0].priority < serviceCandidates[$1].priority }
+        for (position, candidate) in serviceCandidates.enumerated() {
+            if position == chosen {
+                service = candidate.value
+            } else {
+                candidate.name.withUnsafeBytes { name in candidate.value.withUnsafeBytes { fields.append(name: name, value: $0) } }
+            }
+        }
+        serviceCandidates = []
     }
 
     /// One entry: its line, its time, and its structured metadata already in `entryFields`.
@@ -79,6 +90,7 @@ public enum LokiProtobuf {
                 if let problem = LokiLabels.parse(labelText, { labels.label(name: $0, value: $1) }) {
                     throw ProtobufError(reason: problem, offset: stream.offset)
                 }
+                labels.finishLabels()
                 try stream.message.forEach(2) { (entry) throws(ProtobufError) in  // entries
                     var line = UnsafeRawBufferPointer(start: nil, count: 0)
                     var nanoseconds: Int64?
@@ -130,6 +142,7 @@ public enum LokiJSON {
                 guard let name = name.stringBytes, let value = value.stringBytes ?? (value.kind == .string ? nil : Array(value.raw)) else { return }
                 name.withUnsafeBytes { name in value.withUnsafeBytes { labels.label(name: name, value: $0) } }
             }
+            labels.finishLabels()
             guard let values = stream["values"], values.kind == .array else {
                 problem = .malformed("a stream without \"values\"")
                 return
