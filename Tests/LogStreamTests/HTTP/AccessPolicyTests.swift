@@ -60,3 +60,30 @@ struct AccessPolicyTests {
         for bad in ["dash.example.com", "ftp://x", "https://", "https://a/b", "https://user@host"] { #expect(AccessPolicy.normalizedOrigin(bad) == nil) }
     }
 }
+
+@Suite("HTTP Basic with the token")
+struct BasicAuthenticationTests {
+    func request(authorization: String) throws -> HTTPRequest {
+        let head = "POST /loki/api/v1/push HTTP/1.1\r\nHost: x\r\nAuthorization: \(authorization)\r\n\r\n"
+        let bytes = Array(head.utf8)
+        return try bytes.withUnsafeBytes { raw in
+            guard case .complete(let parsed) = HTTPRequestParser.parse(raw, maxHeadBytes: 8192) else { throw HTTPParseError.badRequest("") }
+            return try HTTPRequest(head: parsed, in: raw)
+        }
+    }
+
+    @Test func anyUserWithTheTokenAsPasswordIsLetIn() throws {
+        let policy = AccessPolicy(token: "0123456789abcdef", allowedOrigins: [])
+        // "loki:0123456789abcdef" and ":0123456789abcdef"
+        #expect(policy.isAuthorized(try request(authorization: "Basic bG9raTowMTIzNDU2Nzg5YWJjZGVm")))
+        #expect(policy.isAuthorized(try request(authorization: "basic OjAxMjM0NTY3ODlhYmNkZWY=")))
+        #expect(!policy.isAuthorized(try request(authorization: "Basic bG9raTp3cm9uZw==")))  // loki:wrong
+        #expect(!policy.isAuthorized(try request(authorization: "Basic MDEyMzQ1Njc4OWFiY2RlZg==")))  // no colon
+        #expect(!policy.isAuthorized(try request(authorization: "Basic !!!!")))
+    }
+
+    @Test func base64DecodesOnlyWellFormedText() {
+        #expect(AccessPolicy.base64Decoded("aGk=") == Array("hi".utf8))
+        #expect(AccessPolicy.base64Decoded("aGk") == nil && AccessPolicy.base64Decoded("a=Gk") == nil && AccessPolicy.base64Decoded("") == [])
+    }
+}

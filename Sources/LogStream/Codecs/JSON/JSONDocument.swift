@@ -34,7 +34,8 @@ public struct JSONDocument {
         var scanner = JSONScanner(bytes: bytes)
         scanner.skipWhitespace()
         try parseValue(&scanner, depth: 0)
-        guard scanner.isAtEnd() else { throw JSONError(reason: "unexpected bytes after the document", offset: scanner.index) }
+        scanner.skipWhitespace()
+        guard scanner.index == bytes.count else { throw JSONError(reason: "unexpected bytes after the document", offset: scanner.index) }
     }
 
     public var root: JSONValue { JSONValue(document: self, index: 0) }
