@@ -103,7 +103,8 @@ final class Server {
         let reactor = reactor
         let httpIngest = HTTPIngest(destination: destination, worker: try reactor.startWorker(named: "ingest"),
                                     maxBodyBytes: ingestion.maxBodyBytes, maxLineBytes: configuration.maxLineBytes,
-                                    elasticsearchVersion: ingestion.elasticsearchVersion, now: { Clock.wallMilliseconds })
+                                    elasticsearchVersion: ingestion.elasticsearchVersion, now: { Clock.wallMilliseconds },
+                                    nextTurn: { _ = reactor.schedule(afterMilliseconds: 0, $0) })
         self.httpIngest = httpIngest
         httpIngest.register(into: router, .all)
         shipperServers = shipperFDs.map { name, mount, fd in

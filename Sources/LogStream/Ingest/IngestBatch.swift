@@ -58,14 +58,15 @@ public struct IngestBatch: Sendable {
         return start..<bytes.count
     }
 
-    /// Stores every record (reactor thread), received now from `peer`; returns the last id, nil when empty.
+    /// Stores the records numbered `range` (all by default) on the reactor thread, received now from `peer`;
+    /// returns the last one's id, nil when there are none. Ids within one call are consecutive.
     @discardableResult
     public func store(into destination: RecordDestination, protocol ingestProtocol: IngestProtocol,
-                      peer: UnsafeRawBufferPointer, receivedAtMilliseconds: Int64) -> UInt64? {
+                      peer: UnsafeRawBufferPointer, receivedAtMilliseconds: Int64, range: Range<Int>? = nil) -> UInt64? {
         var lastID: UInt64?
         let peerNumber = destination.hostNumber(of: peer)
         bytes.withUnsafeBytes { raw in
-            for entry in entries {
+            for entry in entries[range ?? entries.indices] {
                 let host = entry.host.isEmpty ? peer : UnsafeRawBufferPointer(rebasing: raw[entry.host])
                 let record = NewRecord(line: UnsafeRawBufferPointer(rebasing: raw[entry.text]), host: host, level: entry.level,
                                        service: UnsafeRawBufferPointer(rebasing: raw[entry.service]), ingestProtocol: ingestProtocol,

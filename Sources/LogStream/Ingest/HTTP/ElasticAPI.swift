@@ -71,7 +71,7 @@ final class ElasticAPI: Sendable {
 
     /// The bulk answer: one item per action, in order, with the id it was stored under (its LogStream id unless
     /// the action named one).
-    func bulkResponse(_ bulk: ElasticBulk, firstID: UInt64, tookMilliseconds: Int64) -> [UInt8] {
+    func bulkResponse(_ bulk: ElasticBulk, id: (Int) -> UInt64, tookMilliseconds: Int64) -> [UInt8] {
         var json = JSONWriter(capacity: 64 + bulk.items.count * 160)
         json.raw("{\"took\":")
         json.integer(max(0, tookMilliseconds))
@@ -85,7 +85,8 @@ final class ElasticAPI: Sendable {
             json.raw(":{\"_index\":")
             json.string(item.index)
             json.raw(",\"_id\":")
-            json.string(item.id ?? String(firstID + UInt64(item.record)))
+            let stored = item.error == nil ? id(item.record) : 0
+            if let given = item.id { json.string(given) } else if item.error == nil { json.string(String(stored)) } else { json.raw("null") }
             if let error = item.error {
                 json.raw(",\"status\":")
                 json.integer(error.status)
@@ -96,7 +97,7 @@ final class ElasticAPI: Sendable {
                 json.raw("}}}")
             } else {
                 json.raw(",\"_version\":1,\"result\":\"created\",\"_shards\":{\"total\":1,\"successful\":1,\"failed\":0},\"_seq_no\":")
-                json.integer(firstID + UInt64(item.record))
+                json.integer(stored)
                 json.raw(",\"_primary_term\":1,\"status\":201}}")
             }
         }

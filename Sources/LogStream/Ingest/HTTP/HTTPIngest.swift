@@ -30,6 +30,11 @@ public final class HTTPIngest {
     let maxLineBytes: Int
     let now: () -> Int64
     let elastic: ElasticAPI
+    /// Runs an action in the reactor's next turn.
+    let nextTurn: (@escaping () -> Void) -> Void
+    /// Records stored per reactor turn: a 16 MB body's 100,000 records are stored over a dozen turns, so the
+    /// live tail and other clients are served between them.
+    static let recordsPerTurn = 8192
     /// Bodies up to this size are decoded on the reactor: a worker round trip costs more than their decoding.
     static let inlineBodyBytes = 64 << 10
     /// How far a compressed body may inflate, as a multiple of the body bound.
@@ -40,7 +45,8 @@ public final class HTTPIngest {
     public private(set) var failures = [UInt64](repeating: 0, count: Failure.allCases.count)
 
     init(destination: RecordDestination, worker: WorkerThread, maxBodyBytes: Int, maxLineBytes: Int, elasticsearchVersion: String,
-         now: @escaping () -> Int64) {
+         now: @escaping () -> Int64, nextTurn: @escaping (@escaping () -> Void) -> Void) {
+        self.nextTurn = nextTurn
         self.destination = destination
         self.worker = worker
         self.maxBodyBytes = maxBodyBytes
@@ -125,27 +131,52 @@ public final class HTTPIngest {
             }
         }
         if body.count <= Self.inlineBodyBytes && encoding == nil {
-            return .now(finish(endpoint, format, decode(), started: started, peerAddress: request.peerAddress))
+            let result = decode()
+            if case .success(let decoded) = result, decoded.batch.count > Self.recordsPerTurn {
+                return .deferred { [self] respond in
+                    finish(endpoint, format, result, started: started, peerAddress: request.peerAddress, respond: respond)
+                }
+            }
+            var response: HTTPResponse!
+            finish(endpoint, format, result, started: started, peerAddress: request.peerAddress) { response = $0 }
+            return .now(response)
         }
         return .deferred { [self] respond in
             worker.submit(decode) { [self] result in
-                respond(finish(endpoint, format, result, started: started, peerAddress: request.peerAddress))
+                finish(endpoint, format, result, started: started, peerAddress: request.peerAddress, respond: respond)
             }
         }
     }
 
-    /// Stores what was decoded (reactor thread) and says so in the endpoint's terms.
+    /// Stores what was decoded (reactor thread), `recordsPerTurn` at a time, and then says so in the
+    /// endpoint's terms. `respond` is called at once when the batch fits in one turn.
     private func finish(_ endpoint: Endpoint, _ format: BodyFormat, _ result: Result<Decoded, Refusal>, started: Int64,
-                        peerAddress: String) -> HTTPResponse {
+                        peerAddress: String, respond: @escaping (HTTPResponse) -> Void) {
         let decoded: Decoded
         switch result {
-        case .failure(let refusal): return refuse(refusal)
+        case .failure(let refusal): return respond(refuse(refusal))
         case .success(let value): decoded = value
         }
-        var peer = peerAddress
-        let lastID = peer.withUTF8 { decoded.batch.store(into: destination, protocol: .http, peer: UnsafeRawBufferPointer($0),
-                                                         receivedAtMilliseconds: now()) }
-        records[endpoint.rawValue] += UInt64(decoded.batch.count)
+        var firstIDs: [UInt64] = []
+        func storeSlice(from start: Int) {
+            let end = min(decoded.batch.count, start + Self.recordsPerTurn)
+            var peer = peerAddress
+            if let last = peer.withUTF8({ decoded.batch.store(into: destination, protocol: .http, peer: UnsafeRawBufferPointer($0),
+                                                              receivedAtMilliseconds: now(), range: start..<end) }) {
+                firstIDs.append(last - UInt64(end - start) + 1)
+            }
+            guard end == decoded.batch.count else {
+                nextTurn { storeSlice(from: end) }
+                return
+            }
+            records[endpoint.rawValue] += UInt64(decoded.batch.count)
+            respond(answer(format, decoded, started: started) { record in firstIDs[record / Self.recordsPerTurn] + UInt64(record % Self.recordsPerTurn) })
+        }
+        storeSlice(from: 0)
+    }
+
+    /// The 2xx for a stored batch; `id` gives the id record number N was stored under.
+    private func answer(_ format: BodyFormat, _ decoded: Decoded, started: Int64, id: (Int) -> UInt64) -> HTTPResponse {
         switch format {
         case .lines:
             var json = JSONWriter()
@@ -162,8 +193,7 @@ public final class HTTPIngest {
         case .lokiProtobuf, .lokiJSON:
             return HTTPResponse(status: 204, contentType: "text/plain", body: [])
         case .bulk:
-            let firstID = lastID.map { $0 - UInt64(decoded.batch.count) + 1 } ?? 0
-            return .json(elastic.bulkResponse(decoded.bulk!, firstID: firstID, tookMilliseconds: now() - started))
+            return .json(elastic.bulkResponse(decoded.bulk!, id: id, tookMilliseconds: now() - started))
         }
     }
 
