@@ -49,6 +49,7 @@ def received(server):
 
 # --- OpenTelemetry ---------------------------------------------------------------------------------------------
 
+@pytest.mark.filterwarnings("ignore:.*LoggingHandler.*:DeprecationWarning")  # the SDK points to a newer package for it
 def test_the_opentelemetry_sdk_exports_logs_over_otlp_http_protobuf(make_server):
     from opentelemetry import trace
     from opentelemetry.exporter.otlp.proto.http import Compression
