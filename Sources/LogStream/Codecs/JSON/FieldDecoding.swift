@@ -4,38 +4,7 @@ extension FieldsBuilder {
     /// Appends the decoded content of a JSON string (escapes resolved; a lone surrogate or a `\u` without four
     /// hex digits becomes U+FFFD).
     public mutating func appendJSONStringValue(_ content: UnsafeRawBufferPointer) {
-        var index = 0
-        var runStart = 0
-        while index < content.count {
-            guard content[index] == UInt8(ascii: "\\"), index + 1 < content.count else { index += 1; continue }
-            appendValueBytes(UnsafeRawBufferPointer(rebasing: content[runStart..<index]))
-            let escaped = content[index + 1]
-            index += 2
-            switch escaped {
-            case UInt8(ascii: "b"): appendValueByte(0x08)
-            case UInt8(ascii: "f"): appendValueByte(0x0C)
-            case UInt8(ascii: "n"): appendValueByte(0x0A)
-            case UInt8(ascii: "r"): appendValueByte(0x0D)
-            case UInt8(ascii: "t"): appendValueByte(0x09)
-            case UInt8(ascii: "u"):
-                // Four hex digits (JSON lines were validated; a logfmt value was not): without them, U+FFFD, and
-                // what follows is kept as it is.
-                guard var scalar = Self.hex4(content, index) else {
-                    appendUTF8("\u{FFFD}")
-                    break
-                }
-                index += 4
-                if (0xD800...0xDBFF).contains(scalar), index + 6 <= content.count, content[index] == UInt8(ascii: "\\"),
-                   content[index + 1] == UInt8(ascii: "u"), let low = Self.hex4(content, index + 2), (0xDC00...0xDFFF).contains(low) {
-                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                    index += 6
-                }
-                appendUTF8(Unicode.Scalar(scalar) ?? "\u{FFFD}")
-            default: appendValueByte(escaped)  // \" \\ \/
-            }
-            runStart = index
-        }
-        appendValueBytes(UnsafeRawBufferPointer(rebasing: content[runStart..<content.count]))
+        JSONUnescaping.unescape(content, run: { appendValueBytes($0) }, byte: { appendValueByte($0) })
     }
 
     /// Appends an RFC 5424 PARAM-VALUE with `\"`, `\\` and `\]` resolved (other backslashes are kept).
@@ -55,12 +24,56 @@ extension FieldsBuilder {
         }
         appendValueBytes(UnsafeRawBufferPointer(rebasing: raw[runStart..<raw.count]))
     }
+}
 
-    private mutating func appendUTF8(_ scalar: Unicode.Scalar) {
-        for unit in UTF8.encode(scalar)! { appendValueByte(unit) }
+/// JSON string unescaping (RFC 8259 7), written once for every caller: into a record's fields, or into bytes.
+enum JSONUnescaping {
+    /// Calls `run` with unescaped stretches and `byte` with each byte an escape stands for.
+    @inline(__always)
+    static func unescape(_ content: UnsafeRawBufferPointer, run: (UnsafeRawBufferPointer) -> Void, byte: (UInt8) -> Void) {
+        var index = 0
+        var runStart = 0
+        while index < content.count {
+            guard content[index] == UInt8(ascii: "\\"), index + 1 < content.count else { index += 1; continue }
+            run(UnsafeRawBufferPointer(rebasing: content[runStart..<index]))
+            let escaped = content[index + 1]
+            index += 2
+            switch escaped {
+            case UInt8(ascii: "b"): byte(0x08)
+            case UInt8(ascii: "f"): byte(0x0C)
+            case UInt8(ascii: "n"): byte(0x0A)
+            case UInt8(ascii: "r"): byte(0x0D)
+            case UInt8(ascii: "t"): byte(0x09)
+            case UInt8(ascii: "u"):
+                // Four hex digits (JSON lines were validated; a logfmt value was not): without them, U+FFFD, and
+                // what follows is kept as it is.
+                guard var scalar = hex4(content, index) else {
+                    for unit in UTF8.encode("\u{FFFD}")! { byte(unit) }
+                    break
+                }
+                index += 4
+                if (0xD800...0xDBFF).contains(scalar), index + 6 <= content.count, content[index] == UInt8(ascii: "\\"),
+                   content[index + 1] == UInt8(ascii: "u"), let low = hex4(content, index + 2), (0xDC00...0xDFFF).contains(low) {
+                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                    index += 6
+                }
+                for unit in UTF8.encode(Unicode.Scalar(scalar) ?? "\u{FFFD}")! { byte(unit) }
+            default: byte(escaped)  // \" \\ \/
+            }
+            runStart = index
+        }
+        run(UnsafeRawBufferPointer(rebasing: content[runStart..<content.count]))
     }
 
-    private static func hex4(_ bytes: UnsafeRawBufferPointer, _ at: Int) -> UInt32? {
+    /// The decoded bytes of a JSON string's content.
+    static func decoded(_ content: UnsafeRawBufferPointer) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(content.count)
+        unescape(content, run: { bytes.append(contentsOf: $0) }, byte: { bytes.append($0) })
+        return bytes
+    }
+
+    static func hex4(_ bytes: UnsafeRawBufferPointer, _ at: Int) -> UInt32? {
         guard at + 4 <= bytes.count else { return nil }
         var value: UInt32 = 0
         for byte in bytes[at..<(at + 4)] {

@@ -110,20 +110,6 @@ public struct JSONValue {
         kind == .string ? UnsafeRawBufferPointer(rebasing: document.bytes[Int(node.start - 1)..<Int(node.end + 1)]) : raw
     }
 
-    /// An object's members in order.
-    public var members: [(name: JSONValue, value: JSONValue)] {
-        guard kind == .object else { return [] }
-        var result: [(JSONValue, JSONValue)] = []
-        var child = index + 1
-        let end = Int(node.after)
-        while child < end {
-            let value = child + 1
-            result.append((JSONValue(document: document, index: child), JSONValue(document: document, index: value)))
-            child = Int(document.nodes[value].after)
-        }
-        return result
-    }
-
     /// Calls `body` with each member, without building an array.
     public func forEachMember(_ body: (_ name: JSONValue, _ value: JSONValue) throws -> Void) rethrows {
         guard kind == .object else { return }
@@ -166,11 +152,7 @@ public struct JSONValue {
     /// A string's decoded bytes; nil for other kinds.
     public var stringBytes: [UInt8]? {
         guard kind == .string else { return nil }
-        guard hasEscapes else { return Array(raw) }
-        var builder = FieldsBuilder()
-        builder.beginField(name: "")
-        builder.appendJSONStringValue(raw)
-        return Array(builder.bytes.dropFirst(4))
+        return hasEscapes ? JSONUnescaping.decoded(raw) : Array(raw)
     }
 
     /// A number, or a string holding one (OTLP's JSON writes 64-bit integers as strings), as an integer.

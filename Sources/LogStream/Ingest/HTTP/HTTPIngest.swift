@@ -253,10 +253,12 @@ public final class HTTPIngest {
                        limits: (body: Int, line: Int), receivedAt: Int64) throws(Refusal) -> Decoded {
         var plain = body
         if let encoding {
-            do { plain = try body.withUnsafeBytes { raw in try Inflate.decompress(raw, encoding, limit: limits.body) } } catch {
-                let refusal = error as! InflateError
-                if case .tooLarge = refusal { throw Refusal(status: 413, failure: .tooLarge, message: refusal.description) }
-                throw Refusal(status: 400, failure: .badRequest, message: refusal.description)
+            let inflated = body.withUnsafeBytes { raw in Result { () throws(InflateError) in try Inflate.decompress(raw, encoding, limit: limits.body) } }
+            switch inflated {
+            case .success(let bytes): plain = bytes
+            case .failure(let error):
+                if case .tooLarge = error { throw Refusal(status: 413, failure: .tooLarge, message: error.description) }
+                throw Refusal(status: 400, failure: .badRequest, message: error.description)
             }
         }
         var batch = IngestBatch(maxLineBytes: limits.line)
