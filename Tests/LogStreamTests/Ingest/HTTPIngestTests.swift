@@ -1,3 +1,4 @@
+import Glibc
 import Testing
 @testable import LogStream
 
@@ -13,11 +14,11 @@ struct HTTPIngestTests {
         }
     }
 
-    func setUp() throws -> (Router, RecordDestination, RecordingStore, HTTPIngest) {
+    func setUp(worker: WorkerThread? = nil) throws -> (Router, RecordDestination, RecordingStore, HTTPIngest) {
         let destination = RecordDestination(ring: LogRing(capacity: 1000, arenaBytes: 1 << 20))
         let store = RecordingStore()
         destination.add(store)
-        let ingest = HTTPIngest(destination: destination, worker: try WorkerThread(name: "test-ingest"), maxBodyBytes: 1 << 20,
+        let ingest = HTTPIngest(destination: destination, worker: try worker ?? WorkerThread(name: "test-ingest"), maxBodyBytes: 1 << 20,
                                 maxLineBytes: 1024, elasticsearchVersion: "8.1.2", now: { 1_795_946_400_000 }, nextTurn: { $0() })
         let router = Router()
         ingest.register(into: router, .all)
@@ -66,5 +67,25 @@ struct HTTPIngestTests {
         #expect(bulk?.status == 200 && String(decoding: bulk!.body, as: UTF8.self).contains(#"{"index":{"_index":"a","_id":"1","#))
         #expect(answer(router, try request("GET", "/es/_bulk", [], body: []), [])?.status == 405)
         #expect(answer(router, try request("DELETE", "/es/x/_doc/1", [], body: []), [])?.status == 404)
+    }
+
+    @Test func bodiesBeingDecodedAreBoundedTogether() throws {
+        let worker = try WorkerThread(name: "test-held")
+        let (router, _, _, ingest) = try setUp(worker: worker)
+        defer { withExtendedLifetime(ingest) {} }
+        nonisolated(unsafe) var release = sem_t()
+        sem_init(&release, 0, 0)
+        worker.submit({ sem_wait(&release) }, then: { _ in })  // the worker is busy: bodies wait in flight
+        let body = [UInt8](repeating: UInt8(ascii: "x"), count: 1 << 20)
+        var statuses: [Int?] = []
+        for _ in 0..<9 {
+            switch router.answer(try request("POST", "/api/ingest", [], body: body), body: body) {
+            case .deferred: statuses.append(nil)
+            case .now(let response): statuses.append(response.status)
+            default: statuses.append(-1)
+            }
+        }
+        sem_post(&release)
+        #expect(statuses == Array(repeating: nil, count: 8) + [503])  // 8 MiB in flight is the bound for 1 MiB bodies
     }
 }

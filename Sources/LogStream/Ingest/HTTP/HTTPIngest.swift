@@ -40,6 +40,11 @@ public final class HTTPIngest {
     /// How far a compressed body may inflate, as a multiple of the body bound.
     static let inflationFactor = 8
 
+    /// Bytes of bodies handed to the worker and not yet stored; past `maxBytesInFlight`, requests are 503: the
+    /// decoded batches of many large bodies at once are bounded (each may inflate 8 times over).
+    private var bytesInFlight = 0
+    var maxBytesInFlight: Int { 8 * maxBodyBytes }
+
     public private(set) var requests = [UInt64](repeating: 0, count: Endpoint.allCases.count)
     public private(set) var records = [UInt64](repeating: 0, count: Endpoint.allCases.count)
     public private(set) var failures = [UInt64](repeating: 0, count: Failure.allCases.count)
@@ -118,8 +123,9 @@ public final class HTTPIngest {
         } catch {
             return .now(refuse(error))
         }
-        guard destination.hasRoom else {
-            var response = refuse(Refusal(status: 503, failure: .unavailable, message: "the history is catching up with the disk; retry"))
+        guard destination.hasRoom, bytesInFlight + body.count <= maxBytesInFlight || bytesInFlight == 0 else {
+            let reason = destination.hasRoom ? "too many large bodies are being decoded" : "the history is catching up with the disk"
+            var response = refuse(Refusal(status: 503, failure: .unavailable, message: "\(reason); retry"))
             response.extraHeaders.append(("Retry-After", "1"))
             return .now(response)
         }
@@ -141,9 +147,13 @@ public final class HTTPIngest {
             finish(endpoint, format, result, started: started, peerAddress: request.peerAddress) { response = $0 }
             return .now(response)
         }
+        bytesInFlight += body.count
         return .deferred { [self] respond in
             worker.submit(decode) { [self] result in
-                finish(endpoint, format, result, started: started, peerAddress: request.peerAddress, respond: respond)
+                finish(endpoint, format, result, started: started, peerAddress: request.peerAddress) { [self] response in
+                    bytesInFlight -= body.count
+                    respond(response)
+                }
             }
         }
     }
