@@ -29,6 +29,13 @@ public struct FieldsBuilder {
         count = 0
     }
 
+    /// Becomes a copy of `other`, in the storage it already has (no allocation once it has grown).
+    public mutating func replaceAll(with other: FieldsBuilder) {
+        bytes.removeAll(keepingCapacity: true)
+        bytes.append(contentsOf: other.bytes)
+        count = other.count
+    }
+
     /// Where the builder stands, to take back fields added by a parse that then failed.
     public var mark: (bytes: Int, count: Int) { (bytes.count, count) }
 

@@ -21,7 +21,7 @@ struct OTLPRecordState {
         severityText.removeAll(keepingCapacity: true)
         timeNanoseconds = 0
         observedNanoseconds = 0
-        fields = resourceFields
+        fields.replaceAll(with: resourceFields)  // reusing the storage: no allocation per record
     }
 
     func append(to batch: inout IngestBatch) {

@@ -55,7 +55,9 @@ public enum OTLPProtobuf {
             case (1, .fixed64): state.timeNanoseconds = field.integer
             case (11, .fixed64): state.observedNanoseconds = field.integer
             case (2, .varint): state.level = OTLPMapping.level(severityNumber: Int64(bitPattern: field.integer))
-            case (3, .lengthDelimited): state.severityText = Array(field.bytes)
+            case (3, .lengthDelimited):
+                state.severityText.removeAll(keepingCapacity: true)
+                state.severityText.append(contentsOf: field.bytes)
             case (5, .lengthDelimited): try bodyText(field.message, into: &state.text)
             case (6, .lengthDelimited):
                 let (key, value) = try keyValue(field.message)
@@ -89,7 +91,8 @@ public enum OTLPProtobuf {
     /// A body: a string as it is, anything else as its JSON.
     private static func bodyText(_ value: ProtobufReader, into text: inout [UInt8]) throws(ProtobufError) {
         if let string = try stringValue(value) {
-            text = Array(string)
+            text.removeAll(keepingCapacity: true)
+            text.append(contentsOf: string)
             return
         }
         var json = JSONWriter()
@@ -106,7 +109,11 @@ public enum OTLPProtobuf {
             switch (field.number, field.wireType) {
             case (1, .lengthDelimited):
                 fields.append(name: key, value: field.bytes)
-            case (2, .varint), (3, .varint), (4, .fixed64):
+            case (3, .varint):
+                appendInteger(Int64(bitPattern: field.integer), named: key, to: &fields)
+            case (2, .varint):
+                fields.append(name: key, value: UnsafeRawBufferPointer(field.integer != 0 ? Self.trueText : Self.falseText), kind: .literal)
+            case (4, .fixed64):
                 var json = JSONWriter(capacity: 24)
                 scalar(field, to: &json)
                 json.bytes.withUnsafeBytes { fields.append(name: key, value: $0, kind: .literal) }
@@ -119,6 +126,25 @@ public enum OTLPProtobuf {
             default:
                 continue
             }
+        }
+    }
+
+    private static var trueText: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: ("true" as StaticString).utf8Start, count: 4) }
+    private static var falseText: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: ("false" as StaticString).utf8Start, count: 5) }
+
+    /// An integer attribute's decimal digits, written on the stack (the commonest attribute after strings).
+    private static func appendInteger(_ value: Int64, named key: UnsafeRawBufferPointer, to fields: inout FieldsBuilder) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var magnitude = value.magnitude
+            var start = 20
+            repeat {
+                start -= 1
+                digits[start] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            fields.beginField(name: key, kind: .literal)
+            if value < 0 { fields.appendValueByte(UInt8(ascii: "-")) }
+            fields.appendValueBytes(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(digits)[start...]))
         }
     }
 
