@@ -38,3 +38,15 @@ def wait_growth(read, target, settle=1.5):
         elif now - last_change > settle:
             return value, last_change
         time.sleep(0.005)
+
+
+def wait_started(stats, process_name="logstream"):
+    """Polls `stats` (a call that raises OSError until the server answers) for up to 10 s."""
+    for _ in range(200):
+        try:
+            stats()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"{process_name} did not start")
+

@@ -26,7 +26,7 @@ import snappy
 from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
 from websockets.sync.client import connect
 
-from common import RELEASE, ROOT, free_port
+from common import RELEASE, ROOT, free_port, wait_started
 
 BATCH = 1000
 SERVICES = ["checkout", "auth", "payments", "search", "gateway"]
@@ -95,13 +95,7 @@ class Server:
                                          "--tcp-port", str(self.tcp_port), "--udp-port", str(self.udp_port), "--buffer-size", "2000000",
                                          "--buffer-bytes", "1G", "--static-dir", str(ROOT / "static")],
                                         stderr=subprocess.DEVNULL)
-        for _ in range(200):
-            try:
-                self.stats()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("logstream did not start")
+        wait_started(self.stats)
 
     def stats(self):
         connection = http.client.HTTPConnection("127.0.0.1", self.http_port, timeout=30)

@@ -32,7 +32,7 @@ from statistics import median
 from websockets.sync.client import connect
 
 sys.path.insert(0, os.path.dirname(__file__))
-from common import RELEASE, ROOT, free_port  # noqa: E402
+from common import RELEASE, ROOT, free_port, wait_started  # noqa: E402
 
 # Malformed requests and the status each must get.
 MALFORMED = [
@@ -90,13 +90,7 @@ class Soak:
              "--ws-ping-interval", "5", "--idle-timeout", "30", "--static-dir", str(ROOT / "static"),
              "--data-dir", self.data_dir, "--retention-bytes", self.args.retention_bytes],
             stderr=subprocess.DEVNULL, env={**os.environ, **({"LOGSTREAM_AUTH_TOKEN": self.token} if self.token else {})})
-        for _ in range(200):
-            try:
-                self.stats()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("logstream did not start")
+        wait_started(self.stats)
 
     def generators(self, seconds):
         common = ["--duration", str(seconds)]

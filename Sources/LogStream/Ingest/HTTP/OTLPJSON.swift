@@ -16,9 +16,9 @@ public enum OTLPJSON {
             member(resourceLogs, "resource", "resource")?["attributes"]?.forEachElement { attribute in
                 guard let key = attribute["key"]?.stringBytes, let value = attribute["value"] else { return }
                 key.withUnsafeBytes { key in
-                    if OTLPMapping.isServiceName(key), let text = value["stringValue"]?.stringBytes ?? value["string_value"]?.stringBytes {
+                    if OTLPMapping.isServiceName(key), let text = AnyValue(value)?.string {
                         service = text
-                    } else if OTLPMapping.isHostName(key), let text = value["stringValue"]?.stringBytes ?? value["string_value"]?.stringBytes {
+                    } else if OTLPMapping.isHostName(key), let text = AnyValue(value)?.string {
                         host = text
                     } else {
                         appendField(named: key, value, to: &resourceFields)
@@ -48,12 +48,12 @@ public enum OTLPJSON {
         }
         state.severityText = member(record, "severityText", "severity_text")?.stringBytes ?? []
         if let body = record["body"] {
-            if let text = body["stringValue"]?.stringBytes ?? body["string_value"]?.stringBytes {
+            if let text = AnyValue(body)?.string {
                 state.text = text
-            } else {
+            } else if let any = AnyValue(body) {
                 var json = JSONWriter()
-                writeJSON(body, to: &json)
-                state.text = json.bytes == Array("null".utf8) ? [] : json.bytes
+                writeJSON(any, to: &json)
+                state.text = json.bytes
             }
         }
         record["attributes"]?.forEachElement { attribute in
@@ -80,34 +80,32 @@ public enum OTLPJSON {
 
     /// An AnyValue (`{"stringValue": ...}`, `{"intValue": "42"}`, ...) as a field, as the protobuf decoder does.
     private static func appendField(named key: UnsafeRawBufferPointer, _ value: JSONValue, to fields: inout FieldsBuilder) {
-        guard !key.isEmpty else { return }
-        if let text = value["stringValue"] ?? value["string_value"], text.kind == .string {
+        guard !key.isEmpty, let any = AnyValue(value) else { return }
+        switch any {
+        case .string(let text), .bytes(let text):
             fields.beginField(name: key)
             fields.appendJSONStringValue(text.raw)
-        } else if let bytes = value["bytesValue"] ?? value["bytes_value"], bytes.kind == .string {
-            fields.beginField(name: key)
-            fields.appendJSONStringValue(bytes.raw)
-        } else {
+        case .int, .double, .bool, .array, .kvlist:
             var json = JSONWriter()
-            writeJSON(value, to: &json)
-            let isScalar = value["intValue"] ?? value["int_value"] ?? value["doubleValue"] ?? value["double_value"]
-                ?? value["boolValue"] ?? value["bool_value"] != nil
-            guard json.bytes != Array("null".utf8) else { return }
+            writeJSON(any, to: &json)
+            let isScalar = switch any { case .array, .kvlist: false; default: true }
             json.bytes.withUnsafeBytes { fields.append(name: key, value: $0, kind: isScalar ? .literal : .string) }
         }
     }
 
     /// An AnyValue as plain JSON: strings, numbers, booleans, arrays and objects; bytes as their base64 text.
     private static func writeJSON(_ value: JSONValue, to json: inout JSONWriter) {
-        if let text = value["stringValue"] ?? value["string_value"] ?? value["bytesValue"] ?? value["bytes_value"], text.kind == .string {
-            json.bytes.append(contentsOf: text.text)
-        } else if let integer = value["intValue"] ?? value["int_value"], let number = integer.int64 {
-            json.integer(number)
-        } else if let double = value["doubleValue"] ?? value["double_value"], let number = double.double {
-            json.number(number)
-        } else if let boolean = value["boolValue"] ?? value["bool_value"], boolean.kind == .boolean {
-            json.boolean(boolean.raw.first == UInt8(ascii: "t"))
-        } else if let array = value["arrayValue"] ?? value["array_value"] {
+        guard let any = AnyValue(value) else { return json.raw("null") }
+        writeJSON(any, to: &json)
+    }
+
+    private static func writeJSON(_ any: AnyValue, to json: inout JSONWriter) {
+        switch any {
+        case .string(let text), .bytes(let text): json.bytes.append(contentsOf: text.text)
+        case .int(let number): json.integer(number)
+        case .double(let number): json.number(number)
+        case .bool(let value): json.boolean(value)
+        case .array(let array):
             json.raw("[")
             var first = true
             array["values"]?.forEachElement { element in
@@ -116,7 +114,7 @@ public enum OTLPJSON {
                 writeJSON(element, to: &json)
             }
             json.raw("]")
-        } else if let map = value["kvlistValue"] ?? value["kvlist_value"] {
+        case .kvlist(let map):
             json.raw("{")
             var first = true
             map["values"]?.forEachElement { pair in
@@ -128,8 +126,37 @@ public enum OTLPJSON {
                 if let inner = pair["value"] { writeJSON(inner, to: &json) } else { json.raw("null") }
             }
             json.raw("}")
-        } else {
-            json.raw("null")
         }
     }
+}
+
+/// Which member of an AnyValue's oneof is set, found in one pass over its members (under its JSON or its
+/// proto name); when a sender sets several, the first valid one in the schema's order counts.
+private enum AnyValue {
+    case string(JSONValue), bytes(JSONValue), int(Int64), double(Double), bool(Bool), array(JSONValue), kvlist(JSONValue)
+
+    private static let names: [(camel: StaticString, snake: StaticString)] = [
+        ("stringValue", "string_value"), ("bytesValue", "bytes_value"), ("intValue", "int_value"), ("doubleValue", "double_value"),
+        ("boolValue", "bool_value"), ("arrayValue", "array_value"), ("kvlistValue", "kvlist_value"),
+    ]
+
+    init?(_ value: JSONValue) {
+        var found = [JSONValue?](repeating: nil, count: Self.names.count)
+        value.forEachMember { name, member in
+            if let index = Self.names.firstIndex(where: { name.isString($0.camel) || name.isString($0.snake) }), found[index] == nil {
+                found[index] = member
+            }
+        }
+        if let text = found[0], text.kind == .string { self = .string(text) }
+        else if let bytes = found[1], bytes.kind == .string { self = .bytes(bytes) }
+        else if let number = found[2]?.int64 { self = .int(number) }
+        else if let number = found[3]?.double { self = .double(number) }
+        else if let boolean = found[4], boolean.kind == .boolean { self = .bool(boolean.raw.first == UInt8(ascii: "t")) }
+        else if let array = found[5] { self = .array(array) }
+        else if let map = found[6] { self = .kvlist(map) }
+        else { return nil }
+    }
+
+    /// The string, when this is a string value.
+    var string: [UInt8]? { if case .string(let text) = self { text.stringBytes } else { nil } }
 }
