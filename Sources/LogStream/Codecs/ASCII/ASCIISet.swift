@@ -35,5 +35,7 @@ struct ASCIISet: Equatable, Sendable {
     /// `A-Z a-z 0-9 _ -`: the bytes of a word token.
     static let tokenBytes = ASCIISet(low: 0x03FF_2000_0000_0000, high: 0x07FF_FFFE_87FF_FFFE)
     /// Token bytes and `.`: a service name may be dotted.
+    /// Letters, digits, `_` and `$`: the bytes of a Java identifier's ASCII part.
+    static let identifierBytes = ASCIISet(low: 0x03FF_0010_0000_0000, high: 0x07FF_FFFE_87FF_FFFE)
     static let serviceBytes = ASCIISet(low: 0x03FF_6000_0000_0000, high: 0x07FF_FFFE_87FF_FFFE)
 }

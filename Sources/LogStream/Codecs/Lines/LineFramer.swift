@@ -17,7 +17,15 @@ public struct FramedLine {
 }
 
 public struct LineFramer {
+    public enum Framing: Sendable {
+        /// Lines ending in `\n` or NUL, or octet-counted frames.
+        case lines
+        /// Messages ending in NUL only, which may hold newlines (GELF over TCP).
+        case nulTerminated
+    }
+
     public let maxLineBytes: Int
+    public let framing: Framing
     /// The start of a record whose end has not arrived yet.
     private var carry: [UInt8] = []
     private var state = State.lineStart
@@ -36,9 +44,10 @@ public struct LineFramer {
     /// The longest octet count we read: ten digits exceed any frame we would accept.
     static let maxCountDigits = 10
 
-    public init(maxLineBytes: Int) {
+    public init(maxLineBytes: Int, framing: Framing = .lines) {
         precondition(maxLineBytes > 0)
         self.maxLineBytes = maxLineBytes
+        self.framing = framing
     }
 
     /// Hands every record completed by `chunk` to `emit`, and keeps an unfinished tail for the next call.
@@ -50,7 +59,7 @@ public struct LineFramer {
             joined.withUnsafeBytes { feed($0, emit: emit) }
             return
         }
-        var terminators = TerminatorSearch(buffer: chunk)
+        var terminators = TerminatorSearch(buffer: chunk, nulOnly: framing == .nulTerminated)
         var start = 0
         while start < chunk.count {
             switch state {
@@ -72,6 +81,10 @@ public struct LineFramer {
                 state = .lineStart
 
             case .lineStart:
+                guard framing == .lines else {
+                    state = .inLine
+                    continue
+                }
                 switch octetCountedFrame(in: chunk, at: start) {
                 case .needMore:
                     carry.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[start...]))
@@ -118,7 +131,7 @@ public struct LineFramer {
 
     /// Splits a self-contained buffer (a datagram) at newlines and NULs, each record cut at `maxLineBytes`.
     public static func forEachLine(in buffer: UnsafeRawBufferPointer, maxLineBytes: Int, _ emit: (FramedLine) -> Void) {
-        var terminators = TerminatorSearch(buffer: buffer)
+        var terminators = TerminatorSearch(buffer: buffer, nulOnly: false)
         var start = 0
         while start < buffer.count {
             let end = terminators.next(from: start) ?? buffer.count
@@ -220,14 +233,20 @@ public struct LineFramer {
 private struct TerminatorSearch {
     let buffer: UnsafeRawBufferPointer
     private var nextNul = -1
+    /// Only NUL ends a message.
+    private let nulOnly: Bool
 
-    init(buffer: UnsafeRawBufferPointer) { self.buffer = buffer }
+    init(buffer: UnsafeRawBufferPointer, nulOnly: Bool) {
+        self.buffer = buffer
+        self.nulOnly = nulOnly
+    }
 
     mutating func next(from start: Int) -> Int? {
         guard start < buffer.count, let base = buffer.baseAddress else { return nil }
         if nextNul < start {
             nextNul = memchr(base + start, 0, buffer.count - start).map { base.distance(to: UnsafeRawPointer($0)) } ?? .max
         }
+        if nulOnly { return nextNul == .max ? nil : nextNul }
         let newline = memchr(base + start, 0x0A, min(buffer.count, nextNul) - start).map { base.distance(to: UnsafeRawPointer($0)) }
         if let newline { return newline }
         return nextNul == .max ? nil : nextNul

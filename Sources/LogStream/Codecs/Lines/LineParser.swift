@@ -10,6 +10,8 @@ public struct ParsedLine: Equatable {
     public var service: Range<Int>?
     /// The time of a leading RFC 3339 timestamp (`2026-11-28T18:00:00.123Z INFO ...`).
     public var sourceTimeMilliseconds: Int64? = nil
+    /// A level word was found (`level` is INFO otherwise).
+    public var namesLevel = false
 }
 
 public enum LineParser {
@@ -50,7 +52,9 @@ public enum LineParser {
             words = (range.lowerBound + end)..<range.upperBound
         }
         let text = UnsafeRawBufferPointer(rebasing: line[words])
-        parsed.level = findLevel(in: text)
+        let named = namedLevel(in: text)
+        parsed.level = named ?? .info
+        parsed.namesLevel = named != nil
         parsed.service = findService(in: text).map { ($0.lowerBound + words.lowerBound)..<($0.upperBound + words.lowerBound) }
         return parsed
     }
@@ -66,6 +70,11 @@ public enum LineParser {
     /// The first level word among the leading word tokens. Tokens are runs of letters, digits, `_` and `-`;
     /// only those starting with a letter count (timestamps, counters and `-` placeholders are skipped).
     static func findLevel(in line: UnsafeRawBufferPointer) -> LogLevel {
+        namedLevel(in: line) ?? .info
+    }
+
+    /// The first level word among the first few words, if any.
+    static func namedLevel(in line: UnsafeRawBufferPointer) -> LogLevel? {
         let tokenBytes = ASCIISet.tokenBytes
         var index = 0
         var wordsSeen = 0
@@ -78,7 +87,7 @@ public enum LineParser {
             wordsSeen += 1
             if let level = LogLevel(word: UnsafeRawBufferPointer(rebasing: line[tokenStart..<index])) { return level }
         }
-        return .info
+        return nil
     }
 
     /// The first `[name]` that stands alone (at the start or after a non-word byte, so `sshd[1234]` is not

@@ -12,6 +12,8 @@ public struct ParsedRecord: Equatable {
     public var hostname: Range<Int>?
     public var format: LogFormat = .plain
     public var sourceTimeMilliseconds: Int64?
+    /// The line names its level (a level word, member or syslog priority); `level` is INFO otherwise.
+    public var namesLevel = false
 }
 
 public enum RecordParser {
@@ -32,7 +34,7 @@ public enum RecordParser {
         func plainRecord() -> ParsedRecord {
             let plain = LineParser.parse(line, content: contentRange, recentMinute: &recentMinute)
             return ParsedRecord(content: contentRange, level: plain.level, service: plain.service, hostname: nil,
-                                sourceTimeMilliseconds: plain.sourceTimeMilliseconds)
+                                sourceTimeMilliseconds: plain.sourceTimeMilliseconds, namesLevel: plain.namesLevel)
         }
 
         var record = ParsedRecord(content: contentRange, level: .info, service: nil, hostname: nil)
@@ -41,12 +43,14 @@ public enum RecordParser {
             guard let json = JSONLineParser.parse(content, fields: &fields) else { return plainRecord() }
             record.format = .json
             record.level = json.level ?? .info
+            record.namesLevel = json.level != nil
             record.service = json.service.map(shifted)
             record.sourceTimeMilliseconds = json.time.flatMap { time(UnsafeRawBufferPointer(rebasing: content[$0])) }
         case UInt8(ascii: "<"):
             guard let syslog = SyslogParser.parse(content) else { return plainRecord() }
             record.format = syslog.format == .rfc5424 ? .rfc5424 : .rfc3164
             record.level = syslog.level
+            record.namesLevel = true
             let message = shifted(syslog.message)
             record.service = syslog.appName.map(shifted) ?? LineParser.findService(in: UnsafeRawBufferPointer(rebasing: line[message])).map {
                 ($0.lowerBound + message.lowerBound)..<($0.upperBound + message.lowerBound)
@@ -60,7 +64,7 @@ public enum RecordParser {
             // worth an attempt (`INFO user=bob ...`, a leading timestamp).
             guard record.sourceTimeMilliseconds == nil, startsWithPair(content), let logfmt = LogfmtParser.parse(content, fields: &fields) else { return record }
             record.format = .logfmt
-            if let level = logfmt.level { record.level = level }
+            if let level = logfmt.level { (record.level, record.namesLevel) = (level, true) }
             if let service = logfmt.service { record.service = shifted(service) }
             record.sourceTimeMilliseconds = logfmt.time.flatMap { time(UnsafeRawBufferPointer(rebasing: content[$0])) }
         }
