@@ -52,6 +52,13 @@ public struct IngestBatch: Sendable {
         }
     }
 
+    /// Empties the batch, keeping its memory for the next records.
+    public mutating func removeAll() {
+        bytes.removeAll(keepingCapacity: true)
+        entries.removeAll(keepingCapacity: true)
+        truncatedCount = 0
+    }
+
     private mutating func copy(_ part: UnsafeRawBufferPointer) -> Range<Int> {
         let start = bytes.count
         bytes.append(contentsOf: part)

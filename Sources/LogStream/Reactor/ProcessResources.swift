@@ -15,6 +15,13 @@ public enum ProcessResources {
 
     /// A peer that closes while we write must be an EPIPE error, not a signal that ends the process. Sockets are
     /// written with MSG_NOSIGNAL; this covers every other write.
+    /// This machine's name (gethostname), or "localhost".
+    public static var hostName: String {
+        var name = [CChar](repeating: 0, count: 256)
+        guard gethostname(&name, name.count - 1) == 0 else { return "localhost" }
+        return String(cString: name)
+    }
+
     public static func ignoreBrokenPipes() {
         signal(SIGPIPE, SIG_IGN)
     }

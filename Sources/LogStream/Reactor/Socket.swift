@@ -77,3 +77,10 @@ extension FileDescriptor {
         try nonBlockingCall("send", Glibc.send(rawValue, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL))) ?? 0
     }
 }
+
+extension FileDescriptor {
+    /// Sends one datagram to `address` from an unconnected socket; false when its buffer is full.
+    public func send(_ bytes: UnsafeRawBufferPointer, to address: SocketAddress) throws(SystemError) -> Bool {
+        try nonBlockingCall("sendto", address.withSockaddr { Glibc.sendto(rawValue, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL), $0, $1) }) != nil
+    }
+}

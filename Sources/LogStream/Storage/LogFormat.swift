@@ -1,8 +1,8 @@
 // The shape a record arrived in, kept with it. The raw values are the codes stored in the slot (SlotLayout):
-// they never change meaning, and the formats to come (gelf, forward) take the next ones, up to 63.
+// they never change meaning, and formats to come take the next ones, up to 63.
 
 public enum LogFormat: UInt8, CaseIterable, Sendable {
-    case plain = 0, rfc5424 = 1, rfc3164 = 2, json = 3, logfmt = 4, otlp = 5, loki = 6, elasticsearch = 7
+    case plain = 0, rfc5424 = 1, rfc3164 = 2, json = 3, logfmt = 4, otlp = 5, loki = 6, elasticsearch = 7, gelf = 8, forward = 9
 
     public var name: String {
         switch self {
@@ -14,6 +14,8 @@ public enum LogFormat: UInt8, CaseIterable, Sendable {
         case .otlp: "otlp"
         case .loki: "loki"
         case .elasticsearch: "elasticsearch"
+        case .gelf: "gelf"
+        case .forward: "forward"
         }
     }
 }

@@ -1,17 +1,32 @@
-// Accepts TCP senders and frames their newline-delimited (or octet-counted) streams into lines. All
-// connections read into the reactor's shared buffer; a connection keeps only the unfinished tail of its last
-// read. Beyond `maxConnections` a new sender is accepted and closed at once; one silent for
-// `idleTimeoutSeconds` is closed (what it sent is kept). While the destination has no room, connections are
-// not read: their senders wait in the kernel's buffers, then in their own, and lose nothing.
+// Accepts TCP senders and frames their newline-delimited (or octet-counted, or NUL-terminated) streams into
+// lines, handed to a consumer (line parsing, or GELF's JSON). All connections read into the reactor's shared
+// buffer; a connection keeps only the unfinished tail of its last read (and, with multi-line joining, the
+// record a trace may still continue). Beyond `maxConnections` a new sender is accepted and closed at once; one
+// silent for `idleTimeoutSeconds` is closed (what it sent is kept). While the destination has no room,
+// connections are not read: their senders wait in the kernel's buffers, then in their own, and lose nothing.
 
-public final class TCPLineListener: ReactorHandler {
+/// What a stream listener hands each framed line to.
+public protocol FramedLineConsumer: AnyObject {
+    var destination: RecordDestination { get }
+    func ingest(_ line: FramedLine, host: UnsafeRawBufferPointer, hostNumber: Int?, protocol: IngestProtocol, receivedAtMilliseconds: Int64)
+}
+
+extension LineIngest: FramedLineConsumer {}
+
+/// Reads per readiness event, so one fast sender cannot starve the others.
+let streamReadsPerWakeup = 16
+
+public final class TCPLineListener<Consumer: FramedLineConsumer>: ReactorHandler {
     public let fd: FileDescriptor
     fileprivate let reactor: Reactor
-    fileprivate let ingest: LineIngest
+    fileprivate let ingest: Consumer
     private let maxLineBytes: Int
+    fileprivate let framing: LineFramer.Framing
+    /// Joins a trace's lines into their record (--multiline).
+    fileprivate let joinsLines: Bool
     private var limit: ConnectionLimit
     private let idleTimeoutSeconds: Int
-    private var connections: [Int32: TCPLineConnection] = [:]
+    private var connections: [Int32: TCPLineConnection<Consumer>] = [:]
     /// Connections closed for silence.
     public private(set) var idleClosedCount = 0
     /// Times a connection was held back because the destination had no room.
@@ -20,12 +35,14 @@ public final class TCPLineListener: ReactorHandler {
     public private(set) var isAccepting = true
 
     /// `idleTimeoutSeconds` 0: never.
-    public init(fd: FileDescriptor, reactor: Reactor, ingest: LineIngest, maxLineBytes: Int, maxConnections: Int = 1024,
-                idleTimeoutSeconds: Int = 0) {
+    public init(fd: FileDescriptor, reactor: Reactor, ingest: Consumer, maxLineBytes: Int, maxConnections: Int = 1024,
+                idleTimeoutSeconds: Int = 0, framing: LineFramer.Framing = .lines, joinsLines: Bool = false) {
         self.fd = fd
         self.reactor = reactor
         self.ingest = ingest
         self.maxLineBytes = maxLineBytes
+        self.framing = framing
+        self.joinsLines = joinsLines
         limit = ConnectionLimit(maximum: maxConnections)
         self.idleTimeoutSeconds = idleTimeoutSeconds
     }
@@ -37,7 +54,7 @@ public final class TCPLineListener: ReactorHandler {
     public func readable() {
         guard isAccepting else { return }
         var open = connections.count
-        let accepted = reactor.acceptConnections(on: fd) { connectionFD, peer -> TCPLineConnection? in
+        let accepted = reactor.acceptConnections(on: fd) { connectionFD, peer -> TCPLineConnection<Consumer>? in
             guard limit.admit(open: &open) else { return nil }
             return TCPLineConnection(fd: connectionFD, host: Array(peer.hostText.utf8), maxLineBytes: maxLineBytes, listener: self)
         }
@@ -55,6 +72,13 @@ public final class TCPLineListener: ReactorHandler {
         }
     }
 
+    /// Timer: hands out joined records whose trace has been quiet for `quietMilliseconds`.
+    public func flushQuietRecords(quietMilliseconds: Int64) {
+        guard joinsLines else { return }
+        let now = Clock.wallMilliseconds
+        for connection in connections.values { connection.flushJoined(ifQuietSince: now - quietMilliseconds, now: now) }
+    }
+
     /// Stops accepting and reads what every open connection has already delivered.
     public func drain() {
         isAccepting = false
@@ -66,33 +90,32 @@ public final class TCPLineListener: ReactorHandler {
         pausedCount += 1
     }
 
-    fileprivate func close(_ connection: TCPLineConnection) {
+    fileprivate func close(_ connection: TCPLineConnection<Consumer>) {
         connections[connection.fd.rawValue] = nil
         reactor.close(connection.fd)
     }
 }
 
-final class TCPLineConnection: ReactorHandler {
+final class TCPLineConnection<Consumer: FramedLineConsumer>: ReactorHandler {
     let fd: FileDescriptor
     private let host: [UInt8]
     /// The peer's number in the ring's host table, found once rather than per line.
     private let hostNumber: Int?
     private var framer: LineFramer
-    private unowned let listener: TCPLineListener
+    private var joiner: MultilineJoiner<Void>?
+    private unowned let listener: TCPLineListener<Consumer>
     /// When bytes last arrived (the reactor's seconds).
     private(set) var lastActiveSecond: Int
     /// Not read until the destination has room.
     private(set) var isPaused = false
     private var isClosed = false
 
-    /// Reads per readiness event, so one fast sender cannot starve the others.
-    static let readsPerWakeup = 16
-
-    init(fd: FileDescriptor, host: [UInt8], maxLineBytes: Int, listener: TCPLineListener) {
+    init(fd: FileDescriptor, host: [UInt8], maxLineBytes: Int, listener: TCPLineListener<Consumer>) {
         self.fd = fd
         self.host = host
         hostNumber = host.withUnsafeBytes { listener.ingest.destination.hostNumber(of: $0) }
-        self.framer = LineFramer(maxLineBytes: maxLineBytes)
+        self.framer = LineFramer(maxLineBytes: maxLineBytes, framing: listener.framing)
+        if listener.joinsLines { joiner = MultilineJoiner(maxBytes: maxLineBytes) }
         self.listener = listener
         lastActiveSecond = listener.reactor.seconds
     }
@@ -103,7 +126,7 @@ final class TCPLineConnection: ReactorHandler {
 
     func read(evenWithoutRoom: Bool) {
         let (ingest, buffer) = (listener.ingest, listener.reactor.readBuffer)
-        for _ in 0..<Self.readsPerWakeup {
+        for _ in 0..<streamReadsPerWakeup {
             guard !isClosed else { return }
             guard evenWithoutRoom || ingest.destination.hasRoom else {
                 pause()
@@ -118,9 +141,14 @@ final class TCPLineConnection: ReactorHandler {
             case .bytes(let count):
                 lastActiveSecond = listener.reactor.seconds
                 let now = Clock.wallMilliseconds
-                host.withUnsafeBytes { host in
-                    framer.feed(UnsafeRawBufferPointer(rebasing: buffer[..<count])) { line in
-                        ingest.ingest(line, host: host, hostNumber: hostNumber, protocol: .tcp, receivedAtMilliseconds: now)
+                let bytes = UnsafeRawBufferPointer(rebasing: buffer[..<count])
+                if joiner != nil {
+                    framer.feed(bytes) { line in join(line, now: now) }
+                } else {
+                    host.withUnsafeBytes { host in
+                        framer.feed(bytes) { line in
+                            ingest.ingest(line, host: host, hostNumber: hostNumber, protocol: .tcp, receivedAtMilliseconds: now)
+                        }
                     }
                 }
                 if count < buffer.count { return }
@@ -129,6 +157,29 @@ final class TCPLineConnection: ReactorHandler {
             case .endOfFile:
                 finish()
                 return
+            }
+        }
+    }
+
+    /// Multi-line joining: the line joins the held record, or the held record is stored and this one held.
+    private func join(_ line: FramedLine, now: Int64) {
+        let (ingest, host, hostNumber) = (listener.ingest, host, hostNumber)
+        joiner!.feed(line.bytes, isTruncated: line.isTruncated, context: {}, now: now) { text, isTruncated, _ in
+            host.withUnsafeBytes { host in
+                ingest.ingest(FramedLine(bytes: text, isTruncated: isTruncated), host: host, hostNumber: hostNumber, protocol: .tcp,
+                              receivedAtMilliseconds: now)
+            }
+        }
+    }
+
+    /// Stores the held record if its last line came before `second`.
+    func flushJoined(ifQuietSince milliseconds: Int64, now: Int64) {
+        guard let pending = joiner, pending.hasPending, pending.lastLineMilliseconds <= milliseconds else { return }
+        let (ingest, host, hostNumber) = (listener.ingest, host, hostNumber)
+        joiner!.flush { text, isTruncated, _ in
+            host.withUnsafeBytes { host in
+                ingest.ingest(FramedLine(bytes: text, isTruncated: isTruncated), host: host, hostNumber: hostNumber, protocol: .tcp,
+                              receivedAtMilliseconds: now)
             }
         }
     }
@@ -158,8 +209,13 @@ final class TCPLineConnection: ReactorHandler {
         isClosed = true
         let ingest = listener.ingest
         let now = Clock.wallMilliseconds
-        host.withUnsafeBytes { host in
-            framer.finish { line in ingest.ingest(line, host: host, hostNumber: hostNumber, protocol: .tcp, receivedAtMilliseconds: now) }
+        if joiner != nil {
+            framer.finish { line in join(line, now: now) }
+            flushJoined(ifQuietSince: .max, now: now)
+        } else {
+            host.withUnsafeBytes { host in
+                framer.finish { line in ingest.ingest(line, host: host, hostNumber: hostNumber, protocol: .tcp, receivedAtMilliseconds: now) }
+            }
         }
         listener.close(self)
     }

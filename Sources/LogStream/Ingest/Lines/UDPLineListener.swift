@@ -1,16 +1,37 @@
-// Receives datagrams in batches; every non-empty line of a datagram is a record. While the destination has no
-// room the socket is not read: the kernel drops what its buffer cannot hold, and counts it (kernelDrops).
+// Receives datagrams in batches and hands each to a consumer: line parsing, where every non-empty line of a
+// datagram is a record, or GELF. While the destination has no room the socket is not read: the kernel drops
+// what its buffer cannot hold, and counts it (kernelDrops).
 
-public final class UDPLineListener: ReactorHandler {
+/// What a datagram listener hands each datagram to.
+public protocol DatagramConsumer: AnyObject {
+    var destination: RecordDestination { get }
+    func ingest(datagram: UnsafeRawBufferPointer, isTruncated: Bool, host: UnsafeRawBufferPointer, hostNumber: Int?,
+                maxLineBytes: Int, receivedAtMilliseconds: Int64)
+}
+
+extension LineIngest: DatagramConsumer {
+    @inline(__always)
+    public func ingest(datagram: UnsafeRawBufferPointer, isTruncated: Bool, host: UnsafeRawBufferPointer, hostNumber: Int?,
+                       maxLineBytes: Int, receivedAtMilliseconds: Int64) {
+        LineFramer.forEachLine(in: datagram, maxLineBytes: maxLineBytes) { line in
+            var line = line
+            line.isTruncated = line.isTruncated || isTruncated
+            ingest(line, host: host, hostNumber: hostNumber, protocol: .udp, receivedAtMilliseconds: receivedAtMilliseconds)
+        }
+    }
+}
+
+/// Batches read per readiness event, so one busy socket cannot starve the others.
+let datagramBatchesPerWakeup = 8
+
+public final class UDPLineListener<Consumer: DatagramConsumer>: ReactorHandler {
     public let fd: FileDescriptor
     private let reactor: Reactor
-    private let ingest: LineIngest
+    private let ingest: Consumer
     private let maxLineBytes: Int
     private let batch = DatagramBatch(capacity: 32)
     private var isPaused = false
 
-    /// Batches read per readiness event, so one busy socket cannot starve the others.
-    static let batchesPerWakeup = 8
 
     /// Datagrams the kernel discarded because the receive buffer was full (SO_RXQ_OVFL), since we started.
     public var kernelDrops: UInt64 { batch.kernelDrops }
@@ -22,7 +43,7 @@ public final class UDPLineListener: ReactorHandler {
     /// Its number in the ring's host table, found once per sender change rather than per line (as TCP does).
     private var lastHostNumber: Int?
 
-    public init(fd: FileDescriptor, reactor: Reactor, ingest: LineIngest, maxLineBytes: Int) {
+    public init(fd: FileDescriptor, reactor: Reactor, ingest: Consumer, maxLineBytes: Int) {
         self.fd = fd
         self.reactor = reactor
         self.ingest = ingest
@@ -35,7 +56,7 @@ public final class UDPLineListener: ReactorHandler {
 
     /// Reads what the socket holds; at shutdown, whether or not the destination has room.
     public func read(evenWithoutRoom: Bool) {
-        for _ in 0..<Self.batchesPerWakeup {
+        for _ in 0..<datagramBatchesPerWakeup {
             guard evenWithoutRoom || ingest.destination.hasRoom else {
                 pause()
                 return
@@ -49,11 +70,8 @@ public final class UDPLineListener: ReactorHandler {
                 let isCut = batch.isTruncated(at: index)
                 updateHost(for: batch.sender(at: index))
                 lastHost.withUnsafeBytes { host in
-                    LineFramer.forEachLine(in: batch.payload(at: index), maxLineBytes: maxLineBytes) { line in
-                        var line = line
-                        line.isTruncated = line.isTruncated || isCut
-                        ingest.ingest(line, host: host, hostNumber: lastHostNumber, protocol: .udp, receivedAtMilliseconds: now)
-                    }
+                    ingest.ingest(datagram: batch.payload(at: index), isTruncated: isCut, host: host, hostNumber: lastHostNumber,
+                                  maxLineBytes: maxLineBytes, receivedAtMilliseconds: now)
                 }
             }
             if batch.count < batch.capacity { return }
