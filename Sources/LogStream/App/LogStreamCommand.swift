@@ -47,6 +47,17 @@ public struct LogStreamCommand: ParsableCommand {
     var elasticsearchPort: UInt16?
     @Option(help: "The Elasticsearch version the API reports to shippers and clients.") var elasticsearchVersion = "8.17.0"
 
+    @Option(help: "Port for GELF over UDP (whole or chunked, plain, gzip or zlib) and TCP (NUL-terminated); 12201 is the convention; off unless given.")
+    var gelfPort: UInt16?
+    @Option(help: "Bytes the chunks of incomplete GELF messages may hold; beyond, the oldest are dropped and counted (suffixes K, M).")
+    var gelfMaxPendingBytes = ByteCount(64 << 20)
+    @Option(help: "Port for Fluent Forward over TCP, with its UDP heartbeat (24224 is the convention; off unless given).")
+    var forwardPort: UInt16?
+    @Option(help: "Shared key Forward senders must prove in the handshake (HELO, PING, PONG); default: $LOGSTREAM_FORWARD_SHARED_KEY, else none.")
+    var forwardSharedKey: String?
+    @Option(help: "Multi-line joining on TCP, Forward and /api/ingest lines: 'auto' joins a stack trace's lines into one record; 'off'.")
+    var multiline = "off"
+
     public init() {}
 
     public func validate() throws {
@@ -78,6 +89,15 @@ public struct LogStreamCommand: ParsableCommand {
         guard parts.count == 3, parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isNumber) }) else {
             throw ValidationError("--elasticsearch-version must be MAJOR.MINOR.PATCH, such as 8.17.0")
         }
+        guard gelfMaxPendingBytes.value >= 64 << 10 else { throw ValidationError("--gelf-max-pending-bytes must be at least 64K") }
+        guard ["auto", "off"].contains(multiline) else { throw ValidationError("--multiline must be 'auto' or 'off', not '\(multiline)'") }
+        if let key = effectiveForwardSharedKey, key.isEmpty || key.utf8.count > 1024 {
+            throw ValidationError("--forward-shared-key must be 1 to 1024 bytes")
+        }
+        let ports = [udpPort, tcpPort, gelfPort, forwardPort].compactMap { $0 }.filter { $0 != 0 }
+        if Set(ports).count < ports.count, gelfPort != nil || forwardPort != nil {
+            throw ValidationError("--gelf-port and --forward-port must differ from each other and from --udp-port and --tcp-port")
+        }
         for origin in origins where AccessPolicy.normalizedOrigin(origin) == nil {
             throw ValidationError("--allowed-origins: '\(origin)' is not scheme://host[:port]")
         }
@@ -89,6 +109,13 @@ public struct LogStreamCommand: ParsableCommand {
         guard let value = getenv("LOGSTREAM_AUTH_TOKEN") else { return nil }
         let token = String(cString: value)
         return token.isEmpty ? nil : token
+    }
+
+    private var effectiveForwardSharedKey: String? {
+        if let forwardSharedKey { return forwardSharedKey }
+        guard let value = getenv("LOGSTREAM_FORWARD_SHARED_KEY") else { return nil }
+        let key = String(cString: value)
+        return key.isEmpty ? nil : key
     }
 
     private var origins: [String] {
@@ -119,7 +146,11 @@ public struct LogStreamCommand: ParsableCommand {
                 maxBodyBytes: maxBodyBytes.value, elasticsearchVersion: elasticsearchVersion,
                 otlpAddress: otlpPort.map { SocketAddress(host: bind, port: $0)! },
                 lokiAddress: lokiPort.map { SocketAddress(host: bind, port: $0)! },
-                elasticsearchAddress: elasticsearchPort.map { SocketAddress(host: bind, port: $0)! })
+                elasticsearchAddress: elasticsearchPort.map { SocketAddress(host: bind, port: $0)! }),
+            containers: ContainerIngestConfiguration(
+                gelfAddress: gelfPort.map { SocketAddress(host: bind, port: $0)! }, gelfMaxPendingChunkBytes: gelfMaxPendingBytes.value,
+                forwardAddress: forwardPort.map { SocketAddress(host: bind, port: $0)! }, forwardSharedKey: effectiveForwardSharedKey,
+                joinsLines: multiline == "auto")
         )
         let server = try Server(configuration: configuration)
         server.run()

@@ -19,6 +19,18 @@ struct ServerConfiguration {
     /// nil: memory only (--no-persist).
     var persistence: DiskHistory.Configuration?
     var ingestion = IngestionConfiguration()
+    var containers = ContainerIngestConfiguration()
+}
+
+/// GELF and Fluent Forward (nil addresses: off), and multi-line joining on the stream listeners.
+struct ContainerIngestConfiguration {
+    var gelfAddress: SocketAddress?
+    var gelfMaxPendingChunkBytes = 64 << 20
+    var forwardAddress: SocketAddress?
+    var forwardSharedKey: String?
+    var joinsLines = false
+    /// A joined record is handed out after this long without a new line.
+    static let multilineQuietMilliseconds: Int64 = 200
 }
 
 /// The shippers' HTTP endpoints: their bounds, and the ports of their own (nil: the HTTP port only).
@@ -38,12 +50,15 @@ final class Server {
     private let reactor: Reactor
     let ring: LogRing
     let destination: RecordDestination
-    let udp: UDPLineListener
-    let tcp: TCPLineListener
+    let udp: UDPLineListener<LineIngest>
+    let tcp: TCPLineListener<LineIngest>
     let http: HTTPServer
     /// The dedicated OTLP, Loki and Elasticsearch listeners that were asked for.
     let shipperServers: [(name: String, server: HTTPServer)]
     let httpIngest: HTTPIngest
+    /// GELF over UDP and TCP, when asked for.
+    let gelf: (ingest: GELFIngest, udp: UDPLineListener<GELFIngest>, tcp: TCPLineListener<GELFIngest>)?
+    let forward: (listener: ForwardListener, heartbeat: ForwardHeartbeat)?
     let liveTail: LiveTail
     let disk: DiskHistory?
     let metrics = MetricRegistry()
@@ -67,6 +82,18 @@ final class Server {
             shipperFDs.append((name, mount, try Self.bound(name, address) { () throws(SystemError) in try Socket.listenTCP(on: address) }))
         }
 
+        let containers = configuration.containers
+        let gelfFDs = try containers.gelfAddress.map { address in
+            (udp: try Self.bound("GELF UDP", address) { () throws(SystemError) in
+                try Socket.bindUDP(on: address, receiveBufferBytes: Int32(clamping: configuration.udpReceiveBufferBytes)).0 },
+             tcp: try Self.bound("GELF TCP", address) { () throws(SystemError) in try Socket.listenTCP(on: address) })
+        }
+        let forwardFDs = try containers.forwardAddress.map { address in
+            (tcp: try Self.bound("Forward", address) { () throws(SystemError) in try Socket.listenTCP(on: address) },
+             udp: try Self.bound("Forward heartbeat UDP", address) { () throws(SystemError) in
+                try Socket.bindUDP(on: address, receiveBufferBytes: 1 << 16).0 })
+        }
+
         // Storage: the ring is where records go; the disk history, read back first, continues its ids and
         // holds everything older. Searches read both as one history.
         if let persistence = configuration.persistence {
@@ -84,7 +111,20 @@ final class Server {
         let ingest = LineIngest(destination: destination)
         udp = UDPLineListener(fd: udpFD, reactor: reactor, ingest: ingest, maxLineBytes: configuration.maxLineBytes)
         tcp = TCPLineListener(fd: tcpFD, reactor: reactor, ingest: ingest, maxLineBytes: configuration.maxLineBytes,
-                              maxConnections: configuration.maxTCPConnections, idleTimeoutSeconds: configuration.idleTimeoutSeconds)
+                              maxConnections: configuration.maxTCPConnections, idleTimeoutSeconds: configuration.idleTimeoutSeconds,
+                              joinsLines: containers.joinsLines)
+        // GELF: a message (a datagram, chunks joined, a TCP frame) may be larger than a line: its JSON is
+        // decoded whole, and its text cut at --max-line-bytes.
+        let gelfMessageBytes = max(1 << 20, 2 * configuration.maxLineBytes)
+        let (loop, destination) = (reactor, destination)
+        gelf = gelfFDs.map { fds in
+            let gelfIngest = GELFIngest(destination: destination, maxLineBytes: configuration.maxLineBytes, maxMessageBytes: gelfMessageBytes,
+                                        maxPendingChunkBytes: containers.gelfMaxPendingChunkBytes)
+            return (gelfIngest, UDPLineListener(fd: fds.udp, reactor: loop, ingest: gelfIngest, maxLineBytes: configuration.maxLineBytes),
+                    TCPLineListener(fd: fds.tcp, reactor: loop, ingest: gelfIngest, maxLineBytes: gelfMessageBytes,
+                                    maxConnections: configuration.maxTCPConnections, idleTimeoutSeconds: configuration.idleTimeoutSeconds,
+                                    framing: .nulTerminated))
+        }
 
         // The web side: one route table for the dashboard API and the live tail; searches on their own worker.
         let queries = try reactor.startWorker(named: "query")
@@ -106,7 +146,20 @@ final class Server {
                                     elasticsearchVersion: ingestion.elasticsearchVersion, now: { Clock.wallMilliseconds },
                                     nextTurn: { _ = reactor.schedule(afterMilliseconds: 0, $0) })
         self.httpIngest = httpIngest
+        httpIngest.joinsLines = containers.joinsLines
         httpIngest.register(into: router, .all)
+        let ingestWorker = httpIngest.worker
+        forward = try forwardFDs.map { fds throws(SystemError) in
+            var settings = ForwardListener.Configuration(maxMessageBytes: ingestion.maxBodyBytes, maxLineBytes: configuration.maxLineBytes)
+            settings.maxConnections = configuration.maxTCPConnections
+            settings.idleTimeoutSeconds = configuration.idleTimeoutSeconds
+            settings.sharedKey = containers.forwardSharedKey
+            settings.hostname = ProcessResources.hostName
+            settings.joinsLines = containers.joinsLines
+            let listener = ForwardListener(fd: fds.tcp, reactor: reactor, destination: destination, worker: ingestWorker, configuration: settings)
+            listener.logLine = { log($0) }
+            return (listener, ForwardHeartbeat(fd: fds.udp))
+        }
         shipperServers = shipperFDs.map { name, mount, fd in
             let shipperRouter = Router()
             shipperRouter.admission = { [unowned api] request in api.refusal(for: request) }
@@ -128,18 +181,35 @@ final class Server {
         try reactor.register(tcpFD, interest: .readable, handler: tcp)
         try reactor.register(httpFD, interest: .readable, handler: http)
         for (_, server) in shipperServers { try reactor.register(server.fd, interest: .readable, handler: server) }
-        reactor.addTimer(everyMilliseconds: 1000) { [destination, tcp, http, liveTail, shipperServers] in
+        if let gelf {
+            try reactor.register(gelf.udp.fd, interest: .readable, handler: gelf.udp)
+            try reactor.register(gelf.tcp.fd, interest: .readable, handler: gelf.tcp)
+        }
+        if let forward {
+            try reactor.register(forward.listener.fd, interest: .readable, handler: forward.listener)
+            try reactor.register(forward.heartbeat.fd, interest: .readable, handler: forward.heartbeat)
+        }
+        reactor.addTimer(everyMilliseconds: 1000) { [destination, tcp, gelf, http, liveTail, shipperServers] in
             destination.stats.sampleRate()
             tcp.closeIdleConnections()
+            gelf?.tcp.closeIdleConnections()
+            gelf?.ingest.expireChunks(now: Clock.wallMilliseconds)
             http.closeSlowConnections()
             for (_, server) in shipperServers { server.closeSlowConnections() }
             liveTail.checkSessions(intervalSeconds: configuration.pingIntervalSeconds)
         }
         reactor.addTimer(everyMilliseconds: LiveTail.batchIntervalMilliseconds) { [liveTail] in liveTail.sendBatches() }
+        // Joined records go out after a quiet spell; Forward's idle connections are closed on the same tick.
+        reactor.addTimer(everyMilliseconds: 50) { [tcp, forward] in
+            let quiet = ContainerIngestConfiguration.multilineQuietMilliseconds
+            tcp.flushQuietRecords(quietMilliseconds: quiet)
+            forward?.listener.tick(quietMilliseconds: quiet)
+        }
         reactor.addTimer(everyMilliseconds: Self.heapReleaseMilliseconds) { ProcessResources.releaseFreeHeapPages() }
         reactor.afterEachIteration { [unowned self] in
             disk?.pump()
             destination.resumeWaitingSenders()
+            forward?.listener.releaseAcks(durableUpTo: disk?.progress.durableUpTo ?? .max)
             liveTail.publish()
             if let deadline = stopDeadline, liveTail.sessionCount == 0 || reactor.seconds >= deadline { reactor.stop() }
         }
@@ -153,6 +223,8 @@ final class Server {
 
         let ports = "udp \(Self.describe(udpFD)), tcp \(Self.describe(tcpFD)), http \(Self.describe(httpFD))"
             + shipperServers.map { ", \($0.name.lowercased()) \(Self.describe($0.server.fd))" }.joined()
+            + (gelf.map { ", gelf udp+tcp \(Self.describe($0.tcp.fd))" } ?? "")
+            + (forward.map { ", forward \(Self.describe($0.listener.fd))\(containers.forwardSharedKey == nil ? "" : " (shared key)")" } ?? "")
         log("listening: \(ports); buffer \(configuration.bufferRecords) records / \(ByteCount(configuration.bufferBytes)); UDP receive buffer \(ByteCount(grantedBuffer))")
         if let disk {
             let totals = disk.catalog.totals
@@ -193,6 +265,9 @@ final class Server {
         for (_, server) in shipperServers { server.stopAccepting() }
         udp.read(evenWithoutRoom: true)
         tcp.drain()
+        gelf?.udp.read(evenWithoutRoom: true)
+        gelf?.tcp.drain()
+        forward?.listener.drain()
         liveTail.publish()
         liveTail.sendBatches()
         liveTail.closeAll()

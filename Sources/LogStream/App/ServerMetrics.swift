@@ -69,6 +69,7 @@ extension Server {
             HTTPIngest.Failure.allCases.enumerated().map { ($1.rawValue, httpIngest.failures[$0]) }
         }
         if let disk { registerDiskMetrics(disk) }
+        registerContainerMetrics()
         // Both from one reading (mallinfo2 walks malloc's free lists): the second is rendered right after the first.
         var heap = ProcessResources.heapFigures
         metrics.gauge("heap_allocated_bytes", "Bytes the process has allocated from malloc.") {
@@ -79,6 +80,41 @@ extension Server {
     }
 
     /// The disk history's figures (with --no-persist there are none).
+    /// GELF and Forward: zero while their ports are off, so dashboards need no special case.
+    private func registerContainerMetrics() {
+        let (gelf, forward, metrics) = (gelf, forward, metrics)
+        func count(_ read: @escaping (GELFIngest) -> UInt64) -> () -> Int { { gelf.map { Int(read($0.ingest)) } ?? 0 } }
+        metrics.counter("gelf_messages_total", "GELF messages decoded and stored.", stats: "gelf_messages", count { $0.messages })
+        metrics.counter("gelf_malformed_total", "GELF messages dropped: not JSON, bad compression, no short_message, too large.",
+                        stats: "gelf_malformed", count { $0.malformed })
+        metrics.counter("gelf_chunks_expired_total", "Chunked GELF messages dropped incomplete after 5 s.", stats: "gelf_chunks_expired",
+                        count { $0.assembler.expiredCount })
+        metrics.counter("gelf_chunks_dropped_for_memory_total", "Incomplete chunked GELF messages dropped at --gelf-max-pending-bytes.",
+                        stats: "gelf_chunks_dropped_for_memory", count { $0.assembler.droppedForMemoryCount })
+        metrics.counter("gelf_chunks_invalid_total", "GELF chunks refused (count over 128, bad sequence number, count changed).",
+                        stats: "gelf_chunks_invalid", count { $0.assembler.invalidChunkCount })
+        metrics.counter("gelf_chunks_duplicate_total", "GELF chunks received twice (ignored).", stats: "gelf_chunks_duplicate",
+                        count { $0.assembler.duplicateChunkCount })
+        metrics.gauge("gelf_pending_chunk_bytes", "Bytes held for incomplete chunked GELF messages.", stats: "gelf_pending_chunk_bytes") {
+            gelf?.ingest.assembler.pendingBytes ?? 0
+        }
+        metrics.gauge("forward_connections", "Fluent Forward senders connected.", stats: "forward_connections") {
+            forward?.listener.connectionCount ?? 0
+        }
+        func forwardCount(_ read: @escaping (ForwardListener) -> UInt64) -> () -> Int { { forward.map { Int(read($0.listener)) } ?? 0 } }
+        metrics.counter("forward_messages_total", "Forward messages (each one or more events) received.", stats: "forward_messages",
+                        forwardCount { $0.messages })
+        metrics.counter("forward_acks_total", "Forward chunks acknowledged, once their records were durable.", stats: "forward_acks",
+                        forwardCount { $0.acksSent })
+        metrics.counter("forward_malformed_closed_total", "Forward connections closed for a malformed or oversized message.",
+                        stats: "forward_malformed_closed", forwardCount { $0.malformedClosed })
+        metrics.counter("forward_handshake_failures_total", "Forward senders refused in the shared-key handshake.",
+                        stats: "forward_handshake_failures", forwardCount { $0.handshakeFailures })
+        metrics.counter("forward_heartbeats_total", "Forward UDP heartbeats answered.", stats: "forward_heartbeats") {
+            forward.map { Int($0.heartbeat.answered) } ?? 0
+        }
+    }
+
     private func registerDiskMetrics(_ disk: DiskHistory) {
         let metrics = metrics
         // The catalog's totals, read once per rendering of /metrics or /api/stats (the first figure reads them).

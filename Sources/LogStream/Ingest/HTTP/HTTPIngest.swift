@@ -28,6 +28,8 @@ public final class HTTPIngest {
     let worker: WorkerThread
     let maxBodyBytes: Int
     let maxLineBytes: Int
+    /// Multi-line joining of `/api/ingest` bodies (--multiline).
+    public var joinsLines = false
     let now: () -> Int64
     let elastic: ElasticAPI
     /// Runs an action in the reactor's next turn.
@@ -129,7 +131,7 @@ public final class HTTPIngest {
             response.extraHeaders.append(("Retry-After", "1"))
             return .now(response)
         }
-        let limits = (body: maxBodyBytes * Self.inflationFactor, line: maxLineBytes)
+        let limits = Limits(body: maxBodyBytes * Self.inflationFactor, line: maxLineBytes, joinsLines: joinsLines)
         let started = now()
         let decode: @Sendable () -> Result<Decoded, Refusal> = {
             Result { () throws(Refusal) in
@@ -260,7 +262,7 @@ public final class HTTPIngest {
 
     /// Inflates and decodes a body (any thread).
     static func decode(_ body: [UInt8], format: BodyFormat, encoding: Inflate.Wrapping?, index: String?,
-                       limits: (body: Int, line: Int), receivedAt: Int64) throws(Refusal) -> Decoded {
+                       limits: Limits, receivedAt: Int64) throws(Refusal) -> Decoded {
         var plain = body
         if let encoding {
             let inflated = body.withUnsafeBytes { raw in Result { () throws(InflateError) in try Inflate.decompress(raw, encoding, limit: limits.body) } }
@@ -274,19 +276,27 @@ public final class HTTPIngest {
         var batch = IngestBatch(maxLineBytes: limits.line)
         let outcome = plain.withUnsafeBytes { raw in
             Result { () throws(Refusal) -> ElasticBulk? in
-                try decodePlain(raw, format: format, index: index, limit: limits.body, receivedAt: receivedAt, into: &batch)
+                try decodePlain(raw, format: format, index: index, limits: limits, receivedAt: receivedAt, into: &batch)
             }
         }
         let bulk = try outcome.get()
         return Decoded(batch: batch, bulk: bulk)
     }
 
-    private static func decodePlain(_ body: UnsafeRawBufferPointer, format: BodyFormat, index: String?, limit: Int,
+    /// Bounds on one body's decoding: the inflated bytes, a record's text; and whether trace lines are joined.
+    struct Limits: Sendable {
+        var body: Int
+        var line: Int
+        var joinsLines: Bool
+    }
+
+    private static func decodePlain(_ body: UnsafeRawBufferPointer, format: BodyFormat, index: String?, limits: Limits,
                                     receivedAt: Int64, into batch: inout IngestBatch) throws(Refusal) -> ElasticBulk? {
         func bad(_ message: String) -> Refusal { Refusal(status: 400, failure: .badRequest, message: message) }
+        let limit = limits.body
         switch format {
         case .lines:
-            LineBody.decode(body, receivedAt: receivedAt, into: &batch)
+            LineBody.decode(body, receivedAt: receivedAt, joinsLines: limits.joinsLines, into: &batch)
         case .otlpProtobuf:
             do { try OTLPProtobuf.decode(body, into: &batch) } catch { throw bad("invalid ExportLogsServiceRequest: \(error)") }
         case .otlpJSON:
@@ -314,20 +324,37 @@ extension HTTPIngest.Mount {
     }
 }
 
-/// `/api/ingest`: lines, each parsed exactly as a TCP line is (NDJSON, logfmt, syslog or plain text).
+/// `/api/ingest`: lines, each parsed exactly as a TCP line is (NDJSON, logfmt, syslog or plain text); with
+/// multi-line joining on, a trace's lines join their record within the body.
 enum LineBody {
-    static func decode(_ body: UnsafeRawBufferPointer, receivedAt: Int64, into batch: inout IngestBatch) {
+    static func decode(_ body: UnsafeRawBufferPointer, receivedAt: Int64, joinsLines: Bool = false, into batch: inout IngestBatch) {
         var fields = FieldsBuilder()
         var recentMinute = RecentMinute()
-        LineFramer.forEachLine(in: body, maxLineBytes: batch.maxLineBytes) { line in
-            fields.removeAll()
-            guard let parsed = RecordParser.parse(line.bytes, receivedAt: receivedAt, fields: &fields, recentMinute: &recentMinute) else { return }
-            let empty = UnsafeRawBufferPointer(start: nil, count: 0)
-            batch.append(text: UnsafeRawBufferPointer(rebasing: line.bytes[parsed.content]),
-                         service: parsed.service.map { UnsafeRawBufferPointer(rebasing: line.bytes[$0]) } ?? empty,
-                         host: parsed.hostname.map { UnsafeRawBufferPointer(rebasing: line.bytes[$0]) } ?? empty,
-                         level: parsed.level, format: parsed.format, sourceTimeMilliseconds: parsed.sourceTimeMilliseconds,
-                         fields: fields, isTruncated: line.isTruncated)
+        guard joinsLines else {
+            LineFramer.forEachLine(in: body, maxLineBytes: batch.maxLineBytes) { line in
+                append(line, receivedAt: receivedAt, fields: &fields, recentMinute: &recentMinute, into: &batch)
+            }
+            return
         }
+        var joiner = MultilineJoiner<Void>(maxBytes: batch.maxLineBytes)
+        func emit(_ text: UnsafeRawBufferPointer, _ isTruncated: Bool, _: Void) {
+            append(FramedLine(bytes: text, isTruncated: isTruncated), receivedAt: receivedAt, fields: &fields, recentMinute: &recentMinute, into: &batch)
+        }
+        LineFramer.forEachLine(in: body, maxLineBytes: batch.maxLineBytes) { line in
+            joiner.feed(line.bytes, isTruncated: line.isTruncated, context: {}, now: 0, emit: emit)
+        }
+        joiner.flush(emit: emit)
+    }
+
+    private static func append(_ line: FramedLine, receivedAt: Int64, fields: inout FieldsBuilder, recentMinute: inout RecentMinute,
+                               into batch: inout IngestBatch) {
+        fields.removeAll()
+        guard let parsed = RecordParser.parse(line.bytes, receivedAt: receivedAt, fields: &fields, recentMinute: &recentMinute) else { return }
+        let empty = UnsafeRawBufferPointer(start: nil, count: 0)
+        batch.append(text: UnsafeRawBufferPointer(rebasing: line.bytes[parsed.content]),
+                     service: parsed.service.map { UnsafeRawBufferPointer(rebasing: line.bytes[$0]) } ?? empty,
+                     host: parsed.hostname.map { UnsafeRawBufferPointer(rebasing: line.bytes[$0]) } ?? empty,
+                     level: parsed.level, format: parsed.format, sourceTimeMilliseconds: parsed.sourceTimeMilliseconds,
+                     fields: fields, isTruncated: line.isTruncated)
     }
 }
