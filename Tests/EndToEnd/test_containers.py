@@ -460,7 +460,7 @@ def assert_one_record_per_trace(server, marker, expected):
     for trace in expected:
         record = by_first_line[trace.split("\n")[0]]
         assert record["raw"] == trace
-    assert f"after {marker}" in by_first_line
+    assert f"INFO after {marker}" in by_first_line, "the line after the traces is a record of its own"
     return by_first_line
 
 

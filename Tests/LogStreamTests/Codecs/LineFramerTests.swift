@@ -82,6 +82,14 @@ struct OctetCountingTests {
         #expect(frame(["<11>one\u{0}<12>two\u{0}three\n"]).map(\.0) == ["<11>one", "<12>two", "three"])
     }
 
+    @Test("NUL-terminated framing keeps newlines inside a message and reads no octet counts")
+    func nulOnly() {
+        let messages = frame(["{\"a\":\n1}\u{0}12 {\"b\"", ":2}\u{0}\u{0}"], framing: .nulTerminated)
+        #expect(messages.map(\.0) == ["{\"a\":\n1}", "12 {\"b\":2}", ""])
+        let cut = frame([String(repeating: "x", count: 70) + "\n\u{0}next\u{0}"], framing: .nulTerminated)
+        #expect(cut.map(\.0) == [String(repeating: "x", count: 64), "next"] && cut.map(\.1) == [true, false])
+    }
+
     @Test("octet-counted frames are read by their length, newlines inside included")
     func counted() {
         let lines = frame(["11 <13>hello\nx9 <13>world"], finish: false)

@@ -142,4 +142,16 @@ struct HTTPDecoderTests {
         let whole = try records(body) { LineBody.decode($0, receivedAt: 0, into: &$1) }
         #expect(whole.map(\.level) == [.error, .warn] && whole.map(\.service) == ["", "svc"] && whole.map(\.format) == [.json, .plain])
     }
+
+    @Test func lineBodiesMayJoinTracesIntoOneRecordEach() throws {
+        let body = Array("ERROR [api] failed\njava.lang.IllegalStateException: boom\n\tat a.B.c(B.java:1)\nINFO [api] next\n".utf8)
+        let joined = try records(body) { LineBody.decode($0, receivedAt: 0, joinsLines: true, into: &$1) }
+        #expect(joined.map(\.text) == ["ERROR [api] failed\njava.lang.IllegalStateException: boom\n\tat a.B.c(B.java:1)", "INFO [api] next"])
+        #expect(joined.map(\.level) == [.error, .info] && joined.map(\.service) == ["api", "api"])
+        let apart = try records(body) { LineBody.decode($0, receivedAt: 0, into: &$1) }
+        #expect(apart.count == 4)
+        // Each line fits the bound; the joined record does not, and is cut there.
+        let cut = try records(body, maxLineBytes: 40) { LineBody.decode($0, receivedAt: 0, joinsLines: true, into: &$1) }
+        #expect(cut.map(\.isTruncated) == [true, false] && cut[0].text.utf8.count == 40)
+    }
 }

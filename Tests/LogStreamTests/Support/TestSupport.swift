@@ -14,8 +14,8 @@ extension UnsafeRawBufferPointer {
 }
 
 /// Feeds `chunks` to a framer and returns the lines it emitted, with their truncation marks.
-func frame(_ chunks: [String], maxLineBytes: Int = 64, finish: Bool = false) -> [(String, Bool)] {
-    var framer = LineFramer(maxLineBytes: maxLineBytes)
+func frame(_ chunks: [String], maxLineBytes: Int = 64, framing: LineFramer.Framing = .lines, finish: Bool = false) -> [(String, Bool)] {
+    var framer = LineFramer(maxLineBytes: maxLineBytes, framing: framing)
     var lines: [(String, Bool)] = []
     for chunk in chunks {
         withBytes(chunk) { framer.feed($0) { lines.append(($0.bytes.text, $0.isTruncated)) } }
