@@ -19,10 +19,11 @@ if [ ${#apt_packages[@]} -gt 0 ]; then
     apt-get install -y -qq "${apt_packages[@]}" >/dev/null
 fi
 # Real clients of the shippers' endpoints: the OpenTelemetry SDK and exporter, a Loki handler, the protobuf and
-# snappy libraries (Loki's wire format, built by the tests), the official Elasticsearch client.
-python3 -c 'import websockets, pytest, selenium, opentelemetry.exporter.otlp.proto.http, logging_loki, snappy, google.protobuf, elasticsearch' 2>/dev/null ||
+# snappy libraries (Loki's wire format, built by the tests), the official Elasticsearch client; GELF's graypy and
+# pygelf, Fluent's fluent-logger, and msgpack (Forward's wire format, for the shapes Docker and Fluent Bit send).
+python3 -c 'import websockets, pytest, selenium, opentelemetry.exporter.otlp.proto.http, logging_loki, snappy, google.protobuf, elasticsearch, graypy, pygelf, fluent.sender, msgpack' 2>/dev/null ||
     python3 -m pip install -q 'websockets>=12' pytest selenium opentelemetry-sdk opentelemetry-exporter-otlp-proto-http \
-        python-logging-loki python-snappy protobuf elasticsearch
+        python-logging-loki python-snappy protobuf elasticsearch graypy pygelf fluent-logger msgpack
 
 echo "== layering: each part names only the parts it may use (docs/ARCHITECTURE.md)"
 python3 scripts/check-layering.py

@@ -1,5 +1,5 @@
 // The shippers' body decoders (OTLP protobuf and JSON, Loki snappy protobuf and JSON, Elasticsearch bulk,
-// lines, each under gzip or deflate or none), through the same function the HTTP endpoints call: no crash,
+// lines, joined into multi-line records or not, each under gzip or deflate or none), through the same function the HTTP endpoints call: no crash,
 // and whatever is decoded is within the line bound and stores and reads back whole. The first byte picks the
 // format and the encoding; the rest is the body.
 import FuzzSupport
@@ -21,7 +21,7 @@ func fuzz(_ data: UnsafePointer<UInt8>, _ count: Int) -> CInt {
     let decoded: HTTPIngest.Decoded
     do {
         decoded = try HTTPIngest.decode(body, format: format, encoding: encoding, index: data[0] & 8 == 0 ? "fuzz" : nil,
-                                        limits: (body: 1 << 20, line: 1024), receivedAt: 1_795_946_400_000)
+                                        limits: .init(body: 1 << 20, line: 1024, joinsLines: data[0] & 0x10 != 0), receivedAt: 1_795_946_400_000)
     } catch {
         precondition([400, 413].contains(error.status), "a refusal that is not 400 or 413")
         return 0

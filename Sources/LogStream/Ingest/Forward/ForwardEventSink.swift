@@ -13,7 +13,7 @@ final class ForwardEventSink {
     private var fields = FieldsBuilder()
     private var recentMinute = RecentMinute()
     /// Docker's pieces of long lines, by partial id, with the message they began in.
-    private var partials: [[UInt8]: (text: [UInt8], tag: [UInt8], sequence: Int)] = [:]
+    private var partials: [[UInt8]: PartialLine] = [:]
     /// Multi-line joining, by tag.
     private var joiners: [[UInt8]: MultilineJoiner<HeldEvent>] = [:]
     /// The id of the last record stored.
@@ -25,6 +25,14 @@ final class ForwardEventSink {
         var timeMilliseconds: Int64?
         var record: [UInt8]
         var sequence: Int
+    }
+
+    /// A long line whose last piece has not come yet.
+    struct PartialLine {
+        var text: [UInt8] = []
+        var tag: [UInt8]
+        var sequence: Int
+        var lastPieceMilliseconds: Int64
     }
 
     /// Most partial lines and tags in the making at once; beyond, the oldest is stored as it is.
@@ -45,11 +53,12 @@ final class ForwardEventSink {
         try record.read(recordBytes)
         if let partial = record.partial {
             let id = Array(partial.id)
-            var held = partials.removeValue(forKey: id) ?? ([], Array(tag), sequence)
+            var held = partials.removeValue(forKey: id) ?? PartialLine(tag: Array(tag), sequence: sequence, lastPieceMilliseconds: now)
             if let text = record.text { held.text.append(contentsOf: text.prefix(maxLineBytes + 1 - min(held.text.count, maxLineBytes + 1))) }
+            held.lastPieceMilliseconds = now
             guard partial.isLast else {
                 if partials.count >= Self.maxHeldStreams, let oldest = partials.min(by: { $0.value.sequence < $1.value.sequence }) {
-                    partials[oldest.key] = nil  // a sender that never finishes its lines: the oldest is given up
+                    storePieces(partials.removeValue(forKey: oldest.key)!, now: now)  // a sender that never finishes its lines
                 }
                 partials[id] = held
                 return
@@ -128,24 +137,30 @@ final class ForwardEventSink {
         return [pieces, joined].compactMap { $0 }.min()
     }
 
-    /// Stores the joined records whose last line came `quietMilliseconds` ago or more (all, at 0).
+    /// Stores the joined records whose last line came `quietMilliseconds` ago or more (all, at 0), and the
+    /// pieces of lines whose last piece is as late (Docker sends a line's pieces back to back): held records
+    /// hold back acknowledgements, so nothing is held for long.
     func flushQuiet(now: Int64, quietMilliseconds: Int64) {
         for key in Array(joiners.keys) where now - joiners[key]!.lastLineMilliseconds >= quietMilliseconds {
             var joiner = joiners.removeValue(forKey: key)!
             joiner.flush { text, isTruncated, held in try? storeHeld(text, isTruncated: isTruncated, held, now: now) }
         }
+        for key in Array(partials.keys) where now - partials[key]!.lastPieceMilliseconds >= quietMilliseconds {
+            storePieces(partials.removeValue(forKey: key)!, now: now)
+        }
     }
 
-    /// At the end of the connection: everything held is stored (pieces of a line as they are).
+    /// At the end of the connection: everything held is stored.
     func finish(now: Int64) {
         flushQuiet(now: now, quietMilliseconds: 0)
-        for (_, piece) in partials {
-            record = ForwardRecord()
-            piece.text.withUnsafeBytes { text in
-                piece.tag.withUnsafeBytes { store(text: text, isTruncated: text.count > maxLineBytes, tag: $0, time: nil, now: now) }
-            }
+    }
+
+    /// The pieces of a line whose last piece never came, as one record.
+    private func storePieces(_ piece: PartialLine, now: Int64) {
+        record = ForwardRecord()
+        piece.text.withUnsafeBytes { text in
+            piece.tag.withUnsafeBytes { store(text: text, isTruncated: text.count > maxLineBytes, tag: $0, time: nil, now: now) }
         }
-        partials.removeAll()
     }
 
     private func flushOldestJoiner(now: Int64) {
