@@ -135,7 +135,14 @@ export class LogView {
     row.className = `row level-${level}` + (entry.id === this.selectedId ? " selected" : "") + (entry.id === this.targetId ? " target" : "");
     row.dataset.id = String(entry.id);
     const message = span("msg", "");
-    appendHighlighted(message, String(entry.raw), this.terms);
+    // A multi-line record (a stack trace) is one row showing its first line; the details panel shows it whole.
+    const text = String(entry.raw);
+    const newline = text.indexOf("\n");
+    appendHighlighted(message, newline < 0 ? text : text.slice(0, newline), this.terms);
+    if (newline >= 0) {
+      const more = text.split("\n").length - 1;
+      message.append(span("badge folded", `+${more} ${more === 1 ? "line" : "lines"}`));
+    }
     if (entry.truncated) message.append(span("badge", "truncated"));
     row.replaceChildren(
       span("time", this.relativeTime ? relativeTime(entry.timestamp) : absoluteTime(entry.timestamp)),

@@ -335,6 +335,36 @@ def test_log_text_is_never_interpreted_as_html(server, browser):
             assert element.find_elements(By.TAG_NAME, tag) == [], (container, tag)
 
 
+def test_a_stack_trace_is_one_row_in_the_live_tail_and_whole_in_its_details(make_server, browser):
+    server = make_server("--multiline", "auto")
+    open_dashboard(browser, server)
+    trace = ("ERROR [orders] request failed <img src=x onerror=window.__pwned=5>\n"
+             "java.lang.IllegalStateException: boom\n"
+             "\tat com.example.Orders.place(Orders.java:42)\n"
+             "Caused by: java.io.IOException: <b>disk</b> full\n"
+             "\t... 2 more")
+    server.send_tcp((trace + "\nINFO [orders] next request\n").encode())
+    wait_until(browser, lambda: len(messages(browser)) == 2)
+    assert messages(browser) == ["INFO [orders] next request", "ERROR [orders] request failed <img src=x onerror=window.__pwned=5>+4 lines"]
+    badge = browser.find_element(By.CSS_SELECTOR, "#list .row .badge.folded")
+    assert badge.text == "+4 lines"
+    row = [r for r in browser.find_elements(By.CSS_SELECTOR, "#list .row") if "request failed" in r.text][0]
+    assert row.size["height"] == 22, "one row, not one per line"
+    row.click()
+    wait_until(browser, lambda: browser.find_element(By.ID, "details").is_displayed())
+    terms = [term.text for term in browser.find_elements(By.CSS_SELECTOR, "#details-fields dt")]
+    lines = browser.find_elements(By.CSS_SELECTOR, "#details-fields dd")
+    line = lines[terms.index("line")]
+    assert line.get_attribute("textContent") == trace
+    assert line.size["height"] > 4 * 12, "the trace is shown on its lines"
+    screenshot(browser, "stack-trace")
+    time.sleep(0.3)
+    assert browser.execute_script("return window.__pwned") is None
+    for container in ("list", "details"):
+        for tag in ("img", "b"):
+            assert browser.find_element(By.ID, container).find_elements(By.TAG_NAME, tag) == [], (container, tag)
+
+
 def send_paced(server, total, per_second, batch):
     """`total` lines over UDP in datagrams of `batch` lines, paced at `per_second`."""
     sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
