@@ -340,6 +340,13 @@ def test_docker_partial_messages_are_joined_into_one_record(make_server):
     assert len(joined) == 1 and joined[0]["raw"] == "".join(pieces)
     assert "partial_id" not in joined[0]["fields"]
     records_with(server, f"whole {marker}")
+    # A line whose last piece never comes is stored as it is after a quiet spell, and its message acked then.
+    client = ForwardClient(server.forward_port)
+    client.send(pack(["docker.web", 1764352805, {"log": f"unfinished {marker}", "partial_message": "true",
+                                                  "partial_id": "pid-2", "partial_last": "false"}, {"chunk": "held"}]))
+    assert client.receive() == {b"ack": b"held"}
+    assert records_with(server, f"unfinished {marker}")[0]["raw"] == f"unfinished {marker}"
+    client.close()
 
 
 def test_forward_heartbeat_is_answered(make_server):
