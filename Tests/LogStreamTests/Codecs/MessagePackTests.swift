@@ -112,6 +112,7 @@ struct MessagePackTests {
         #expect(try time(.ext(1, [0, 0, 0, 1, 0, 0, 0, 0])) == nil, "another extension type")
         #expect(try time("1764352805") == nil)
         #expect(try time(.int(Int64.max)) == nil)
+        #expect(try time(.int(Int64.min)) == nil, "found by FuzzForward: abs(Int64.min) trapped")
     }
 
     // MARK: - Framer

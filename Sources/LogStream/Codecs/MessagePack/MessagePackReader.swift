@@ -242,7 +242,8 @@ extension MessagePackValue {
         case .float(let seconds) where seconds.isFinite && abs(seconds) < 1e11:
             return Int64((seconds * 1000).rounded(.down))
         default:
-            guard let seconds = integer, abs(seconds) < 100_000_000_000 else { return nil }
+            // `magnitude`, not `abs`: abs(Int64.min) traps.
+            guard let seconds = integer, seconds.magnitude < 100_000_000_000 else { return nil }
             return seconds * 1000
         }
     }
