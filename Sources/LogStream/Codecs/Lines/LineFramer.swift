@@ -1,5 +1,6 @@
-// Splits a TCP byte stream into records, in place. Three framings are accepted, per frame: lines ending in
-// `\n`, messages ending in NUL (some syslog senders), and RFC 6587 octet counting (`LEN SP <PRI>...`).
+// Splits a TCP byte stream into records, in place. In `.lines` framing three are accepted, per frame: lines
+// ending in `\n`, messages ending in NUL (some syslog senders), and RFC 6587 octet counting (`LEN SP <PRI>...`).
+// In `.nulTerminated` framing (GELF over TCP) only NUL ends a message, which may hold newlines.
 // A record wholly inside one read is handed out as a view of the caller's buffer; only one split across reads
 // is carried (copied) until its end arrives.
 import Glibc
