@@ -24,7 +24,8 @@ def test_help_lists_the_flags():
     assert result.returncode == 0
     for flag in ["--udp-port", "--tcp-port", "--http-port", "--bind", "--http-bind", "--buffer-size",
                  "--buffer-bytes", "--max-line-bytes", "--static-dir", "--max-connections", "--max-http-connections",
-                 "--idle-timeout", "--header-timeout", "--ws-ping-interval", "--auth-token", "--allowed-origins"]:
+                 "--idle-timeout", "--header-timeout", "--ws-ping-interval", "--auth-token", "--allowed-origins",
+                 "--gelf-port", "--gelf-max-pending-bytes", "--forward-port", "--forward-shared-key", "--multiline"]:
         assert flag in result.stdout
 
 
@@ -43,7 +44,9 @@ def test_bad_flag_values_are_one_line_and_non_zero():
     for args in (["--buffer-size", "lots"], ["--udp-port", "70000"], ["--bind", "not-an-ip"], ["--no-such-flag"],
                  ["--buffer-bytes", "1K"], ["--static-dir", "/no/such/dir"], ["--max-connections", "0"],
                  ["--header-timeout", "0"], ["--idle-timeout", "-1"], ["--ws-ping-interval", "99999"],
-                 ["--auth-token", "short"], ["--allowed-origins", "*"]):
+                 ["--auth-token", "short"], ["--allowed-origins", "*"],
+                 ["--multiline", "java"], ["--gelf-max-pending-bytes", "1K"], ["--forward-shared-key", ""],
+                 ["--gelf-port", "9001"], ["--gelf-port", "24224", "--forward-port", "24224"]):
         result = run(*args)
         assert result.returncode != 0, args
         lines = result.stderr.strip().splitlines()
