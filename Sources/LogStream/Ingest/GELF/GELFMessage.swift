@@ -39,43 +39,54 @@ public enum GELFMessage {
         let root = document.root
         guard root.kind == .object else { throw GELFError(reason: "a message is a JSON object") }
         fields.removeAll()
-        var text: [UInt8]?
-        var host: [UInt8] = []
+        // Views into the message; a string with escapes is decoded into `unescaped` instead.
+        var text: JSONValue?
+        var host: JSONValue?
         var level = LogLevel.fatal  // severity 1, when absent
         var time: Int64?
-        var services: [[UInt8]?] = Array(repeating: nil, count: serviceNames.count)
+        var service: (value: JSONValue, priority: Int)?
         root.forEachMember { name, value in
             let key = name.raw
             if name.hasEscapes { return appendField(key, value, fields: &fields) }
-            if equal(key, "short_message") {
-                text = value.stringBytes ?? Array(value.raw)
-            } else if equal(key, "host") {
-                host = value.stringBytes ?? Array(value.raw)
-            } else if equal(key, "level") {
-                level = severity(value).map(syslogLevel) ?? level
-            } else if equal(key, "timestamp") {
+            switch key.count {  // the length first: most keys are then compared with one name, or none
+            case 13 where equal(key, "short_message"): return text = value
+            case 4 where equal(key, "host"): return host = value
+            case 5 where equal(key, "level"): return level = severity(value).map(syslogLevel) ?? level
+            case 9 where equal(key, "timestamp"):
                 if let seconds = value.double, seconds.isFinite, abs(seconds) < 1e11 { time = Int64((seconds * 1000).rounded()) }
-            } else if equal(key, "version") {
                 return
-            } else {
-                if let index = serviceNames.firstIndex(where: { equal(key, $0) }), value.kind == .string, services[index] == nil,
-                   var service = value.stringBytes, !service.isEmpty {
-                    if service.first == UInt8(ascii: "/") { service.removeFirst() }  // Docker's container names
-                    services[index] = service
-                }
-                appendField(key, value, fields: &fields)
+            case 7 where equal(key, "version"): return
+            default: break
             }
+            if value.kind == .string, !value.raw.isEmpty, key.first == UInt8(ascii: "_") || key.count == 8,
+               let priority = serviceNames.firstIndex(where: { equal(key, $0) }), priority < service?.priority ?? .max {
+                service = (value, priority)
+            }
+            appendField(key, value, fields: &fields)
         }
         guard let text else { throw GELFError(reason: "no short_message") }
-        var service = services.first { $0 != nil }.flatMap { $0 } ?? []
-        text.withUnsafeBytes { raw in
-            if service.isEmpty, let found = LineParser.findService(in: raw) { service = Array(raw[found]) }
-            service.withUnsafeBytes { service in
-                host.withUnsafeBytes { host in
-                    batch.append(text: raw, service: service, host: host, level: level, format: .gelf, sourceTimeMilliseconds: time, fields: fields)
+        withDecoded(text) { raw in
+            withDecoded(host) { host in
+                if let service {
+                    withDecoded(service.value) { name in
+                        // Docker's container names start with `/`.
+                        let trimmed = name.first == UInt8(ascii: "/") ? UnsafeRawBufferPointer(rebasing: name.dropFirst()) : name
+                        batch.append(text: raw, service: trimmed, host: host, level: level, format: .gelf, sourceTimeMilliseconds: time, fields: fields)
+                    }
+                } else {
+                    let found = LineParser.findService(in: raw).map { UnsafeRawBufferPointer(rebasing: raw[$0]) } ?? UnsafeRawBufferPointer(start: nil, count: 0)
+                    batch.append(text: raw, service: found, host: host, level: level, format: .gelf, sourceTimeMilliseconds: time, fields: fields)
                 }
             }
         }
+    }
+
+    /// A string's bytes (decoded when it has escapes; a view into the message when not), another value's text,
+    /// or none.
+    private static func withDecoded<R>(_ value: JSONValue?, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        guard let value else { return body(UnsafeRawBufferPointer(start: nil, count: 0)) }
+        guard value.kind == .string, value.hasEscapes, let decoded = value.stringBytes else { return body(value.raw) }
+        return decoded.withUnsafeBytes(body)
     }
 
     /// Severity 0-7 as for syslog; beyond 7, DEBUG.
@@ -111,7 +122,11 @@ public enum GELFMessage {
         }
     }
 
+    /// A byte loop: `elementsEqual` goes through the generic iterator, a tenth of a message's decoding.
     private static func equal(_ bytes: UnsafeRawBufferPointer, _ name: StaticString) -> Bool {
-        bytes.elementsEqual(UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+        guard bytes.count == name.utf8CodeUnitCount else { return false }
+        let start = name.utf8Start
+        for index in 0..<bytes.count where bytes[index] != start[index] { return false }
+        return true
     }
 }
