@@ -63,7 +63,10 @@ public struct SocketAddress: Sendable, Equatable, CustomStringConvertible {
 
     /// The same family, address and port (the bytes the kernel filled in).
     public static func == (lhs: SocketAddress, rhs: SocketAddress) -> Bool {
-        withUnsafeBytes(of: lhs.storage) { left in withUnsafeBytes(of: rhs.storage) { right in left.elementsEqual(right) } }
+        // memcmp, not elementsEqual: the UDP listeners compare each datagram's sender with the last one's.
+        lhs.length == rhs.length && withUnsafeBytes(of: lhs.storage) { left in
+            withUnsafeBytes(of: rhs.storage) { right in memcmp(left.baseAddress!, right.baseAddress!, Int(lhs.length)) == 0 }
+        }
     }
 
     func withSockaddr<R>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> R) -> R {

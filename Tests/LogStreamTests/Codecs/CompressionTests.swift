@@ -28,6 +28,20 @@ struct CompressionTests {
         #expect(try inflate(Self.rawDeflate, .deflate) == "raw body")
     }
 
+    @Test func oneInflaterServesManyInputsWhateverTheirWrappingOrFaults() throws {
+        let inflater = Inflater()
+        func inflate(_ bytes: [UInt8], _ wrapping: Inflate.Wrapping, limit: Int = 1 << 20) throws(InflateError) -> String {
+            let outcome = bytes.withUnsafeBytes { raw in Result { () throws(InflateError) in try inflater.decompress(raw, wrapping, limit: limit) } }
+            return String(decoding: try outcome.get(), as: UTF8.self)
+        }
+        #expect(try inflate(Self.twoGzipMembers, .gzip) == "one\ntwo\n")
+        #expect(throws: InflateError.self) { try inflate(Array(Self.twoGzipMembers.prefix(15)), .gzip) }
+        #expect(throws: InflateError.tooLarge(limit: 5)) { try inflate(Self.twoGzipMembers, .gzip, limit: 5) }
+        #expect(try inflate(Self.zlibBody, .deflate) == "zlib body", "a fault leaves nothing behind for the next input")
+        #expect(try inflate(Self.rawDeflate, .deflate) == "raw body")
+        #expect(try inflate(Self.twoGzipMembers, .gzip) == "one\ntwo\n")
+    }
+
     @Test func inflatingPastTheBoundStops() {
         #expect(throws: InflateError.tooLarge(limit: 5)) { try inflate(Self.twoGzipMembers, .gzip, limit: 5) }
     }

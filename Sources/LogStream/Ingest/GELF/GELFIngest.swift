@@ -7,6 +7,7 @@ public final class GELFIngest: FramedLineConsumer, DatagramConsumer {
     public let maxMessageBytes: Int
     private var batch: IngestBatch
     private var fields = FieldsBuilder()
+    private let inflater = Inflater()
     public private(set) var assembler: GELFChunkAssembler
     public private(set) var messages: UInt64 = 0
     public private(set) var malformed: UInt64 = 0
@@ -45,7 +46,7 @@ public final class GELFIngest: FramedLineConsumer, DatagramConsumer {
 
     private func decode(_ payload: UnsafeRawBufferPointer, peer: UnsafeRawBufferPointer, protocol ingestProtocol: IngestProtocol, now: Int64) {
         batch.removeAll()
-        do { try GELFMessage.decode(payload, limit: maxMessageBytes, fields: &fields, into: &batch) } catch {
+        do { try GELFMessage.decode(payload, limit: maxMessageBytes, fields: &fields, into: &batch, inflater: inflater) } catch {
             return fail(error.reason)
         }
         messages += 1

@@ -12,9 +12,9 @@ public struct GELFError: Error, Equatable, CustomStringConvertible {
 
 public enum GELFMessage {
     /// Decodes one whole message (a datagram, reassembled chunks or a TCP frame), inflating at most `limit`
-    /// bytes, and appends its record to `batch`.
+    /// bytes (with `inflater`, kept from message to message, when given), and appends its record to `batch`.
     public static func decode(_ payload: UnsafeRawBufferPointer, limit: Int, fields: inout FieldsBuilder,
-                              into batch: inout IngestBatch) throws(GELFError) {
+                              into batch: inout IngestBatch, inflater: Inflater? = nil) throws(GELFError) {
         guard payload.count >= 2 else { throw GELFError(reason: "a message of \(payload.count) bytes") }
         let wrapping: Inflate.Wrapping? = switch (payload[0], payload[1]) {
         case (0x1F, 0x8B): .gzip
@@ -23,7 +23,7 @@ public enum GELFMessage {
         }
         guard let wrapping else { return try decodeJSON(payload, fields: &fields, into: &batch) }
         let inflated: [UInt8]
-        do { inflated = try Inflate.decompress(payload, wrapping, limit: limit) } catch {
+        do { inflated = try (inflater ?? Inflater()).decompress(payload, wrapping, limit: limit) } catch {
             throw GELFError(reason: "\(wrapping == .gzip ? "gzip" : "zlib"): \(error)")
         }
         let decoded = inflated.withUnsafeBytes { raw in Result { () throws(GELFError) in try decodeJSON(raw, fields: &fields, into: &batch) } }
