@@ -87,4 +87,32 @@ struct JSONLineParserTests {
         #expect(parse(#"{"level":-5}"#)?.level == .trace)
         #expect(parse(#"{"level":null,"service":42}"#) == Parsed())
     }
+
+    @Test func theEightByteSkipNeverMissesAQuoteABackslashOrAControlByte() {
+        var generator = SystemRandomNumberGenerator()
+        for round in 0..<20_000 {
+            var bytes = (0..<8).map { _ in UInt8.random(in: 0x20...0xFF, using: &generator) }
+            if round % 2 == 0 { bytes[Int.random(in: 0..<8, using: &generator)] = [0x22, 0x5C, 0x00, 0x1F, 0x0A][round / 2 % 5] }
+            let word = bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+            let special = bytes.contains { $0 == 0x22 || $0 == 0x5C || $0 < 0x20 }
+            if special { #expect(JSONScanner.mayHoldSpecialByte(word), "\(bytes)") }
+        }
+        #expect(!JSONScanner.mayHoldSpecialByte(Array("plain te".utf8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }))
+    }
+
+    @Test func stringsEndAtTheirQuoteWhereverItFalls() {
+        for length in 0..<40 {
+            for (marker, escaped) in [("", false), ("\\n", true), ("\\\"", true)] {
+                let content = String(repeating: "é", count: length / 2) + marker + String(repeating: "x", count: length % 7)
+                let text = "\"" + content + "\" tail"
+                let found = withBytes(text) { raw -> (Int, Bool)? in
+                    var scanner = JSONScanner(bytes: raw)
+                    return scanner.string().map { ($0.0.count, $0.hasEscapes) }
+                }
+                #expect(found?.0 == content.utf8.count && found?.1 == escaped, "\(text)")
+                #expect(withBytes("\"" + content + "\u{1}\"") { raw in var scanner = JSONScanner(bytes: raw); return scanner.string() } == nil,
+                        "a control byte anywhere is refused")
+            }
+        }
+    }
 }
