@@ -95,6 +95,8 @@ extension Server {
                         stats: "gelf_chunks_invalid", count { $0.assembler.invalidChunkCount })
         metrics.counter("gelf_chunks_duplicate_total", "GELF chunks received twice (ignored).", stats: "gelf_chunks_duplicate",
                         count { $0.assembler.duplicateChunkCount })
+        metrics.counter("gelf_udp_kernel_drops_total", "GELF datagrams the kernel dropped for a full receive buffer.",
+                        stats: "gelf_udp_kernel_drops") { gelf.map { Int($0.udp.kernelDrops) } ?? 0 }
         metrics.gauge("gelf_pending_chunk_bytes", "Bytes held for incomplete chunked GELF messages.", stats: "gelf_pending_chunk_bytes") {
             gelf?.ingest.assembler.pendingBytes ?? 0
         }
