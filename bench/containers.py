@@ -28,7 +28,7 @@ from pathlib import Path
 
 import msgpack
 
-from common import RELEASE, ROOT, free_port, wait_started
+from common import RELEASE, ROOT, free_port, wait_growth, wait_started
 
 BATCH = 1000
 CHUNK_PAYLOAD = 1420 - 12  # Docker's gelf driver (go-gelf): 1,420-byte datagrams, a 12-byte chunk header
@@ -124,17 +124,7 @@ class Server:
 
     def wait_received(self, count, settle=2.0):
         """Waits for `count` records; returns the count when it stops growing short of it (datagrams lost)."""
-        last, last_change = -1, time.perf_counter()
-        while True:
-            value = self.stats()["received"]
-            now = time.perf_counter()
-            if value >= count:
-                return value, now
-            if value != last:
-                last, last_change = value, now
-            elif now - last_change > settle:
-                return value, last_change
-            time.sleep(0.005)
+        return wait_growth(lambda: self.stats()["received"], count, settle)
 
     def stop(self):
         self.process.send_signal(signal.SIGTERM)

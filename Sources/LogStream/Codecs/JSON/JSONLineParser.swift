@@ -32,26 +32,26 @@ public enum JSONLineParser {
         let isValid = forEachMember(in: line) { key, value, kind in
             let name = UnsafeRawBufferPointer(rebasing: line[key])
             switch kind {
-            case .object where equals(name, "log"), .object where equals(name, "service"):
+            case .object where ASCII.equals(name, "log"), .object where ASCII.equals(name, "service"):
                 // Elastic's nested form: {"log":{"level":"warn"}}, {"service":{"name":"api"}}.
                 let inner = UnsafeRawBufferPointer(rebasing: line[value])
                 _ = forEachMember(in: inner) { innerKey, innerValue, innerKind in
                     let innerName = UnsafeRawBufferPointer(rebasing: inner[innerKey])
                     let shifted = (innerValue.lowerBound + value.lowerBound)..<(innerValue.upperBound + value.lowerBound)
-                    if equals(name, "log"), equals(innerName, "level") { result.level = result.level ?? level(line, shifted, innerKind) }
-                    if equals(name, "service"), equals(innerName, "name"), innerKind == .string(hasEscapes: false) {
+                    if ASCII.equals(name, "log"), ASCII.equals(innerName, "level") { result.level = result.level ?? level(line, shifted, innerKind) }
+                    if ASCII.equals(name, "service"), ASCII.equals(innerName, "name"), innerKind == .string(hasEscapes: false) {
                         result.service = result.service ?? shifted
                     }
                 }
             default:
-                if levelKeys.contains(where: { equals(name, $0) }) {
+                if levelKeys.contains(where: { ASCII.equals(name, $0) }) {
                     result.level = result.level ?? level(line, value, kind)
-                } else if serviceKeys.contains(where: { equals(name, $0) }),
+                } else if serviceKeys.contains(where: { ASCII.equals(name, $0) }),
                           kind == .string(hasEscapes: false), !value.isEmpty {
                     result.service = result.service ?? value
-                } else if messageKeys.contains(where: { equals(name, $0) }), case .string = kind {
+                } else if messageKeys.contains(where: { ASCII.equals(name, $0) }), case .string = kind {
                     result.message = result.message ?? value
-                } else if timeKeys.contains(where: { equals(name, $0) }),
+                } else if timeKeys.contains(where: { ASCII.equals(name, $0) }),
                           kind == .number || kind == .string(hasEscapes: false) {
                     result.time = result.time ?? value
                 } else {
@@ -129,11 +129,6 @@ public enum JSONLineParser {
         default:
             return nil
         }
-    }
-
-    static func equals(_ bytes: UnsafeRawBufferPointer, _ text: StaticString) -> Bool {
-        bytes.count == text.utf8CodeUnitCount
-            && bytes.elementsEqual(UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
 }
 

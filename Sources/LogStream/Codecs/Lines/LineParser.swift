@@ -68,12 +68,8 @@ public enum LineParser {
     }
 
     /// The first level word among the leading word tokens. Tokens are runs of letters, digits, `_` and `-`;
-    /// only those starting with a letter count (timestamps, counters and `-` placeholders are skipped).
-    static func findLevel(in line: UnsafeRawBufferPointer) -> LogLevel {
-        namedLevel(in: line) ?? .info
-    }
-
-    /// The first level word among the first few words, if any.
+    /// only those starting with a letter count (timestamps, counters and `-` placeholders are skipped). Nil
+    /// when the line names none.
     static func namedLevel(in line: UnsafeRawBufferPointer) -> LogLevel? {
         let tokenBytes = ASCIISet.tokenBytes
         var index = 0

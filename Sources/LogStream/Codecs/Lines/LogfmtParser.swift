@@ -52,13 +52,13 @@ public enum LogfmtParser {
             }
             pairs += 1
             let text = UnsafeRawBufferPointer(rebasing: line[value])
-            if JSONLineParser.equals(key, "level") || JSONLineParser.equals(key, "lvl") {
+            if ASCII.equals(key, "level") || ASCII.equals(key, "lvl") {
                 result.level = result.level ?? LogLevel(word: text)
-            } else if JSONLineParser.equals(key, "service") || JSONLineParser.equals(key, "app"), !isQuoted, !value.isEmpty {
+            } else if ASCII.equals(key, "service") || ASCII.equals(key, "app"), !isQuoted, !value.isEmpty {
                 result.service = result.service ?? value
-            } else if JSONLineParser.equals(key, "msg") || JSONLineParser.equals(key, "message") {
+            } else if ASCII.equals(key, "msg") || ASCII.equals(key, "message") {
                 result.message = result.message ?? value
-            } else if JSONLineParser.equals(key, "time") || JSONLineParser.equals(key, "ts") {
+            } else if ASCII.equals(key, "time") || ASCII.equals(key, "ts") {
                 result.time = result.time ?? value
             } else {
                 fields.beginField(name: key)

@@ -81,17 +81,17 @@ public struct MultilineJoiner<Context> {
         switch block {
         case .pythonTraceback:
             // The exception line that ends a traceback, or the text that chains the next one.
-            return opening(line) == .pythonTraceback || startsWith(line, "During handling") || startsWith(line, "The above exception")
+            return opening(line) == .pythonTraceback || ASCII.hasPrefix(line, "During handling") || ASCII.hasPrefix(line, "The above exception")
                 ? .pythonTraceback : Block.none
         case .goroutine:
             // A frame's function line (`main.main()`, `main.lookup(...)`), `created by ...`, `exit status 2`.
-            let isGoLine = line[line.count - 1] == UInt8(ascii: ")") || startsWith(line, "created by ") || startsWith(line, "exit status ")
+            let isGoLine = line[line.count - 1] == UInt8(ascii: ")") || ASCII.hasPrefix(line, "created by ") || ASCII.hasPrefix(line, "exit status ")
                 || opening(line) == .goroutine
             return isGoLine ? .goroutine : nil
         case .none:
             if let opened = opening(line) { return opened }
-            if startsWith(line, "at ") || startsWith(line, "Caused by:") || startsWith(line, "Suppressed:") || startsWith(line, "...")
-                || startsWith(line, "[signal ") || startsWith(line, "During handling") || startsWith(line, "The above exception")
+            if ASCII.hasPrefix(line, "at ") || ASCII.hasPrefix(line, "Caused by:") || ASCII.hasPrefix(line, "Suppressed:") || ASCII.hasPrefix(line, "...")
+                || ASCII.hasPrefix(line, "[signal ") || ASCII.hasPrefix(line, "During handling") || ASCII.hasPrefix(line, "The above exception")
                 || isQualifiedExceptionName(line) {
                 return Block.none
             }
@@ -101,8 +101,8 @@ public struct MultilineJoiner<Context> {
 
     /// A line that opens a block whose lines continue the record.
     static func opening(_ line: UnsafeRawBufferPointer) -> Block? {
-        if startsWith(line, "Traceback (most recent call last):") { return .pythonTraceback }
-        if startsWith(line, "goroutine "), line.count >= 14, line[line.count - 1] == UInt8(ascii: ":"), line[line.count - 2] == UInt8(ascii: "]") {
+        if ASCII.hasPrefix(line, "Traceback (most recent call last):") { return .pythonTraceback }
+        if ASCII.hasPrefix(line, "goroutine "), line.count >= 14, line[line.count - 1] == UInt8(ascii: ":"), line[line.count - 2] == UInt8(ascii: "]") {
             return .goroutine
         }
         return nil
@@ -124,24 +124,10 @@ public struct MultilineJoiner<Context> {
         }
         guard dots > 0, end == line.count || line[end] == UInt8(ascii: ":") else { return false }
         let name = UnsafeRawBufferPointer(rebasing: line[..<end])
-        return endsWith(name, "Exception") || endsWith(name, "Error") || endsWith(name, "Throwable")
+        return ASCII.hasSuffix(name, "Exception") || ASCII.hasSuffix(name, "Error") || ASCII.hasSuffix(name, "Throwable")
     }
 
     static func isBlank(_ line: UnsafeRawBufferPointer) -> Bool {
         line.allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }
-    }
-
-    private static func startsWith(_ line: UnsafeRawBufferPointer, _ prefix: StaticString) -> Bool {
-        let count = prefix.utf8CodeUnitCount
-        guard line.count >= count else { return false }
-        for index in 0..<count where line[index] != prefix.utf8Start[index] { return false }
-        return true
-    }
-
-    private static func endsWith(_ text: UnsafeRawBufferPointer, _ suffix: StaticString) -> Bool {
-        let count = suffix.utf8CodeUnitCount
-        guard text.count >= count else { return false }
-        for index in 0..<count where text[text.count - count + index] != suffix.utf8Start[index] { return false }
-        return true
     }
 }

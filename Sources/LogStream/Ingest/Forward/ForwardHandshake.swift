@@ -41,7 +41,7 @@ public struct ForwardHandshake {
     public func answer(ping message: UnsafeRawBufferPointer) -> Outcome {
         var reader = MessagePackReader(message)
         guard case .array(let count)? = try? reader.next(), count == 6, case .string(let kind)? = try? reader.next(),
-              kind.elementsEqual("PING".utf8),
+              ASCII.equals(kind, "PING"),
               let hostname = (try? reader.next())?.bytes, let salt = (try? reader.next())?.bytes,
               let digest = (try? reader.next())?.bytes else {
             return refusal("the first message is not a PING")

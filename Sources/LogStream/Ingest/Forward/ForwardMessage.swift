@@ -89,9 +89,9 @@ public struct ForwardMessage: Equatable {
                 reader = MessagePackReader(message, offset: valueStart)
                 try reader.skip()
                 guard let name = key.bytes else { continue }
-                if name.elementsEqual("chunk".utf8), let chunk = value.bytes {
+                if ASCII.equals(name, "chunk"), let chunk = value.bytes {
                     result.chunk = range(of: chunk, in: message)
-                } else if name.elementsEqual("compressed".utf8), let kind = value.bytes, kind.elementsEqual("gzip".utf8),
+                } else if ASCII.equals(name, "compressed"), let kind = value.bytes, ASCII.equals(kind, "gzip"),
                           result.mode == .packedForward {
                     result.mode = .compressedPackedForward
                 }

@@ -51,40 +51,40 @@ struct ForwardRecord {
                 continue
             }
             let text = value.bytes
-            if let text, let index = Self.textNames.firstIndex(where: { Self.equal(name, $0) }) {
+            if let text, let index = Self.textNames.firstIndex(where: { ASCII.equals(name, $0) }) {
                 texts[index] = text
                 continue
             }
             switch name.count {
-            case 3 where Self.equal(name, "app"), 7 where Self.equal(name, "service"), 14 where Self.equal(name, "container_name"):
+            case 3 where ASCII.equals(name, "app"), 7 where ASCII.equals(name, "service"), 14 where ASCII.equals(name, "container_name"):
                 if let text, !text.isEmpty {
                     let priority = name.count == 7 ? 0 : name.count == 14 ? 1 : 2
                     serviceByPriority[priority] = priority == 1 && text[0] == UInt8(ascii: "/") ? UnsafeRawBufferPointer(rebasing: text.dropFirst()) : text
                     if priority != 0 { break }  // container_name and app stay fields too
                     continue
                 }
-            case 5 where Self.equal(name, "level"), 8 where Self.equal(name, "severity"):
+            case 5 where ASCII.equals(name, "level"), 8 where ASCII.equals(name, "severity"):
                 if let text, let named = LogLevel(word: text) {
                     level = named
                     continue
                 }
-            case 4 where Self.equal(name, "host"), 8 where Self.equal(name, "hostname"):
+            case 4 where ASCII.equals(name, "host"), 8 where ASCII.equals(name, "hostname"):
                 if let text, !text.isEmpty, host == nil {
                     host = text
                     continue
                 }
-            case 6 where Self.equal(name, "source"):
-                isStandardError = text.map { Self.equal($0, "stderr") } ?? false
-            case 15 where Self.equal(name, "partial_message"):
-                isPartial = text.map { Self.equal($0, "true") } ?? (value == .boolean(true))
+            case 6 where ASCII.equals(name, "source"):
+                isStandardError = text.map { ASCII.equals($0, "stderr") } ?? false
+            case 15 where ASCII.equals(name, "partial_message"):
+                isPartial = text.map { ASCII.equals($0, "true") } ?? (value == .boolean(true))
                 continue
-            case 10 where Self.equal(name, "partial_id"):
+            case 10 where ASCII.equals(name, "partial_id"):
                 partialID = text
                 continue
-            case 12 where Self.equal(name, "partial_last"):
-                isLast = text.map { Self.equal($0, "true") } ?? (value == .boolean(true))
+            case 12 where ASCII.equals(name, "partial_last"):
+                isLast = text.map { ASCII.equals($0, "true") } ?? (value == .boolean(true))
                 continue
-            case 15 where Self.equal(name, "partial_ordinal"):
+            case 15 where ASCII.equals(name, "partial_ordinal"):
                 continue
             default:
                 break
@@ -114,9 +114,5 @@ struct ForwardRecord {
         var writer = JSONWriter()
         try MessagePackJSON.write(&reader, into: &writer)
         writer.bytes.withUnsafeBytes { fields.append(name: name, value: $0) }
-    }
-
-    private static func equal(_ bytes: UnsafeRawBufferPointer, _ name: StaticString) -> Bool {
-        bytes.elementsEqual(UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
     }
 }

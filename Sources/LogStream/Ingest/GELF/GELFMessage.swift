@@ -49,17 +49,17 @@ public enum GELFMessage {
             let key = name.raw
             if name.hasEscapes { return appendField(key, value, fields: &fields) }
             switch key.count {  // the length first: most keys are then compared with one name, or none
-            case 13 where equal(key, "short_message"): return text = value
-            case 4 where equal(key, "host"): return host = value
-            case 5 where equal(key, "level"): return level = severity(value).map(syslogLevel) ?? level
-            case 9 where equal(key, "timestamp"):
+            case 13 where ASCII.equals(key, "short_message"): return text = value
+            case 4 where ASCII.equals(key, "host"): return host = value
+            case 5 where ASCII.equals(key, "level"): return level = severity(value).map(syslogLevel) ?? level
+            case 9 where ASCII.equals(key, "timestamp"):
                 if let seconds = value.double, seconds.isFinite, abs(seconds) < 1e11 { time = Int64((seconds * 1000).rounded()) }
                 return
-            case 7 where equal(key, "version"): return
+            case 7 where ASCII.equals(key, "version"): return
             default: break
             }
             if value.kind == .string, !value.raw.isEmpty, key.first == UInt8(ascii: "_") || key.count == 8,
-               let priority = serviceNames.firstIndex(where: { equal(key, $0) }), priority < service?.priority ?? .max {
+               let priority = serviceNames.firstIndex(where: { ASCII.equals(key, $0) }), priority < service?.priority ?? .max {
                 service = (value, priority)
             }
             appendField(key, value, fields: &fields)
@@ -120,13 +120,5 @@ public enum GELFMessage {
         case .object, .array:
             fields.append(name: name, value: value.raw)
         }
-    }
-
-    /// A byte loop: `elementsEqual` goes through the generic iterator, a tenth of a message's decoding.
-    private static func equal(_ bytes: UnsafeRawBufferPointer, _ name: StaticString) -> Bool {
-        guard bytes.count == name.utf8CodeUnitCount else { return false }
-        let start = name.utf8Start
-        for index in 0..<bytes.count where bytes[index] != start[index] { return false }
-        return true
     }
 }

@@ -32,7 +32,6 @@ public final class UDPLineListener<Consumer: DatagramConsumer>: ReactorHandler {
     private let batch = DatagramBatch(capacity: 32)
     private var isPaused = false
 
-
     /// Datagrams the kernel discarded because the receive buffer was full (SO_RXQ_OVFL), since we started.
     public var kernelDrops: UInt64 { batch.kernelDrops }
     /// Receive errors other than "nothing waiting" (the socket stays open: UDP has no connection to lose).
