@@ -24,6 +24,10 @@ public struct Errno: RawRepresentable, Error, Hashable, Sendable, CustomStringCo
     public static let notDirectory = Errno(rawValue: ENOTDIR)
     public static let permissionDenied = Errno(rawValue: EACCES)
     public static let noSpace = Errno(rawValue: ENOSPC)
+    public static let connectionRefused = Errno(rawValue: ECONNREFUSED)
+    public static let timedOut = Errno(rawValue: ETIMEDOUT)
+    public static let inProgress = Errno(rawValue: EINPROGRESS)
+    public static let hostUnreachable = Errno(rawValue: EHOSTUNREACH)
 
     /// The C library's text for the code ("Address already in use").
     public var description: String { String(cString: strerror(rawValue)) }

@@ -91,7 +91,7 @@ public enum HTTPRequestParser {
 
     /// Finds the end of the line starting at `start`: where its content ends (before `\r\n` or `\n`) and
     /// where the next line begins. Nil if no line end has arrived within `limit` bytes of the buffer.
-    private static func lineEnd(in buffer: UnsafeRawBufferPointer, from start: Int, limit: Int) -> (contentEnd: Int, next: Int)? {
+    static func lineEnd(in buffer: UnsafeRawBufferPointer, from start: Int, limit: Int) -> (contentEnd: Int, next: Int)? {
         var index = start
         let end = min(buffer.count, limit)
         while index < end {
@@ -132,7 +132,7 @@ public enum HTTPRequestParser {
         }
     }
 
-    private static func parseHeader(_ buffer: UnsafeRawBufferPointer, _ line: Range<Int>) -> Result<HTTPHeaderRange, HTTPParseError> {
+    static func parseHeader(_ buffer: UnsafeRawBufferPointer, _ line: Range<Int>) -> Result<HTTPHeaderRange, HTTPParseError> {
         var index = line.lowerBound
         while index < line.upperBound, isTokenByte(buffer[index]) { index += 1 }
         let name = line.lowerBound..<index
