@@ -12,6 +12,8 @@ command -v chromium >/dev/null || apt_packages+=(chromium)
 command -v chromedriver >/dev/null || apt_packages+=(chromium-driver)
 [ -x /usr/sbin/rsyslogd ] || apt_packages+=(rsyslog)
 [ -f /usr/include/openssl/sha.h ] || apt_packages+=(libssl-dev)
+# ClickHouse for the shipping tests; the tests start private instances, never the system's service.
+command -v clickhouse-server >/dev/null || apt_packages+=(clickhouse-server clickhouse-client)
 if [ ${#apt_packages[@]} -gt 0 ]; then
     echo "== installing ${apt_packages[*]}"
     export DEBIAN_FRONTEND=noninteractive

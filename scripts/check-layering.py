@@ -17,7 +17,8 @@ MAY_USE = {
     "HTTP": {"Codecs", "Reactor"},
     "Web": {"HTTP", "Query", "Storage", "Codecs", "Reactor"},
     "Persistence": {"Storage", "Reactor"},
-    "App": {"Reactor", "Storage", "Codecs", "Query", "Ingest", "HTTP", "Web", "Persistence"},
+    "Shipping": {"Storage", "Codecs", "Reactor", "HTTP", "Persistence", "Query"},
+    "App": {"Reactor", "Storage", "Codecs", "Query", "Ingest", "HTTP", "Web", "Persistence", "Shipping"},
 }
 DECLARATION = re.compile(r"^(?:public |final |private |fileprivate |internal |indirect )*(?:class|struct|enum|protocol) (\w+)", re.M)
 

@@ -58,6 +58,19 @@ public struct LogStreamCommand: ParsableCommand {
     @Option(help: "Multi-line joining on TCP, Forward and /api/ingest lines: 'auto' joins a stack trace's lines into one record; 'off'.")
     var multiline = "off"
 
+    @Option(help: "ClickHouse's HTTP interface (http://host:8123): every record is shipped there, at least once; off unless given.")
+    var clickhouseUrl: String?
+    @Option(help: "The ClickHouse table shipped to, [database.]table; created if missing. A Distributed table works the same.")
+    var clickhouseTable = "logstream.logs"
+    @Option(help: "ClickHouse user (default: ClickHouse's default user).") var clickhouseUser: String?
+    @Option(help: "ClickHouse password; default: $LOGSTREAM_CLICKHOUSE_PASSWORD.") var clickhousePassword: String?
+    @Option(help: "This node's name in ClickHouse: every row says which node took it in (default: the host name).") var nodeName: String?
+    @Option(help: "Records per batch shipped to ClickHouse: a batch goes when this many wait or --clickhouse-interval has passed.")
+    var clickhouseBatch = 100_000
+    @Option(help: "Longest wait before waiting records are shipped to ClickHouse (1s, 250ms).") var clickhouseInterval = TimeSpan(seconds: 1)
+    @Option(help: "Every request to ClickHouse is given up after this long, and retried (a frozen server answers nothing).")
+    var clickhouseTimeout = TimeSpan(seconds: 30)
+
     public init() {}
 
     public func validate() throws {
@@ -98,6 +111,10 @@ public struct LogStreamCommand: ParsableCommand {
         if Set(ports).count < ports.count, gelfPort != nil || forwardPort != nil {
             throw ValidationError("--gelf-port and --forward-port must differ from each other and from --udp-port and --tcp-port")
         }
+        guard (1...1_000_000).contains(clickhouseBatch) else { throw ValidationError("--clickhouse-batch must be between 1 and 1000000") }
+        guard (10...3_600_000).contains(clickhouseInterval.milliseconds) else { throw ValidationError("--clickhouse-interval must be between 10ms and 1h") }
+        guard (100...3_600_000).contains(clickhouseTimeout.milliseconds) else { throw ValidationError("--clickhouse-timeout must be between 100ms and 1h") }
+        do { _ = try clickhouse } catch { throw ValidationError(error.description) }
         for origin in origins where AccessPolicy.normalizedOrigin(origin) == nil {
             throw ValidationError("--allowed-origins: '\(origin)' is not scheme://host[:port]")
         }
@@ -116,6 +133,20 @@ public struct LogStreamCommand: ParsableCommand {
         guard let value = getenv("LOGSTREAM_FORWARD_SHARED_KEY") else { return nil }
         let key = String(cString: value)
         return key.isEmpty ? nil : key
+    }
+
+    /// The shipping settings; nil without --clickhouse-url.
+    private var clickhouse: ClickHouseConfiguration? {
+        get throws(ClickHouseConfiguration.ConfigurationError) {
+            guard let clickhouseUrl else { return nil }
+            var settings = try ClickHouseConfiguration(url: clickhouseUrl, table: clickhouseTable, node: nodeName ?? ProcessResources.hostName)
+            settings.user = clickhouseUser
+            settings.password = clickhousePassword ?? getenv("LOGSTREAM_CLICKHOUSE_PASSWORD").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 }
+            settings.batchRows = clickhouseBatch
+            settings.intervalMilliseconds = Int(clickhouseInterval.milliseconds)
+            settings.timeoutMilliseconds = Int(clickhouseTimeout.milliseconds)
+            return settings
+        }
     }
 
     private var origins: [String] {
@@ -150,7 +181,8 @@ public struct LogStreamCommand: ParsableCommand {
             containers: ContainerIngestConfiguration(
                 gelfAddress: gelfPort.map { SocketAddress(host: bind, port: $0)! }, gelfMaxPendingChunkBytes: gelfMaxPendingBytes.value,
                 forwardAddress: forwardPort.map { SocketAddress(host: bind, port: $0)! }, forwardSharedKey: effectiveForwardSharedKey,
-                joinsLines: multiline == "auto")
+                joinsLines: multiline == "auto"),
+            clickhouse: try clickhouse
         )
         let server = try Server(configuration: configuration)
         server.run()

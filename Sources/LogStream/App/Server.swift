@@ -20,6 +20,8 @@ struct ServerConfiguration {
     var persistence: DiskHistory.Configuration?
     var ingestion = IngestionConfiguration()
     var containers = ContainerIngestConfiguration()
+    /// nil: no shipping.
+    var clickhouse: ClickHouseConfiguration?
 }
 
 /// GELF and Fluent Forward (nil addresses: off), and multi-line joining on the stream listeners.
@@ -61,6 +63,7 @@ final class Server {
     let forward: (listener: ForwardListener, heartbeat: ForwardHeartbeat)?
     let liveTail: LiveTail
     let disk: DiskHistory?
+    let clickhouse: ClickHouseShipper?
     let metrics = MetricRegistry()
 
     init(configuration: ServerConfiguration) throws {
@@ -168,14 +171,20 @@ final class Server {
             return (name, HTTPServer(fd: fd, reactor: reactor, router: shipperRouter, maxConnections: configuration.maxHTTPConnections,
                                      headerTimeoutSeconds: configuration.headerTimeoutSeconds))
         }
-        registerMetrics(api: api, udpReceiveBufferBytes: grantedBuffer)
-
         if let disk {
             do { try disk.start(ring: ring, reactor: reactor) } catch {
                 throw StartupError(description: "cannot write data directory \(disk.configuration.path): \(error.errno)")
             }
             destination.add(disk)
         }
+        // Shipping reads what is durable on disk (or, with --no-persist, what the ring holds), on a worker of its own.
+        let history = disk
+        clickhouse = try configuration.clickhouse.map { settings throws(SystemError) in
+            ClickHouseShipper(configuration: settings, source: source, cursor: history?.shippingCursor, worker: try reactor.startWorker(named: "shipping"),
+                              takenInUpTo: { ring.storedIDs.upperBound },
+                              shippableUpTo: history.map { disk in { disk.progress.durableUpTo } } ?? { ring.storedIDs.upperBound })
+        }
+        registerMetrics(api: api, udpReceiveBufferBytes: grantedBuffer)
 
         try reactor.register(udpFD, interest: .readable, handler: udp)
         try reactor.register(tcpFD, interest: .readable, handler: tcp)
@@ -205,6 +214,7 @@ final class Server {
             tcp.flushQuietRecords(quietMilliseconds: quiet)
             forward?.listener.tick(quietMilliseconds: quiet)
         }
+        if let clickhouse { reactor.addTimer(everyMilliseconds: ClickHouseShipper.tickMilliseconds) { clickhouse.tick() } }
         reactor.addTimer(everyMilliseconds: Self.heapReleaseMilliseconds) { ProcessResources.releaseFreeHeapPages() }
         reactor.afterEachIteration { [unowned self] in
             disk?.pump()
@@ -231,6 +241,10 @@ final class Server {
             log("history in \(disk.configuration.path): \(totals.records) records in \(totals.files) files (\(ByteCount(totals.bytes))); \(disk.recordsLoaded) loaded into memory; next id \(ring.storedIDs.upperBound)")
         } else {
             log("--no-persist: history is kept in memory only")
+        }
+        if let clickhouse {
+            let settings = clickhouse.configuration
+            log("shipping to ClickHouse at \(settings.host):\(settings.port), table \(settings.database).\(settings.table), as node \(settings.node); from id \(clickhouse.shippedUpTo) (\(clickhouse.lagRecords) records to ship)")
         }
         if staticFiles.isEmpty { log("warning: dashboard files not found; pass --static-dir") }
         if !Self.isLoopback(configuration.httpAddress) && !configuration.access.requiresToken {

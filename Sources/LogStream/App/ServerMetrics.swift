@@ -70,6 +70,7 @@ extension Server {
         }
         if let disk { registerDiskMetrics(disk) }
         registerContainerMetrics()
+        registerShippingMetrics()
         // Both from one reading (mallinfo2 walks malloc's free lists): the second is rendered right after the first.
         var heap = ProcessResources.heapFigures
         metrics.gauge("heap_allocated_bytes", "Bytes the process has allocated from malloc.") {
@@ -114,6 +115,38 @@ extension Server {
                         stats: "forward_handshake_failures", forwardCount { $0.handshakeFailures })
         metrics.counter("forward_heartbeats_total", "Forward UDP heartbeats answered.", stats: "forward_heartbeats") {
             forward.map { Int($0.heartbeat.answered) } ?? 0
+        }
+    }
+
+    /// Shipping to ClickHouse: zero while it is off, with `clickhouse_enabled` saying which.
+    private func registerShippingMetrics() {
+        let (shipper, metrics) = (clickhouse, metrics)
+        metrics.gauge("clickhouse_enabled", "1 when records are shipped to ClickHouse (--clickhouse-url).", stats: "clickhouse_enabled") {
+            shipper == nil ? 0 : 1
+        }
+        metrics.counter("clickhouse_shipped_records_total", "Records ClickHouse has taken (a retried batch counts again).",
+                        stats: "clickhouse_shipped_records") { shipper?.recordsShipped ?? 0 }
+        metrics.counter("clickhouse_shipped_batches_total", "Batches ClickHouse has taken.", stats: "clickhouse_shipped_batches") {
+            shipper?.batchesShipped ?? 0
+        }
+        metrics.counter("clickhouse_shipped_bytes_total", "RowBinary bytes of the batches ClickHouse has taken.") { shipper?.bytesShipped ?? 0 }
+        metrics.gauge("clickhouse_shipped_up_to", "Records with ids below this are in ClickHouse (or were rejected or lost, and counted).",
+                      stats: "clickhouse_shipped_up_to") { Int(shipper?.shippedUpTo ?? 0) }
+        metrics.gauge("clickhouse_lag_records", "Records taken in and not yet shipped to ClickHouse.", stats: "clickhouse_lag_records") {
+            shipper?.lagRecords ?? 0
+        }
+        metrics.gauge("clickhouse_lag_seconds", "Seconds since the oldest record not yet in ClickHouse was taken in.",
+                      stats: "clickhouse_lag_seconds", number: { shipper?.lagSeconds ?? 0 })
+        metrics.counters("clickhouse_failures_total", "Shipping turns that failed, by cause (each is retried).", label: "cause",
+                         stats: "clickhouse_failures") {
+            ClickHouseClient.Failure.Kind.allCases.map { (value: $0.rawValue, count: UInt64(shipper?.failures[$0] ?? 0)) }
+        }
+        metrics.counter("clickhouse_rows_rejected_total", "Records ClickHouse refused row by row, left out of ClickHouse (and logged).",
+                        stats: "clickhouse_rows_rejected") { shipper?.rowsRejected ?? 0 }
+        metrics.counter("clickhouse_lost_records_total", "Records that left the local history before they were shipped (and logged).",
+                        stats: "clickhouse_lost_records") { shipper?.recordsLost ?? 0 }
+        metrics.gauge("clickhouse_failing", "1 while shipping is held up by a failure (it is retried).", stats: "clickhouse_failing") {
+            shipper?.lastFailure == nil ? 0 : 1
         }
     }
 

@@ -1,6 +1,6 @@
 // The data directory: created if missing, locked against a second server, and the one place that knows its
 // file names (SegmentFormat's segments and SegmentIndex's indexes beside them, the id reservation `ids`, the
-// lock file `LOCK`). Files with other names are not the server's and are left alone.
+// shipping cursor `clickhouse.shipped`, the lock file `LOCK`). Files with other names are not the server's and are left alone.
 
 public struct DataDirectoryError: Error, CustomStringConvertible {
     public var description: String
@@ -73,37 +73,49 @@ public final class DataDirectory: Sendable {
         }.map { path + "/" + $0 }
     }
 
-    private var reservationPath: String { path + "/ids" }
-
     /// The first id not handed out yet, as last written; nil when there is none (or it does not check out).
-    func readReservation() -> UInt64? {
-        guard let file = try? File(reservationPath, for: .reading) else { return nil }
+    func readReservation() -> UInt64? { readID(named: "ids", magic: SegmentFormat.idsMagic) }
+
+    /// Records that ids below `next` may have been handed out, durably.
+    func writeReservation(_ next: UInt64) throws(SystemError) { try writeID(next, named: "ids", magic: SegmentFormat.idsMagic) }
+
+    /// The first id not yet shipped to ClickHouse, as last written; nil when there is none (or it does not check out).
+    func readShippedUpTo() -> UInt64? { readID(named: "clickhouse.shipped", magic: SegmentFormat.shippedMagic) }
+
+    func writeShippedUpTo(_ next: UInt64) throws(SystemError) {
+        try writeID(next, named: "clickhouse.shipped", magic: SegmentFormat.shippedMagic)
+    }
+
+    /// A file of one id: 8 bytes of magic, the id, a CRC of both. Read whole or not at all.
+    private func readID(named name: String, magic: [UInt8]) -> UInt64? {
+        guard let file = try? File(path + "/" + name, for: .reading) else { return nil }
         var bytes = [UInt8](repeating: 0, count: 20)
         guard (try? bytes.withUnsafeMutableBytes { try file.read(into: $0, at: 0) }) == 20 else { return nil }
         return bytes.withUnsafeBytes { raw -> UInt64? in
             var reader = ByteReader(raw)
-            guard Array(reader.take(8)) == SegmentFormat.idsMagic else { return nil }
-            let next = reader.fixed(UInt64.self)
+            guard Array(reader.take(8)) == magic else { return nil }
+            let value = reader.fixed(UInt64.self)
             guard reader.fixed(UInt32.self) == CRC32.of(UnsafeRawBufferPointer(rebasing: raw[..<16])) else { return nil }
-            return next
+            return value
         }
     }
 
-    /// Records that ids below `next` may have been handed out, durably (written aside, synced, renamed over).
-    func writeReservation(_ next: UInt64) throws(SystemError) {
+    /// Written aside, synced, renamed over the old one and the directory synced: a crash leaves the old value
+    /// or the new one, never a torn file.
+    private func writeID(_ value: UInt64, named name: String, magic: [UInt8]) throws(SystemError) {
         var writer = ByteWriter()
-        writer.bytes = SegmentFormat.idsMagic
-        writer.fixed(next)
+        writer.bytes = magic
+        writer.fixed(value)
         let crc = writer.bytes.withUnsafeBytes { CRC32.of($0) }
         writer.fixed(crc)
-        let temporary = reservationPath + ".tmp"
+        let destination = path + "/" + name, temporary = destination + ".tmp"
         do {
             let file = try File(temporary, for: .writing)
             try file.truncate(to: 0)
             try file.write(writer.bytes)
             try file.synchronizeData()
         }
-        try FileSystem.rename(temporary, to: reservationPath)
+        try FileSystem.rename(temporary, to: destination)
         try FileSystem.synchronizeDirectory(path)
     }
 }

@@ -22,7 +22,7 @@ public final class DiskHistory: RecordStore {
     public let source: SegmentSource
     public let pending = PendingRecords()
     public let catalog: SegmentCatalog
-    private let directory: DataDirectory
+    let directory: DataDirectory
     private let recovered: RecoveredHistory
     private let report: @Sendable (String) -> Void
     /// Bytes cut from a torn tail and corrupt stretches passed over at start.

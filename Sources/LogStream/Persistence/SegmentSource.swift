@@ -155,6 +155,15 @@ public final class SegmentSource: RecordSource, @unchecked Sendable {
         return endOfWalk(ids)
     }
 
+    /// From block headers alone: the oldest block reaching into `ids` holds it (ids run without gaps inside
+    /// a block; between blocks, a crash may have left one).
+    public func firstHeldID(among ids: Range<UInt64>) -> UInt64 {
+        for segment in catalog.snapshot() where segment.ids.overlaps(ids) {
+            if let block = segment.blocks.first(where: { $0.header.ids.overlaps(ids) }) { return max(ids.lowerBound, block.header.firstID) }
+        }
+        return ids.upperBound
+    }
+
     public func firstID(receivedSince time: Int64, among ids: Range<UInt64>) -> UInt64 {
         // Receive times grow with ids (within a clock step): the oldest block whose newest record is recent
         // enough holds the first such record.

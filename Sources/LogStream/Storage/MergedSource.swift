@@ -53,6 +53,10 @@ public final class MergedSource: RecordSource, @unchecked Sendable {
         return ids.upperBound
     }
 
+    public func firstHeldID(among ids: Range<UInt64>) -> UInt64 {
+        parts.map { $0.firstHeldID(among: ids) }.min() ?? ids.upperBound
+    }
+
     /// Runs `walk` over each part in turn, each over what the newer parts left: a part that ends with
     /// `.gone(below:)` hands the ids below that bound to the next.
     private func stitched(_ ids: Range<UInt64>, _ walk: (any RecordSource, Range<UInt64>) -> WalkEnd) -> WalkEnd {

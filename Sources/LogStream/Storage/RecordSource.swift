@@ -31,9 +31,19 @@ public protocol RecordSource: AnyObject, Sendable {
 
     /// The first id among `ids` received at or after `time` (`ids.upperBound` when none is).
     func firstID(receivedSince time: Int64, among ids: Range<UInt64>) -> UInt64
+
+    /// The first id among `ids` the source may hold, found without reading records (`ids.upperBound` when
+    /// none): ids reserved and never handed out before a crash leave gaps a reader in id order jumps over.
+    func firstHeldID(among ids: Range<UInt64>) -> UInt64
 }
 
 extension RecordSource {
+    /// A source whose ids run without gaps from its oldest to its newest.
+    public func firstHeldID(among ids: Range<UInt64>) -> UInt64 {
+        let held = ids.clamped(to: storedIDs)
+        return held.isEmpty ? ids.upperBound : held.lowerBound
+    }
+
     /// The summaries one at a time.
     @discardableResult
     public func forEachSummary(newestFirstIn ids: Range<UInt64>, _ body: (RecordSummary) -> Bool) -> WalkEnd {

@@ -42,6 +42,8 @@ public enum SegmentFormat {
     static let blockMagic: UInt32 = 0x4B4C_424C  // "LBLK"
     static let headerBytes = 104
     static let idsMagic: [UInt8] = Array("LSIDS".utf8) + [0, 0, 1]
+    /// The ClickHouse shipping cursor's file: the first id not shipped yet.
+    static let shippedMagic: [UInt8] = Array("LSSHIP".utf8) + [0, 1]
     static let segmentSuffix = ".lseg"
 
     /// A block is sealed once its text reaches this (or at each sync): large enough for zstd to find the
