@@ -234,6 +234,7 @@ async function refreshStats() {
     $("truncated-count").textContent = Number(body.truncated || 0).toLocaleString();
     memoryOldestId = Number(body.memory_oldest_id);
     showDisk(body);
+    showShipping(body);
   } catch (_) { /* the connection indicator already tells */ }
 }
 
@@ -248,6 +249,29 @@ function showDisk(stats) {
   $("disk-stat").title = failing
     ? `Persisting has stopped: ${Number(stats.disk_write_errors).toLocaleString()} writes failed (the server's log says why). New lines are kept in memory and writes are retried.`
     : `${Number(stats.disk_records).toLocaleString()} records on disk${oldest ? ` since ${new Date(oldest).toLocaleString()}` : ""}`;
+}
+
+/// Shipping to ClickHouse (only with --clickhouse-url): how far behind it is, and whether it is held up.
+function showShipping(stats) {
+  if (Number(stats.clickhouse_enabled) !== 1) return;
+  const failing = Number(stats.clickhouse_failing) === 1;
+  const records = Number(stats.clickhouse_lag_records), seconds = Number(stats.clickhouse_lag_seconds);
+  $("clickhouse-stat").classList.remove("hidden");
+  $("clickhouse-stat").classList.toggle("failing", failing);
+  $("clickhouse-lag").textContent = records === 0 ? "none" : `${records.toLocaleString()} · ${formatSeconds(seconds)}`;
+  const causes = Object.entries(stats.clickhouse_failures || {}).filter(([, count]) => count > 0)
+    .map(([cause, count]) => `${cause} ${Number(count).toLocaleString()}`).join(", ");
+  $("clickhouse-stat").title = `${failing ? "Shipping is held up and retried (the server's log says why). " : ""}`
+    + `${records.toLocaleString()} records not yet in ClickHouse, the oldest taken in ${formatSeconds(seconds)} ago; `
+    + `${Number(stats.clickhouse_shipped_records).toLocaleString()} shipped`
+    + `${Number(stats.clickhouse_rows_rejected) ? `, ${Number(stats.clickhouse_rows_rejected).toLocaleString()} rejected by ClickHouse` : ""}`
+    + `${Number(stats.clickhouse_lost_records) ? `, ${Number(stats.clickhouse_lost_records).toLocaleString()} lost before shipping` : ""}`
+    + `${causes ? `; failures: ${causes}` : ""}`;
+}
+
+function formatSeconds(seconds) {
+  return seconds < 10 ? `${seconds.toFixed(1)} s` : seconds < 120 ? `${Math.round(seconds)} s`
+    : seconds < 7200 ? `${Math.round(seconds / 60)} min` : `${Math.round(seconds / 3600)} h`;
 }
 
 function formatBytes(bytes) {

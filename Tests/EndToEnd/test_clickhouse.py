@@ -228,3 +228,44 @@ def test_a_bad_clickhouse_flag_is_one_clear_line(tmp_path):
         result = subprocess.run([str(BINARY), "--data-dir", str(tmp_path / "d"), *flags], capture_output=True, timeout=10)
         assert result.returncode != 0
         assert expected in result.stderr.decode() and len(result.stderr.decode().strip().splitlines()) == 1, result.stderr
+
+
+def test_a_frozen_clickhouse_times_out_and_nothing_waits_for_it(make_server, table):
+    assert available(), "clickhouse-server is missing: ./test.sh installs it"
+    instance = ClickHouse(free_port, name="frozen").start()
+    try:
+        server = make_server(*shipping(table, instance, "--clickhouse-timeout", "1s"))
+        server.send_tcp(lines(1000))
+        wait_shipped(server, instance, table, 1000)
+        instance.freeze()
+        server.send_tcp(lines(1000, start=1000))
+        server.wait_for(lambda: server.stats()["clickhouse_failures"]["unreachable"] >= 2, message="timeouts")
+        started = time.time()
+        assert server.logs(query="order", limit=5) and server.stats()["received"] == 2000
+        assert time.time() - started < 1, "searches and stats do not wait for ClickHouse"
+        assert server.stats()["clickhouse_lag_records"] == 1000
+        instance.thaw()
+        assert wait_shipped(server, instance, table, 2000) == 2000
+        assert server.stop() == 0
+        log = server.process.stderr.read().decode()
+        assert "Connection timed out" in log, log
+    finally:
+        instance.remove()
+
+
+def test_the_dashboard_header_shows_the_lag_and_turns_red_when_shipping_is_held_up(make_server, clickhouse, table, browser):
+    from selenium.webdriver.support.ui import WebDriverWait
+    server = make_server(*shipping(table, clickhouse, user=(USER, "wrong")))
+    server.send_tcp(lines(300))
+    server.wait_received(300)
+    browser.get(server.base_url + "/")
+    stat = browser.find_element("id", "clickhouse-stat")
+    WebDriverWait(browser, 10).until(lambda _: "failing" in stat.get_attribute("class") and "300" in stat.text)
+    assert "authentication" in stat.get_attribute("title") and "held up" in stat.get_attribute("title")
+    shipped = make_server(*shipping(table, clickhouse))
+    shipped.send_tcp(lines(10))
+    wait_shipped(shipped, clickhouse, table, 10)
+    browser.get(shipped.base_url + "/")
+    stat = browser.find_element("id", "clickhouse-stat")
+    WebDriverWait(browser, 10).until(lambda _: stat.is_displayed() and "none" in stat.text)
+    assert "failing" not in stat.get_attribute("class")
