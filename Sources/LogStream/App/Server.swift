@@ -184,6 +184,8 @@ final class Server {
                               takenInUpTo: { ring.storedIDs.upperBound },
                               shippableUpTo: history.map { disk in { disk.progress.durableUpTo } } ?? { ring.storedIDs.upperBound })
         }
+        // source=cluster searches ClickHouse on a worker of its own: a slow cluster never holds up local searches.
+        if let settings = configuration.clickhouse { api.cluster = (ClickHouseSearch(settings), try reactor.startWorker(named: "cluster")) }
         registerMetrics(api: api, udpReceiveBufferBytes: grantedBuffer)
 
         try reactor.register(udpFD, interest: .readable, handler: udp)

@@ -16,15 +16,13 @@ public struct LevelHistogram: Equatable, Sendable {
     /// records of `window` (its ids; its times are replaced by `since` and `until`).
     public init(source: any RecordSource, filter: RecordFilter, window: RecordWindow = RecordWindow(), since: Int64, until: Int64,
                 buckets: Int) {
-        let bucketCount = max(1, min(buckets, Self.maxBuckets))
-        let span = max(until - since + 1, 1)
+        let (width, bucketCount) = Self.bucketWidth(since: since, until: until, buckets: buckets)
         self.since = since
-        bucketMilliseconds = max(1, (span + Int64(bucketCount) - 1) / Int64(bucketCount))
+        bucketMilliseconds = width
         let levels = LogLevel.allCases.count
         // One flat buffer, written through a pointer: nested arrays mutated inside the closure cost a
         // uniqueness check per record.
         var flat = [UInt64](repeating: 0, count: bucketCount * levels)
-        let width = bucketMilliseconds
         var covered = window
         (covered.since, covered.until) = (since, until)
         flat.withUnsafeMutableBufferPointer { counts in

@@ -6,6 +6,8 @@
 
 public struct Regex: Equatable, Sendable {
     public let pattern: String
+    /// The `i` flag: ASCII case is ignored.
+    public let ignoringCase: Bool
     /// Bytes every match contains (lower-cased; compared ignoring case), or empty: checked before the VM runs.
     public let requiredLiteral: [UInt8]
     private let program: [Instruction]
@@ -34,6 +36,7 @@ public struct Regex: Equatable, Sendable {
         try compiler.emit(tree)
         compiler.program.append(.match)
         self.pattern = pattern
+        self.ignoringCase = ignoringCase
         requiredLiteral = tree.requiredLiteral
         program = compiler.program
         sets = compiler.sets

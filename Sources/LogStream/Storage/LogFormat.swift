@@ -4,6 +4,12 @@
 public enum LogFormat: UInt8, CaseIterable, Sendable {
     case plain = 0, rfc5424 = 1, rfc3164 = 2, json = 3, logfmt = 4, otlp = 5, loki = 6, elasticsearch = 7, gelf = 8, forward = 9
 
+    /// The format a name (as `name` writes it) stands for.
+    public init?(name: UnsafeRawBufferPointer) {
+        guard let found = Self.allCases.first(where: { name.elementsEqual($0.name.utf8) }) else { return nil }
+        self = found
+    }
+
     public var name: String {
         switch self {
         case .plain: "plain"

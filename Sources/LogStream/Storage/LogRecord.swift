@@ -12,6 +12,12 @@ public enum IngestProtocol: UInt8, CaseIterable, Sendable {
         case .http: "HTTP"
         }
     }
+
+    /// The protocol a name (as `name` writes it) stands for.
+    public init?(name: UnsafeRawBufferPointer) {
+        guard let found = Self.allCases.first(where: { name.elementsEqual($0.name.utf8) }) else { return nil }
+        self = found
+    }
 }
 
 /// A record to append; the byte views need only live for the call.

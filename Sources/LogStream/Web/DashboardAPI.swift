@@ -10,6 +10,8 @@ final class DashboardAPI {
     let access: AccessPolicy
     /// Where searches run.
     let queries: WorkerThread
+    /// Every node's history (`source=cluster`), and the worker its searches run on; nil without ClickHouse.
+    var cluster: (history: any ClusterHistory, worker: WorkerThread)?
     /// Requests refused for want of the token.
     private(set) var unauthorizedCount = 0
 
@@ -92,6 +94,7 @@ final class DashboardAPI {
     /// `GET /api/logs?query=&level=&service=&limit=`: newest first, as the original; plus `q=` (the query
     /// language), `field.<name>=`, and the window: `before=`, `after=` (ids), `since=`, `until=` (times).
     private func logs(_ query: [String: String]) -> HTTPAnswer {
+        if let answer = clusterAnswer(query, clusterLogs) { return answer }
         let (limit, selection): (Int, Selection)
         do {
             limit = min(try Self.integer(query, "limit", fallback: Self.defaultLimit, allowed: 0...Int.max,
@@ -112,6 +115,7 @@ final class DashboardAPI {
     /// `GET /api/histogram?q=&since=&until=&before=&after=&buckets=`: records per level per time bucket, oldest
     /// bucket first. Without `since`/`until`, the span of what is stored (at least the last minute).
     private func histogram(_ query: [String: String]) -> HTTPAnswer {
+        if let answer = clusterAnswer(query, clusterHistogram) { return answer }
         let (selection, buckets): (Selection, Int)
         do {
             selection = try Self.selection(query)
@@ -138,6 +142,7 @@ final class DashboardAPI {
     /// `GET /api/facets?field=service|level|host|protocol|format|field.<name>&q=&since=&until=&limit=`: the most
     /// common values among matching records.
     private func facets(_ query: [String: String]) -> HTTPAnswer {
+        if let answer = clusterAnswer(query, clusterFacets) { return answer }
         let (selection, limit): (Selection, Int)
         do { selection = try Self.selection(query) } catch { return .now(error.response) }
         guard let name = query["field"], let attribute = Facets.Attribute(name) else {
@@ -155,12 +160,12 @@ final class DashboardAPI {
     }
 
     /// A 400 to send instead of an answer.
-    private struct BadRequest: Error {
+    struct BadRequest: Error {
         var response: HTTPResponse
     }
 
     /// An integer parameter: `fallback` when absent or empty, else it must lie in `allowed` (a 400 saying `message`).
-    private static func integer(_ query: [String: String], _ name: String, fallback: Int, allowed: ClosedRange<Int>,
+    static func integer(_ query: [String: String], _ name: String, fallback: Int, allowed: ClosedRange<Int>,
                                 _ message: String) throws(BadRequest) -> Int {
         guard let text = query[name], !text.isEmpty else { return fallback }
         guard let value = Int(text), allowed.contains(value) else { throw BadRequest(response: .error(400, message)) }
@@ -168,25 +173,27 @@ final class DashboardAPI {
     }
 
     /// Which records a request is about.
-    private struct Selection: Sendable {
+    struct Selection: Sendable {
         var filter: RecordFilter
         var window: RecordWindow
     }
 
     /// The filter (original parameters, `field.<name>=`, `q=`) and the window a request asks for.
-    private static func selection(_ query: [String: String]) throws(BadRequest) -> Selection {
+    static func selection(_ query: [String: String], window: Bool = true) throws(BadRequest) -> Selection {
         var fields: [String: String] = [:]
         for (key, value) in query where key.hasPrefix("field.") && key.count > "field.".count {
             fields[String(key.dropFirst("field.".count))] = value
         }
         let expression: Query?
         do { expression = try QueryParser.parse(query["q"] ?? "") } catch { throw BadRequest(response: .error(400, "q: \(error)")) }
-        let window: RecordWindow
-        do { window = try RecordWindow(parameters: query, now: Clock.wallMilliseconds) } catch {
-            throw BadRequest(response: .error(400, error.message))
+        var parsedWindow = RecordWindow()
+        if window {
+            do { parsedWindow = try RecordWindow(parameters: query, now: Clock.wallMilliseconds) } catch {
+                throw BadRequest(response: .error(400, error.message))
+            }
         }
         let filter = RecordFilter(query: query["query"], level: query["level"], service: query["service"], fields: fields,
                                   expression: expression)
-        return Selection(filter: filter, window: window)
+        return Selection(filter: filter, window: parsedWindow)
     }
 }

@@ -3,7 +3,9 @@
 enum LogEntryJSON {
     static let maxResponseBytes = 32 << 20
 
-    static func append(_ record: LogRecord, to json: inout JSONWriter) {
+    /// With `node`, the entry also names the node that took it in and the `cursor` that pages past it
+    /// (`<ms>:<id>:<node>`), as a cluster search answers.
+    static func append(_ record: LogRecord, node: UnsafeRawBufferPointer? = nil, to json: inout JSONWriter) {
         json.raw("{\"id\":")
         json.integer(record.id)
         json.raw(",\"timestamp\":\"")
@@ -38,7 +40,15 @@ enum LogEntryJSON {
             // Literals were validated as JSON when parsed; text is escaped like any log text.
             if field.kind == .literal { json.bytes.append(contentsOf: field.value) } else { json.string(field.value) }
         }
-        json.raw("}}")
+        json.raw("}")
+        if let node {
+            json.raw(",\"node\":")
+            json.string(node)
+            json.raw(",\"cursor\":")
+            let cursor = Array("\(record.receivedAtMilliseconds):\(record.id):".utf8) + node
+            cursor.withUnsafeBytes { json.string($0) }
+        }
+        json.raw("}")
     }
 
     /// The newest records matching `filter` inside `window`, newest first, as a JSON array. Returns how many

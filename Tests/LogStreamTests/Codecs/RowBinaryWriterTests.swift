@@ -43,3 +43,43 @@ struct RowBinaryWriterTests {
         #expect(rows.rowCount == 2 && rows.bytes == [3] + Array("one".utf8) + [3] + Array("two".utf8))
     }
 }
+
+@Suite("ClickHouse RowBinary, read back")
+struct RowBinaryReaderTests {
+    @Test("what the writer writes reads back in the same order")
+    func roundTrip() {
+        var rows = RowBinaryWriter()
+        rows.string("node-1"); rows.uint64(.max); rows.int64(-42); rows.uint32(7); rows.uint8(1)
+        rows.arrayCount(2); rows.string(""); rows.string(String(repeating: "é", count: 100))
+        rows.bytes.withUnsafeBytes { raw in
+            var reader = RowBinaryReader(raw)
+            #expect(String(decoding: reader.string(), as: UTF8.self) == "node-1")
+            #expect(reader.uint64() == .max && reader.int64() == -42 && reader.uint32() == 7 && reader.uint8() == 1)
+            #expect(reader.arrayCount() == 2)
+            #expect(reader.string().isEmpty)
+            #expect(String(decoding: reader.string(), as: UTF8.self) == String(repeating: "é", count: 100))
+            #expect(reader.isAtEnd && !reader.failed)
+        }
+    }
+
+    @Test("truncated and absurd input fails without trapping", arguments: [
+        [UInt8](), [5, 0x61], [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F], [0x80], [1, 2, 3],
+    ])
+    func truncated(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { raw in
+            var reader = RowBinaryReader(raw)
+            _ = reader.string()
+            _ = reader.uint64()
+            _ = reader.arrayCount()
+            #expect(reader.failed)
+        }
+    }
+
+    @Test("an array count larger than the bytes left fails at once")
+    func hugeArray() {
+        [0xFF, 0xFF, 0x03, 0].withUnsafeBytes { raw in
+            var reader = RowBinaryReader(raw)
+            #expect(reader.arrayCount() == 0 && reader.failed)
+        }
+    }
+}
