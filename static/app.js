@@ -11,13 +11,15 @@ import { facetTerm, highlightTerms, toggleTerm, tokens } from "./query.js";
 
 const REFRESH_MS = 3000;
 const PAGE_LINES = 1000;
-const URL_KEYS = ["q", "query", "level", "service", "since", "until", "line"];
+const URL_KEYS = ["q", "query", "level", "service", "since", "until", "line", "source", "node"];
 const FACETS = ["level", "service", "host"];
 /// The range picker's presets: `since` as a duration back from now, which the API reads as such.
 const PRESETS = { "15m": "Last 15 minutes", "1h": "Last hour", "24h": "Last 24 hours", "7d": "Last 7 days" };
 const $ = (id) => document.getElementById(id);
 
-const state = { q: "", query: "", level: "", service: "", since: "", until: "", line: "" };
+const state = { q: "", query: "", level: "", service: "", since: "", until: "", line: "", source: "", node: "" };
+/// The cluster's history is searched over a range (the last hour unless chosen): the live tail is this node's.
+const CLUSTER_DEFAULT_RANGE = "1h";
 let paused = false;
 let dropped = 0;
 let generation = 0;
@@ -83,7 +85,7 @@ function writeURL(push) {
 /// The filter and range as API parameters.
 function apiParams({ withRange = true } = {}) {
   const params = new URLSearchParams();
-  for (const key of ["q", "query", "level", "service"]) if (state[key]) params.set(key, state[key]);
+  for (const key of ["q", "query", "level", "service", "source"]) if (state[key]) params.set(key, state[key]);
   if (withRange && mode() === "range") {
     if (state.since) params.set("since", state.since);
     if (state.until) params.set("until", state.until);
@@ -99,6 +101,7 @@ function preset() {
 /// Shows what the state asks for: called after every change of query, range or line.
 function apply({ push = false } = {}) {
   generation += 1;
+  if (state.source === "cluster" && !state.since && !state.until && !state.line) state.since = CLUSTER_DEFAULT_RANGE;
   writeURL(push);
   clearError();
   view.setTerms(highlightTerms(state.q, state.query));
@@ -153,7 +156,7 @@ async function loadRange({ older = false } = {}) {
   const asked = generation;
   const params = apiParams();
   params.set("limit", String(PAGE_LINES));
-  if (older && view.oldestId !== null) params.set("before", String(view.oldestId));
+  if (older && view.oldest) params.set("before", view.oldest.cursor ?? String(view.oldest.id));
   try {
     const { body, response } = await fetchJSON(`/api/logs?${params}`);
     if (asked !== generation) return;
@@ -171,11 +174,13 @@ async function loadRange({ older = false } = {}) {
 async function loadLine(id) {
   const asked = generation;
   const params = new URLSearchParams({ after: String(Math.max(0, id - 26)), before: String(id + 26), limit: "51" });
+  if (state.source === "cluster") { params.set("source", "cluster"); params.set("node", state.node); }
   try {
     const { body } = await fetchJSON(`/api/logs?${params}`);
     if (asked !== generation) return;
     view.replace(body);
-    if (!view.reveal(id)) showNotice(`Line #${id} is no longer in memory.`);
+    const target = body.find((entry) => entry.id === id);
+    if (!target || !view.reveal(LogView.key(target))) showNotice(`Line #${id} is no longer ${state.source === "cluster" ? "in the cluster's history" : "in memory"}.`);
     updateCounts();
   } catch (error) {
     if (asked === generation) showError(error.message);
@@ -190,7 +195,7 @@ function zoomTo(since, until) {
 }
 
 function backToLive() {
-  state.since = state.until = state.line = "";
+  state.since = state.until = state.line = state.source = state.node = "";
   apply({ push: true });
 }
 
@@ -254,6 +259,7 @@ function showDisk(stats) {
 /// Shipping to ClickHouse (only with --clickhouse-url): how far behind it is, and whether it is held up.
 function showShipping(stats) {
   if (Number(stats.clickhouse_enabled) !== 1) return;
+  $("source").classList.remove("hidden");
   const failing = Number(stats.clickhouse_failing) === 1;
   const records = Number(stats.clickhouse_lag_records), seconds = Number(stats.clickhouse_lag_seconds);
   $("clickhouse-stat").classList.remove("hidden");
@@ -289,6 +295,8 @@ function updateModeBar() {
     : current === "range" ? (preset() ? `${PRESETS[preset()]}, newest first` : `${state.since ? new Date(state.since).toLocaleString() : "…"} → ${state.until ? new Date(state.until).toLocaleString() : "now"}`)
       : paused ? "Paused" : "Live";
   $("range").value = current === "live" ? "" : preset() || "custom";
+  $("source").value = state.source;
+  if (state.source === "cluster") $("source").classList.remove("hidden");
   $("range").querySelector('option[value="custom"]').hidden = current !== "range" || preset() !== null;
   $("mode").textContent = text;
   $("mode").className = `mode ${current}${paused ? " paused" : ""}`;
@@ -378,7 +386,13 @@ function wire() {
     const chosen = $("range").value;
     if (chosen === "custom") return;
     state.since = chosen;
-    state.until = state.line = "";
+    state.until = state.line = state.node = "";
+    if (!chosen) state.source = "";  // live is this node's tail
+    apply({ push: true });
+  });
+  $("source").addEventListener("change", () => {
+    state.source = $("source").value;
+    state.line = state.node = "";
     apply({ push: true });
   });
   $("older").addEventListener("click", () => loadRange({ older: true }));
@@ -393,6 +407,7 @@ function wire() {
     // The same view as the link opened fresh: the line and its neighbours, no filter (Back returns to the query).
     for (const key of URL_KEYS) state[key] = "";
     state.line = String(selected.id);
+    if (selected.node !== undefined) { state.source = "cluster"; state.node = selected.node; }
     $("q").value = "";
     apply({ push: true });
   });

@@ -14,8 +14,10 @@ export class DetailsPanel {
     if (!entry) return this.close();
     this.entry = entry;
     const { panel, title, fields, permalink } = this.elements;
-    title.textContent = `Line #${entry.id}`;
-    permalink.href = `${location.pathname}?line=${entry.id}`;
+    title.textContent = entry.node === undefined ? `Line #${entry.id}` : `Line #${entry.id} of ${entry.node}`;
+    const link = new URLSearchParams({ line: String(entry.id) });
+    if (entry.node !== undefined) { link.set("source", "cluster"); link.set("node", entry.node); }
+    permalink.href = `${location.pathname}?${link}`;
     fields.replaceChildren();
     const add = (name, value) => {
       const term = document.createElement("dt");
@@ -30,7 +32,7 @@ export class DetailsPanel {
       const lag = Date.parse(entry.timestamp) - Date.parse(entry.source_time);
       if (!isNaN(lag)) add("delay", lag >= 0 ? `received ${duration(lag)} after the source time` : `source time ${duration(-lag)} ahead of receive (clock skew?)`);
     }
-    for (const key of ["level", "service", "host", "protocol", "format"]) if (entry[key] !== undefined) add(key, entry[key]);
+    for (const key of ["node", "level", "service", "host", "protocol", "format"]) if (entry[key] !== undefined) add(key, entry[key]);
     if (entry.truncated) add("truncated", "yes: cut at the maximum line length");
     for (const [name, value] of Object.entries(entry.fields || {})) add(`field.${name}`, value);
     add("line", entry.raw);

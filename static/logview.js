@@ -29,7 +29,11 @@ export class LogView {
     });
   }
 
+  /// An entry's identity: its id on this node; across a cluster its cursor (ids repeat from node to node).
+  static key(entry) { return entry.cursor ?? entry.id; }
+
   get length() { return this.entries.length; }
+  get oldest() { return this.entries.length ? this.entries[this.entries.length - 1] : null; }
   get newestId() { return this.entries.length ? this.entries[0].id : null; }
   get oldestId() { return this.entries.length ? this.entries[this.entries.length - 1].id : null; }
 
@@ -54,7 +58,8 @@ export class LogView {
   /// Older lines at the bottom (a further page of a listing).
   append(entries) {
     const oldest = this.oldestId;
-    const older = oldest === null ? entries : entries.filter((entry) => entry.id < oldest);
+    // A cluster's page starts past the cursor it was asked with: nothing to filter.
+    const older = oldest === null || this.oldest.cursor ? entries : entries.filter((entry) => entry.id < oldest);
     this.entries = this.entries.concat(older.slice(0, Math.max(0, this.capacity - this.entries.length)));
     this.schedule();
   }
@@ -77,16 +82,16 @@ export class LogView {
   }
 
   select(entry) {
-    this.selectedId = entry ? entry.id : null;
+    this.selectedId = entry ? LogView.key(entry) : null;
     this.redraw();
     this.onSelect(entry);
   }
 
   /// Scrolls so that the line with `id` is in view (a permalink's target).
-  reveal(id) {
-    const index = this.entries.findIndex((entry) => entry.id === id);
+  reveal(key) {
+    const index = this.entries.findIndex((entry) => LogView.key(entry) === key);
     if (index < 0) return false;
-    this.targetId = id;
+    this.targetId = key;
     this.spacer.style.height = `${this.entries.length * ROW_HEIGHT}px`;
     this.container.scrollTop = Math.max(0, index * ROW_HEIGHT - this.container.clientHeight / 2);
     this.select(this.entries[index]);
@@ -132,7 +137,7 @@ export class LogView {
     row.entry = entry;
     row.version = this.version;
     const level = LEVELS.has(entry.level) ? entry.level : "INFO";
-    row.className = `row level-${level}` + (entry.id === this.selectedId ? " selected" : "") + (entry.id === this.targetId ? " target" : "");
+    row.className = `row level-${level}` + (LogView.key(entry) === this.selectedId ? " selected" : "") + (LogView.key(entry) === this.targetId ? " target" : "");
     row.dataset.id = String(entry.id);
     const message = span("msg", "");
     // A multi-line record (a stack trace) is one row showing its first line; the details panel shows it whole.

@@ -159,3 +159,52 @@ def test_clickhouse_down_is_a_503_and_frozen_a_504(make_server):
         assert status == 503 and "Connection refused" in body["error"]
     finally:
         instance.remove()
+
+
+def test_one_dashboard_switches_to_the_cluster_and_finds_both_nodes_lines(make_server, browser):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+    from test_dashboard import messages, open_dashboard, url_params
+    instance = ClickHouse(free_port, name="two-nodes").start()
+    try:
+        table = "logstream.both"
+        node_a = make_server(*shipping(table, instance, node="node-a"))
+        node_b = make_server(*shipping(table, instance, node="node-b"))
+        node_a.send_tcp(b"".join(b"INFO [shop] from-a %d\n" % i for i in range(30)))
+        node_b.send_tcp(b"".join(b"WARN [shop] from-b %d\n" % i for i in range(30)))
+        wait_shipped(node_a, instance, table, 30)
+        wait_shipped(node_b, instance, table, 60)
+        open_dashboard(browser, node_a)
+        source = browser.find_element(By.ID, "source")
+        WebDriverWait(browser, 10).until(lambda _: source.is_displayed())
+        assert all("from-a" in text for text in messages(browser)), "this node's live tail first"
+        Select(source).select_by_value("cluster")
+        shown = lambda: browser.find_element(By.ID, "shown").text
+        WebDriverWait(browser, 10).until(lambda _: shown() == "60 of 60 lines")
+        assert url_params(browser)["source"] == "cluster" and url_params(browser)["since"] == "1h"
+        visible = messages(browser)
+        assert any("from-b" in text for text in visible) and any("from-a" in text for text in visible)
+        # A node-b line: its details name the node, and its permalink opens it among node-b's neighbours.
+        browser.get(node_a.base_url + "/?source=cluster&q=" + urllib.parse.quote('"from-b 7"'))
+        WebDriverWait(browser, 10).until(lambda _: shown() == "1 of 1 lines")
+        browser.find_element(By.CSS_SELECTOR, "#list .row .msg").click()
+        WebDriverWait(browser, 10).until(lambda _: browser.find_element(By.ID, "details").is_displayed())
+        names = [term.text for term in browser.find_elements(By.CSS_SELECTOR, "#details-fields dt")]
+        values = [value.text for value in browser.find_elements(By.CSS_SELECTOR, "#details-fields dd")]
+        assert dict(zip(names, values))["node"] == "node-b"
+        browser.find_element(By.ID, "permalink").click()
+        WebDriverWait(browser, 10).until(lambda _: url_params(browser).get("node") == "node-b")
+        WebDriverWait(browser, 10).until(lambda _: browser.find_elements(By.CSS_SELECTOR, "#list .row.target"))
+        target = browser.find_element(By.CSS_SELECTOR, "#list .row.target")
+        assert "from-b 7" in target.text
+        assert all("from-b" in text for text in messages(browser)), "the neighbours are node-b's"
+        # The histogram and facets count both nodes.
+        browser.get(node_a.base_url + "/?source=cluster")
+        WebDriverWait(browser, 10).until(lambda _: shown() == "60 of 60 lines")
+        facet_text = browser.find_element(By.ID, "facet-level").text
+        assert "WARN" in facet_text and "INFO" in facet_text
+        assert browser.find_element(By.ID, "source").get_attribute("value") == "cluster"
+        Select(browser.find_element(By.ID, "range")).select_by_value("")
+        WebDriverWait(browser, 10).until(lambda _: "source" not in url_params(browser))
+    finally:
+        instance.remove()
