@@ -132,3 +132,28 @@ class ClickHouse:
 
     def rows(self, sql, **options):
         return [json.loads(line) for line in self.query(sql + " FORMAT JSONEachRow", **options).splitlines() if line]
+
+
+LOCAL_TABLE_DDL = """CREATE TABLE IF NOT EXISTS logstream.logs_local
+(
+    node String, id UInt64, ts DateTime('UTC'), ts_ms UInt64, source_ms Int64, level String, service String, host String,
+    protocol String, format String, truncated UInt8, msg String,
+    field_keys Array(String), field_values Array(String), field_kinds Array(UInt8)
+)
+ENGINE = ReplacingMergeTree PARTITION BY toYYYYMMDD(ts) ORDER BY (service, ts, node, id)"""
+DISTRIBUTED_DDL = ("CREATE TABLE IF NOT EXISTS logstream.logs AS logstream.logs_local "
+                   "ENGINE = Distributed(logstream, logstream, logs_local, cityHash64(node, id))")
+
+
+def two_shard_cluster(free_port):
+    """Two servers, each a shard of cluster `logstream`, each with `logs_local` and a Distributed `logs` over both
+    (the README's DDL; ON CLUSTER needs ZooKeeper, so it runs on each)."""
+    shards = [ClickHouse(free_port, name=f"shard{index}") for index in (1, 2)]
+    for shard in shards:
+        shard.write_config(cluster_xml("logstream", [s.tcp_port for s in shards]))
+    for shard in shards:
+        shard.start()
+        shard.query("CREATE DATABASE IF NOT EXISTS logstream")
+        shard.query(LOCAL_TABLE_DDL)
+        shard.query(DISTRIBUTED_DDL)
+    return shards

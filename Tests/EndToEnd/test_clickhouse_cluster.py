@@ -1,0 +1,75 @@
+"""Two LogStream nodes shipping into a two-shard ClickHouse cluster (two Debian clickhouse-server 18.16 instances and
+a Distributed table over them), one node's API finding both nodes' lines; a shard down and a shard frozen make the
+cluster search say so rather than answer with part of the cluster."""
+import json
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import pytest
+
+from clickhouse import available, two_shard_cluster
+from conftest import free_port
+from test_clickhouse import shipping, wait_shipped
+
+
+def get(server, path, params):
+    url = f"{server.base_url}{path}?{urllib.parse.urlencode(params)}"
+    try:
+        with urllib.request.urlopen(url, timeout=60) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+@pytest.fixture
+def cluster():
+    assert available(), "clickhouse-server is missing: ./test.sh installs it"
+    shards = two_shard_cluster(free_port)
+    yield shards
+    for shard in shards:
+        shard.remove()
+
+
+def test_two_nodes_ship_into_two_shards_and_one_node_searches_both(make_server, cluster):
+    first, second = cluster
+    node_a = make_server(*shipping("logstream.logs", first, "--clickhouse-timeout", "2s", node="node-a"))
+    node_b = make_server(*shipping("logstream.logs", second, "--clickhouse-timeout", "2s", node="node-b"))
+    node_a.send_tcp(b"".join(b"INFO [shop] from-a order %d\n" % i for i in range(3000)))
+    node_b.send_tcp(b"".join(b"ERROR [pay] from-b card %d declined\n" % i for i in range(2000)))
+    node_a.wait_received(3000)
+    node_b.wait_received(2000)
+    # Distributed inserts reach the other shard in the background: wait until the whole cluster has them.
+    deadline = time.time() + 60
+    while time.time() < deadline and first.scalar("SELECT uniqExact(node, id) FROM logstream.logs") < 5000:
+        time.sleep(0.2)
+    assert first.scalar("SELECT uniqExact(node, id) FROM logstream.logs") == 5000
+    assert second.scalar("SELECT uniqExact(node, id) FROM logstream.logs") == 5000
+    held = [shard.scalar("SELECT count() FROM logstream.logs_local") for shard in cluster]
+    assert all(count > 1000 for count in held), f"rows spread over both shards by cityHash64(node, id): {held}"
+
+    status, found = get(node_a, "/api/logs", {"source": "cluster", "q": "from-b declined", "limit": 10000})
+    assert status == 200 and len(found) == 2000 and {entry["node"] for entry in found} == {"node-b"}
+    status, everything = get(node_a, "/api/logs", {"source": "cluster", "limit": 10000})
+    assert status == 200 and len(everything) == 5000 and {entry["node"] for entry in everything} == {"node-a", "node-b"}
+    status, facets = get(node_a, "/api/facets", {"source": "cluster", "field": "service"})
+    assert status == 200 and facets["total"] == 5000 and {v["value"]: v["count"] for v in facets["values"]} == {"shop": 3000, "pay": 2000}
+    status, histogram = get(node_b, "/api/histogram", {"source": "cluster", "q": "level:error", "since": "10m"})
+    assert status == 200 and sum(sum(row) for row in histogram["counts"]) == 2000
+
+    # One shard down: the cluster search says so; it does not answer with half the cluster.
+    second.stop()
+    status, body = get(node_a, "/api/logs", {"source": "cluster", "q": "from-b"})
+    assert status == 503 and "Code: 279" in body["error"], body
+    status, local = get(node_a, "/api/logs", {"q": "from-a", "limit": 5})
+    assert status == 200 and len(local) == 5, "this node's own history still answers"
+
+    # One shard frozen: the search gives up at --clickhouse-timeout and says so.
+    second.start()
+    second.freeze()
+    started = time.time()
+    status, body = get(node_a, "/api/logs", {"source": "cluster", "q": "from-b"})
+    took = time.time() - started
+    second.thaw()
+    assert status == 504 and "did not answer within 2.0 s" in body["error"] and took < 10, (status, body, took)
