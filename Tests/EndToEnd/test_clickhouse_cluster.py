@@ -73,3 +73,26 @@ def test_two_nodes_ship_into_two_shards_and_one_node_searches_both(make_server, 
     took = time.time() - started
     second.thaw()
     assert status == 504 and "did not answer within 2.0 s" in body["error"] and took < 10, (status, body, took)
+
+
+def test_retention_drops_old_days_on_every_shard_and_keeps_the_rest(make_server, cluster):
+    first, second = cluster
+    old = int(time.time()) - 20 * 86400
+    for index, shard in enumerate(cluster):
+        shard.query("INSERT INTO logstream.logs_local (node, id, ts, ts_ms, msg) VALUES "
+                    + ", ".join(f"('old-{index}', {i}, {old + i}, {(old + i) * 1000}, 'ancient {i}')" for i in range(50)))
+        shard.query("INSERT INTO logstream.logs_local (node, id, ts, ts_ms, msg) VALUES "
+                    + ", ".join(f"('old-{index}', {100 + i}, {old + 13 * 86400 + i}, {(old + 13 * 86400 + i) * 1000}, 'recent {i}')" for i in range(50)))
+    days = lambda shard: shard.scalar("SELECT uniqExact(partition_id) FROM system.parts WHERE database = 'logstream' AND table = 'logs_local' AND active")
+    assert [days(shard) for shard in cluster] == [2, 2]
+    node = make_server(*shipping("logstream.logs", first, "--clickhouse-url", second.url, "--clickhouse-retention", "10d"))
+    node.send_tcp(b"".join(b"INFO [shop] today %d\n" % i for i in range(500)))
+    node.wait_for(lambda: node.stats()["clickhouse_partitions_dropped"] == 2, message="one old day dropped on each shard")
+    wait_shipped(node, first, "logstream.logs", 600)  # 500 of today, and the 50 recent rows on each shard
+    for index, shard in enumerate(cluster):
+        assert shard.scalar(f"SELECT count() FROM logstream.logs_local WHERE node = 'old-{index}' AND msg LIKE 'ancient%'") == 0
+        assert shard.scalar(f"SELECT count() FROM logstream.logs_local WHERE node = 'old-{index}' AND msg LIKE 'recent%'") == 50
+    assert first.scalar("SELECT uniqExact(node, id) FROM logstream.logs WHERE node = 'node-a'") == 500
+    assert node.stop() == 0
+    log = node.process.stderr.read().decode()
+    assert log.count("retention dropped day") == 2, log

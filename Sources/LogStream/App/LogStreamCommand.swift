@@ -58,8 +58,8 @@ public struct LogStreamCommand: ParsableCommand {
     @Option(help: "Multi-line joining on TCP, Forward and /api/ingest lines: 'auto' joins a stack trace's lines into one record; 'off'.")
     var multiline = "off"
 
-    @Option(help: "ClickHouse's HTTP interface (http://host:8123): every record is shipped there, at least once; off unless given.")
-    var clickhouseUrl: String?
+    @Option(help: "ClickHouse's HTTP interface (http://host:8123): every record is shipped there, at least once, and source=cluster searches it; off unless given. Given again, the other shards of a cluster, where --clickhouse-retention runs too.")
+    var clickhouseUrl: [String] = []
     @Option(help: "The ClickHouse table shipped to, [database.]table; created if missing. A Distributed table works the same.")
     var clickhouseTable = "logstream.logs"
     @Option(help: "ClickHouse user (default: ClickHouse's default user).") var clickhouseUser: String?
@@ -70,6 +70,8 @@ public struct LogStreamCommand: ParsableCommand {
     @Option(help: "Longest wait before waiting records are shipped to ClickHouse (1s, 250ms).") var clickhouseInterval = TimeSpan(seconds: 1)
     @Option(help: "Every request to ClickHouse is given up after this long, and retried (a frozen server answers nothing).")
     var clickhouseTimeout = TimeSpan(seconds: 30)
+    @Option(help: "Days of history kept in ClickHouse (7d, 30d): older day partitions are dropped hourly on every --clickhouse-url; default: kept.")
+    var clickhouseRetention: TimeSpan?
 
     public init() {}
 
@@ -114,6 +116,9 @@ public struct LogStreamCommand: ParsableCommand {
         guard (1...1_000_000).contains(clickhouseBatch) else { throw ValidationError("--clickhouse-batch must be between 1 and 1000000") }
         guard (10...3_600_000).contains(clickhouseInterval.milliseconds) else { throw ValidationError("--clickhouse-interval must be between 10ms and 1h") }
         guard (100...3_600_000).contains(clickhouseTimeout.milliseconds) else { throw ValidationError("--clickhouse-timeout must be between 100ms and 1h") }
+        if let retention = clickhouseRetention, retention.milliseconds < 86_400_000 {
+            throw ValidationError("--clickhouse-retention must be at least 1d: ClickHouse keeps whole days")
+        }
         do { _ = try clickhouse } catch { throw ValidationError(error.description) }
         for origin in origins where AccessPolicy.normalizedOrigin(origin) == nil {
             throw ValidationError("--allowed-origins: '\(origin)' is not scheme://host[:port]")
@@ -138,8 +143,10 @@ public struct LogStreamCommand: ParsableCommand {
     /// The shipping settings; nil without --clickhouse-url.
     private var clickhouse: ClickHouseConfiguration? {
         get throws(ClickHouseConfiguration.ConfigurationError) {
-            guard let clickhouseUrl else { return nil }
-            var settings = try ClickHouseConfiguration(url: clickhouseUrl, table: clickhouseTable, node: nodeName ?? ProcessResources.hostName)
+            guard let first = clickhouseUrl.first else { return nil }
+            var settings = try ClickHouseConfiguration(url: first, table: clickhouseTable, node: nodeName ?? ProcessResources.hostName)
+            settings.otherShards = try clickhouseUrl.dropFirst().map(ClickHouseConfiguration.server)
+            settings.retentionMilliseconds = clickhouseRetention?.milliseconds
             settings.user = clickhouseUser
             settings.password = clickhousePassword ?? getenv("LOGSTREAM_CLICKHOUSE_PASSWORD").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 }
             settings.batchRows = clickhouseBatch
@@ -209,6 +216,7 @@ struct TimeSpan: ExpressibleByArgument, CustomStringConvertible {
     var milliseconds: Int64
 
     init(seconds: Int64) { milliseconds = seconds * 1000 }
+    init(milliseconds: Int64) { self.milliseconds = milliseconds }
 
     init?(argument: String) {
         let text = argument.lowercased()

@@ -246,7 +246,8 @@ final class Server {
         }
         if let clickhouse {
             let settings = clickhouse.configuration
-            log("shipping to ClickHouse at \(settings.host):\(settings.port), table \(settings.database).\(settings.table), as node \(settings.node); from id \(clickhouse.shippedUpTo) (\(clickhouse.lagRecords) records to ship)")
+            let retention = settings.retentionMilliseconds.map { "; days older than \(TimeSpan(milliseconds: $0)) dropped on \(1 + settings.otherShards.count) server(s)" } ?? ""
+            log("shipping to ClickHouse at \(settings.host):\(settings.port), table \(settings.database).\(settings.table), as node \(settings.node); from id \(clickhouse.shippedUpTo) (\(clickhouse.lagRecords) records to ship)\(retention)")
         }
         if staticFiles.isEmpty { log("warning: dashboard files not found; pass --static-dir") }
         if !Self.isLoopback(configuration.httpAddress) && !configuration.access.requiresToken {

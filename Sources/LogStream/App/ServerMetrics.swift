@@ -145,6 +145,8 @@ extension Server {
                         stats: "clickhouse_rows_rejected") { shipper?.rowsRejected ?? 0 }
         metrics.counter("clickhouse_lost_records_total", "Records that left the local history before they were shipped (and logged).",
                         stats: "clickhouse_lost_records") { shipper?.recordsLost ?? 0 }
+        metrics.counter("clickhouse_partitions_dropped_total", "Day partitions dropped in ClickHouse by --clickhouse-retention (every shard counted).",
+                        stats: "clickhouse_partitions_dropped") { shipper?.partitionsDropped ?? 0 }
         metrics.gauge("clickhouse_failing", "1 while shipping is held up by a failure (it is retried).", stats: "clickhouse_failing") {
             shipper?.lastFailure == nil ? 0 : 1
         }

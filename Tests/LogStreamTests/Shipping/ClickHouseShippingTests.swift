@@ -96,3 +96,22 @@ struct ClickHouseShippingTests {
         #expect(target == "/?wait_end_of_query=1&output_format_json_quote_64bit_integers=0&query=INSERT%20INTO%20%60a%60.%60b%60%20%28x%29%20FORMAT%20RowBinary")
     }
 }
+
+@Suite("ClickHouse retention")
+struct ClickHouseRetentionTests {
+    @Test("days are the UTC partition ids of toYYYYMMDD(ts)", arguments: [
+        (Int64(0), "19700101"), (951_782_400_000, "20000229"), (951_868_799_999, "20000229"), (951_868_800_000, "20000301"),
+        (1_796_378_400_123, "20261204"), (4_102_444_800_000, "21000101"), (-5, "19700101"),
+    ])
+    func day(_ milliseconds: Int64, _ expected: String) {
+        #expect(ClickHouseRetention.day(of: milliseconds) == expected)
+    }
+
+    @Test("the local table behind a Distributed one, as system.tables writes it")
+    func distributed() {
+        #expect(ClickHouseRetention.distributedTarget("Distributed(logstream, logstream, logs_local, cityHash64(node, id))", defaultDatabase: "x") ?? ("", "") == ("logstream", "logs_local"))
+        #expect(ClickHouseRetention.distributedTarget("Distributed('logstream', currentDatabase(), 'logs_local')", defaultDatabase: "db") ?? ("", "") == ("db", "logs_local"))
+        #expect(ClickHouseRetention.distributedTarget("Distributed(c)", defaultDatabase: "db") == nil)
+        #expect(ClickHouseRetention.distributedTarget("MergeTree", defaultDatabase: "db") == nil)
+    }
+}

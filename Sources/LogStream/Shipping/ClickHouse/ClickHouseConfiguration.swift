@@ -16,6 +16,20 @@ public struct ClickHouseConfiguration: Sendable {
     public var intervalMilliseconds = 1000
     /// Every request to ClickHouse is given up after this long (a frozen server answers nothing, ever).
     public var timeoutMilliseconds = 30_000
+    /// Day partitions older than this are dropped (nil: kept), on this server and on `otherShards`.
+    public var retentionMilliseconds: Int64?
+    /// The other servers of a cluster (further --clickhouse-url flags), where retention runs too.
+    public var otherShards: [(host: String, port: UInt16)] = []
+
+    /// The same settings for another server.
+    public func on(_ server: (host: String, port: UInt16)) -> ClickHouseConfiguration {
+        var copy = self
+        (copy.host, copy.port, copy.otherShards) = (server.host, server.port, [])
+        return copy
+    }
+
+    /// Another --clickhouse-url, checked as the first is.
+    public static func server(of url: String) throws(ConfigurationError) -> (host: String, port: UInt16) { try address(of: url) }
 
     /// `http://host[:port][/]`; `table` as `database.table` or `table` (in database `logstream`).
     public init(url: String, table: String, node: String) throws(ConfigurationError) {

@@ -29,6 +29,10 @@ final class ClickHouseShipper {
     /// The failure shipping is stuck on, if any (the dashboard shows it).
     private(set) var lastFailure: ClickHouseClient.Failure?
     private var lastLogged: [ClickHouseClient.Failure.Kind: Int64] = [:]
+    private let retention: ClickHouseRetention?
+    private var retentionDueNanoseconds: UInt64 = 0
+    private(set) var partitionsDropped = 0
+    static let retentionEveryNanoseconds: UInt64 = 3_600_000_000_000
 
     static let tickMilliseconds = 50
     static let firstBackoffMilliseconds = 250
@@ -43,6 +47,9 @@ final class ClickHouseShipper {
         self.takenInUpTo = takenInUpTo
         self.shippableUpTo = shippableUpTo
         shipment = ClickHouseShipment(client: ClickHouseClient(configuration), source: source, cursor: cursor)
+        retention = configuration.retentionMilliseconds.map { period in
+            ClickHouseRetention(servers: [configuration] + configuration.otherShards.map(configuration.on), retentionMilliseconds: period)
+        }
         // A node that never shipped starts with the oldest record it holds: its whole history goes.
         shippedUpTo = min(cursor?.load() ?? source.storedIDs.lowerBound, takenInUpTo())
     }
@@ -61,7 +68,14 @@ final class ClickHouseShipper {
     /// Called every `tickMilliseconds`: hands the worker a turn when one is due.
     func tick() {
         let now = Clock.monotonicNanoseconds
-        guard !inFlight, now >= retryAtNanoseconds else { return }
+        guard !inFlight else { return }
+        if let retention, now >= retentionDueNanoseconds {
+            inFlight = true
+            retentionDueNanoseconds = now + Self.retentionEveryNanoseconds
+            worker.submit({ retention.run(now: Clock.wallMilliseconds) }, then: { [weak self] report in self?.take(report) })
+            return
+        }
+        guard now >= retryAtNanoseconds else { return }
         let end = shippableUpTo()
         let waiting = end > shippedUpTo ? Int(end - shippedUpTo) : 0
         let intervalPassed = now - lastTurnNanoseconds >= UInt64(configuration.intervalMilliseconds) * 1_000_000
@@ -71,6 +85,13 @@ final class ClickHouseShipper {
         lastTurnNanoseconds = now
         let (shipment, start, rows) = (shipment, shippedUpTo, configuration.batchRows)
         worker.submit({ shipment.run(from: start, upTo: end, batchRows: rows) }, then: { [weak self] report in self?.take(report) })
+    }
+
+    private func take(_ report: ClickHouseRetention.Report) {
+        inFlight = false
+        partitionsDropped += report.dropped.count
+        for day in report.dropped { log("clickhouse: retention dropped day \(day)") }
+        for failure in report.failures { log("clickhouse: retention failed on \(failure); tried again in an hour") }
     }
 
     private func take(_ report: ClickHouseShipment.Report) {
