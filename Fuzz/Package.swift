@@ -4,7 +4,7 @@
 // Each target is an executable whose main hands its test function to libFuzzer's driver.
 import PackageDescription
 
-let targets = ["FuzzHTTP", "FuzzHTTPStream", "FuzzWebSocket", "FuzzFramer", "FuzzRecord", "FuzzQuery", "FuzzIngest", "FuzzForward", "FuzzGELF"]
+let targets = ["FuzzHTTP", "FuzzHTTPStream", "FuzzWebSocket", "FuzzFramer", "FuzzRecord", "FuzzQuery", "FuzzIngest", "FuzzForward", "FuzzGELF", "FuzzClickHouse"]
 
 let package = Package(
     name: "LogStreamFuzz",

@@ -8,7 +8,7 @@ cd "$(dirname "$0")"
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(FuzzHTTP FuzzHTTPStream FuzzWebSocket FuzzFramer FuzzRecord FuzzQuery FuzzIngest FuzzForward FuzzGELF)
+[ ${#targets[@]} -gt 0 ] || targets=(FuzzHTTP FuzzHTTPStream FuzzWebSocket FuzzFramer FuzzRecord FuzzQuery FuzzIngest FuzzForward FuzzGELF FuzzClickHouse)
 
 # SwiftPM executables have their own main, so libFuzzer comes without one (its driver is called from ours);
 # -sanitize=fuzzer would link a second main.

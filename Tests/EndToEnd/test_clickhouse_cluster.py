@@ -32,7 +32,7 @@ def cluster():
         shard.remove()
 
 
-def test_two_nodes_ship_into_two_shards_and_one_node_searches_both(make_server, cluster):
+def test_two_nodes_ship_into_two_shards_and_one_node_searches_both(make_server, cluster, browser):
     first, second = cluster
     node_a = make_server(*shipping("logstream.logs", first, "--clickhouse-timeout", "2s", node="node-a"))
     node_b = make_server(*shipping("logstream.logs", second, "--clickhouse-timeout", "2s", node="node-b"))
@@ -57,6 +57,18 @@ def test_two_nodes_ship_into_two_shards_and_one_node_searches_both(make_server, 
     assert status == 200 and facets["total"] == 5000 and {v["value"]: v["count"] for v in facets["values"]} == {"shop": 3000, "pay": 2000}
     status, histogram = get(node_b, "/api/histogram", {"source": "cluster", "q": "level:error", "since": "10m"})
     assert status == 200 and sum(sum(row) for row in histogram["counts"]) == 2000
+
+    # One node's dashboard, switched to the cluster, finds the other node's lines.
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+    shown = lambda: browser.find_element(By.ID, "shown").text
+    for phrase, node in [("from-b card 1717 declined", "node-b"), ("from-a order 2999", "node-a")]:
+        browser.get(node_a.base_url + "/?source=cluster&q=" + urllib.parse.quote(f'"{phrase}"'))
+        WebDriverWait(browser, 15).until(lambda _: shown() == "1 of 1 lines")
+        assert phrase in browser.find_element(By.CSS_SELECTOR, "#list .row .msg").text
+    browser.get(node_a.base_url + "/?source=cluster&q=level:error")
+    WebDriverWait(browser, 15).until(lambda _: "WARN" not in browser.find_element(By.ID, "facet-level").text
+                                     and "2,000" in browser.find_element(By.ID, "facet-level").text)
 
     # One shard down: the cluster search says so; it does not answer with half the cluster.
     second.stop()
