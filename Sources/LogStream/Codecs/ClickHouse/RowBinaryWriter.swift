@@ -6,65 +6,51 @@
 // come in the order the INSERT names them.
 
 public struct RowBinaryWriter {
-    public private(set) var bytes: [UInt8] = []
+    /// The segment format's writer: LEB128 lengths and little-endian integers are RowBinary's coding too.
+    private var writer = ByteWriter()
+    public var bytes: [UInt8] { writer.bytes }
     /// Where each finished row starts in `bytes`: what lets a rejected batch be split into halves.
     public private(set) var rowStarts: [Int] = []
 
-    public init(reservingCapacity capacity: Int = 0) { bytes.reserveCapacity(capacity) }
+    public init(reservingCapacity capacity: Int = 0) { writer.bytes.reserveCapacity(capacity) }
 
     public var rowCount: Int { rowStarts.count }
 
     /// Marks the start of a row; its columns follow.
-    public mutating func beginRow() { rowStarts.append(bytes.count) }
+    public mutating func beginRow() { rowStarts.append(writer.bytes.count) }
 
     /// The bytes of rows `rows` (a sub-batch to send on its own).
     public func bytes(ofRows rows: Range<Int>) -> ArraySlice<UInt8> {
-        let end = rows.upperBound == rowStarts.count ? bytes.count : rowStarts[rows.upperBound]
-        return bytes[rowStarts[rows.lowerBound]..<end]
+        let end = rows.upperBound == rowStarts.count ? writer.bytes.count : rowStarts[rows.upperBound]
+        return writer.bytes[rowStarts[rows.lowerBound]..<end]
     }
 
     /// Takes back the row begun last (a record found torn after it was written).
     public mutating func removeLastRow() {
         guard let start = rowStarts.popLast() else { return }
-        bytes.removeSubrange(start...)
+        writer.bytes.removeSubrange(start...)
     }
 
     public mutating func removeAll() {
-        bytes.removeAll(keepingCapacity: true)
+        writer.bytes.removeAll(keepingCapacity: true)
         rowStarts.removeAll(keepingCapacity: true)
     }
 
-    public mutating func string(_ value: UnsafeRawBufferPointer) {
-        length(value.count)
-        bytes.append(contentsOf: value)
-    }
+    public mutating func string(_ value: UnsafeRawBufferPointer) { writer.bytesWithLength(value) }
 
     public mutating func string(_ value: String) {
         var value = value
         value.withUTF8 { string(UnsafeRawBufferPointer($0)) }
     }
 
-    public mutating func uint8(_ value: UInt8) { bytes.append(value) }
-    public mutating func uint32(_ value: UInt32) { fixed(value) }
-    public mutating func uint64(_ value: UInt64) { fixed(value) }
-    public mutating func int64(_ value: Int64) { fixed(value) }
+    public mutating func uint8(_ value: UInt8) { writer.bytes.append(value) }
+    public mutating func uint32(_ value: UInt32) { writer.fixed(value) }
+    public mutating func uint64(_ value: UInt64) { writer.fixed(value) }
+    public mutating func int64(_ value: Int64) { writer.fixed(value) }
 
     /// A DateTime: seconds since the epoch, clamped to the type's range (1970 to 2106).
-    public mutating func dateTime(seconds: Int64) { fixed(UInt32(clamping: seconds)) }
+    public mutating func dateTime(seconds: Int64) { writer.fixed(UInt32(clamping: seconds)) }
 
     /// An Array's element count; the elements follow.
-    public mutating func arrayCount(_ count: Int) { length(count) }
-
-    private mutating func length(_ count: Int) {
-        var value = UInt64(count)
-        while value >= 0x80 {
-            bytes.append(UInt8(truncatingIfNeeded: value) | 0x80)
-            value >>= 7
-        }
-        bytes.append(UInt8(value))
-    }
-
-    private mutating func fixed<T: FixedWidthInteger>(_ value: T) {
-        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
-    }
+    public mutating func arrayCount(_ count: Int) { writer.varint(count) }
 }
