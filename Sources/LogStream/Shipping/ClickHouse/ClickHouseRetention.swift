@@ -65,20 +65,8 @@ final class ClickHouseRetention: @unchecked Sendable {
         return (database, arguments[2])
     }
 
-    /// The partition id of the day (UTC) holding `milliseconds`: YYYYMMDD.
+    /// The partition id of the day (UTC) holding `milliseconds`: YYYYMMDD, the date of its ISO 8601 time.
     static func day(of milliseconds: Int64) -> String {
-        let days = Int(max(0, milliseconds) / 86_400_000)
-        // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-        let z = days + 719_468, era = z / 146_097, doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1, month = mp < 10 ? mp + 3 : mp - 9
-        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
-        return padded(year, 4) + padded(month, 2) + padded(day, 2)
-    }
-
-    private static func padded(_ value: Int, _ width: Int) -> String {
-        let digits = String(value)
-        return String(repeating: "0", count: Swift.max(0, width - digits.count)) + digits
+        String(Timestamp.iso8601(milliseconds: max(0, milliseconds)).prefix(10).filter { $0 != "-" })
     }
 }
