@@ -72,6 +72,17 @@ struct ClickHouseShippingTests {
         expected.arrayCount(2); expected.string("alice"); expected.string("502")
         expected.arrayCount(2); expected.uint8(0); expected.uint8(1)
         #expect(rows.bytes == expected.bytes)
+        // And read back as a search answer holds it (a SELECT of the same columns).
+        var read: [String] = []
+        rows.bytes.withUnsafeBytes { answer in
+            ClickHouseSchema.forEachRow(in: answer) { record, node in
+                let fields = record.fields.map { "\(String(decoding: $0.name, as: UTF8.self))=\(String(decoding: $0.value, as: UTF8.self)):\($0.kind)" }
+                read.append("\(String(decoding: node, as: UTF8.self)) \(record.id) \(record.receivedAtMilliseconds) \(record.level) \(record.ingestProtocol) "
+                            + "\(record.format) \(String(decoding: record.service, as: UTF8.self)) \(String(decoding: record.host, as: UTF8.self)) "
+                            + "\(String(decoding: record.line, as: UTF8.self)) \(record.sourceTimeMilliseconds == nil) \(fields)")
+            }
+        }
+        #expect(read == [#"n1 42 1796378400123 error tcp json pay h1 card declined true ["user=alice:string", "code=502:literal"]"#])
     }
 
     @Test("errors are told apart by what to do next", arguments: [

@@ -100,4 +100,33 @@ enum ClickHouseSchema {
         rows.arrayCount(fieldCount)
         for field in record.fields { rows.uint8(field.kind.rawValue) }
     }
+
+    /// Reads rows as `append` writes them (a `SELECT` of `columnList`) and hands each out as a record, with the
+    /// node that took it in, as views into `answer`; stops at the first row that does not read whole.
+    static func forEachRow(in answer: UnsafeRawBufferPointer, _ body: (LogRecord, _ node: UnsafeRawBufferPointer) -> Void) {
+        var reader = RowBinaryReader(answer)
+        var fields = FieldsBuilder()
+        while !reader.isAtEnd {
+            let node = reader.string(), id = reader.uint64()
+            _ = reader.uint32()  // ts: ts_ms says it to the millisecond
+            let received = reader.uint64(), source = reader.int64()
+            let level = reader.string(), service = reader.string(), host = reader.string()
+            let transport = reader.string(), format = reader.string(), truncated = reader.uint8(), line = reader.string()
+            let keys = (0..<reader.arrayCount()).map { _ in reader.string() }
+            let values = (0..<reader.arrayCount()).map { _ in reader.string() }
+            let kinds = (0..<reader.arrayCount()).map { _ in reader.uint8() }
+            guard !reader.failed else { return }
+            fields.removeAll()
+            for (index, key) in keys.enumerated() where index < values.count {
+                fields.append(name: key, value: values[index], kind: index < kinds.count && kinds[index] == FieldKind.literal.rawValue ? .literal : .string)
+            }
+            fields.bytes.withUnsafeBytes { blob in
+                let record = LogRecord(id: id, receivedAtMilliseconds: Int64(clamping: received), level: LogLevel(word: level) ?? .info,
+                                       ingestProtocol: IngestProtocol(name: transport) ?? .tcp, isTruncated: truncated != 0, line: line,
+                                       host: host, service: service, fields: RecordFields(blob: blob), format: LogFormat(name: format) ?? .plain,
+                                       sourceTimeMilliseconds: source == 0 ? nil : source)
+                body(record, node)
+            }
+        }
+    }
 }

@@ -17,34 +17,9 @@ final class ClickHouseSearch: ClusterHistory, @unchecked Sendable {
 
     func newest(matching filter: RecordFilter, in window: ClusterWindow, limit: Int,
                 _ body: (LogRecord, UnsafeRawBufferPointer) -> Void) throws(ClusterError) {
-        let sql = "SELECT node, id, ts_ms, source_ms, level, service, host, protocol, format, truncated, msg, field_keys, field_values, field_kinds "
-            + "FROM \(table) WHERE \(ClickHouseSQL.condition(filter, window)) "
+        let sql = "SELECT \(ClickHouseSchema.columnList) FROM \(table) WHERE \(ClickHouseSQL.condition(filter, window)) "
             + "ORDER BY ts_ms DESC, node DESC, id DESC LIMIT 1 BY node, id LIMIT \(limit) FORMAT RowBinary"
-        let answer = try run(sql)
-        var fields = FieldsBuilder()
-        answer.withUnsafeBytes { raw in
-            var reader = RowBinaryReader(raw)
-            while !reader.isAtEnd {
-                let node = reader.string(), id = reader.uint64(), received = reader.uint64(), source = reader.int64()
-                let level = reader.string(), service = reader.string(), host = reader.string()
-                let transport = reader.string(), format = reader.string(), truncated = reader.uint8(), line = reader.string()
-                fields.removeAll()
-                let keys = (0..<reader.arrayCount()).map { _ in reader.string() }
-                let values = (0..<reader.arrayCount()).map { _ in reader.string() }
-                let kinds = (0..<reader.arrayCount()).map { _ in reader.uint8() }
-                guard !reader.failed else { return }
-                for (index, key) in keys.enumerated() where index < values.count {
-                    fields.append(name: key, value: values[index], kind: index < kinds.count && kinds[index] == 1 ? .literal : .string)
-                }
-                fields.bytes.withUnsafeBytes { blob in
-                    let record = LogRecord(id: id, receivedAtMilliseconds: Int64(clamping: received), level: LogLevel(word: level) ?? .info,
-                                           ingestProtocol: IngestProtocol(name: transport) ?? .tcp, isTruncated: truncated != 0, line: line,
-                                           host: host, service: service, fields: RecordFields(blob: blob), format: LogFormat(name: format) ?? .plain,
-                                           sourceTimeMilliseconds: source == 0 ? nil : source)
-                    body(record, node)
-                }
-            }
-        }
+        try run(sql).withUnsafeBytes { ClickHouseSchema.forEachRow(in: $0, body) }
     }
 
     func histogram(matching filter: RecordFilter, in window: ClusterWindow, since: Int64, until: Int64,
