@@ -53,11 +53,8 @@ extension DashboardAPI {
         } catch { return .now(error.response) }
         return .later(worker) {
             do throws(ClusterError) {
-                // As locally: by default the span of what is held, and at least the last minute.
-                let now = Clock.wallMilliseconds
                 let held = window.since == nil || window.until == nil ? try history.timeSpan() : nil
-                let until = window.until ?? max(held?.upperBound ?? now, now)
-                let since = window.since ?? min(held?.lowerBound ?? until, until - 60_000)
+                let (since, until) = Self.histogramSpan(since: window.since, until: window.until, held: held, now: Clock.wallMilliseconds)
                 guard since <= until else { return .error(400, "since is after until") }
                 let histogram = try history.histogram(matching: selection.filter, in: window, since: since, until: until, buckets: buckets)
                 var json = JSONWriter(capacity: 64 * buckets + 256)

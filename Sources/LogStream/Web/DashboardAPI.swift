@@ -127,10 +127,7 @@ final class DashboardAPI {
             let now = Clock.wallMilliseconds
             let newest = stored.isEmpty ? now : source.read(stored.upperBound - 1) { $0.receivedAtMilliseconds } ?? now
             let oldest = stored.isEmpty ? newest : source.read(stored.lowerBound) { $0.receivedAtMilliseconds } ?? newest
-            // By default the span of what is stored, and at least the last minute, so that a chart of a
-            // fresh server still shows time passing.
-            let until = selection.window.until ?? max(newest, now)
-            let since = selection.window.since ?? min(oldest, until - 60_000)
+            let (since, until) = Self.histogramSpan(since: selection.window.since, until: selection.window.until, held: oldest...max(oldest, newest), now: now)
             guard since <= until else { return .error(400, "since is after until") }
             let histogram = LevelHistogram(source: source, filter: selection.filter, window: selection.window, since: since, until: until, buckets: buckets)
             var json = JSONWriter(capacity: 64 * buckets + 256)
@@ -157,6 +154,13 @@ final class DashboardAPI {
             facets.append(to: &json, field: name)
             return .json(json.bytes)
         }
+    }
+
+    /// What a histogram covers: the window asked for, else the span of what is held, and at least the last
+    /// minute, so that a chart of a fresh server still shows time passing.
+    static func histogramSpan(since: Int64?, until: Int64?, held: ClosedRange<Int64>?, now: Int64) -> (since: Int64, until: Int64) {
+        let end = until ?? max(held?.upperBound ?? now, now)
+        return (since ?? min(held?.lowerBound ?? end, end - 60_000), end)
     }
 
     /// A 400 to send instead of an answer.
