@@ -21,13 +21,16 @@ let package = Package(
         .target(name: "CSearch"),
         // SHA-1 for the WebSocket handshake, from the system's libcrypto (seconds to build, unlike swift-crypto).
         .systemLibrary(name: "CCrypto", providers: [.apt(["libssl-dev"])]),
+        // TLS for the listeners (libssl, non-blocking over the reactor's sockets): Debian's OpenSSL 3, already
+        // installed for libcrypto; swift-nio-ssl would bring SwiftNIO and minutes of BoringSSL build.
+        .systemLibrary(name: "CTLS", providers: [.apt(["libssl-dev"])]),
         // Block compression for the disk history (zstd, as VictoriaLogs uses) and CRC-32 (zlib's, table-driven).
         .systemLibrary(name: "CZstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .target(
             name: "LogStream",
             dependencies: [
-                "CEpoll", "CCrypto", "CSearch", "CZstd", "CZlib",
+                "CEpoll", "CCrypto", "CTLS", "CSearch", "CZstd", "CZlib",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "HeapModule", package: "swift-collections"),
             ],

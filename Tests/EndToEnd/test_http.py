@@ -147,7 +147,7 @@ def test_stats_count_what_arrived(server):
         assert key in stats
     assert stats["received"] == 4 and stats["stored"] == 4 and stats["evicted"] == 0
     assert stats["levels"]["ERROR"] == 1 and stats["levels"]["DEBUG"] == 1
-    assert stats["protocols"] == {"UDP": 1, "TCP": 3, "HTTP": 0}
+    assert stats["protocols"] == {"UDP": 1, "TCP": 3, "HTTP": 0, "TLS": 0}
     assert stats["services"] == {"a": 2, "b": 1, "unknown": 1}
 
 

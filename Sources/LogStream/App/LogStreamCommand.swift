@@ -73,6 +73,16 @@ public struct LogStreamCommand: ParsableCommand {
     @Option(help: "Days of history kept in ClickHouse (7d, 30d): older day partitions are dropped hourly on every --clickhouse-url; default: kept.")
     var clickhouseRetention: TimeSpan?
 
+    @Option(help: "PEM certificate (a chain allowed) for TLS: with --tls-key, the HTTP port serves HTTPS and WSS only, and the OTLP, Loki and Elasticsearch ports HTTPS. SIGHUP reloads it.")
+    var tlsCert: String?
+    @Option(help: "PEM private key of --tls-cert.") var tlsKey: String?
+    @Option(help: "Port for syslog over TLS (RFC 5425, octet-counted or newline frames; 6514 is the convention; off unless given).")
+    var tlsSyslogPort: UInt16?
+    @Option(help: "PEM CA certificate(s): the ingestion listeners (syslog over TLS, the shippers' ports) require a client certificate it signed.")
+    var tlsClientCa: String?
+    @Flag(help: "With --tls-client-ca: a client certificate's common name is the host of every record that client sends.")
+    var tlsHostFromCertificate = false
+
     public init() {}
 
     public func validate() throws {
@@ -120,6 +130,14 @@ public struct LogStreamCommand: ParsableCommand {
             throw ValidationError("--clickhouse-retention must be at least 1d: ClickHouse keeps whole days")
         }
         do { _ = try clickhouse } catch { throw ValidationError(error.description) }
+        if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
+        if tlsCert == nil, tlsSyslogPort != nil || tlsClientCa != nil {
+            throw ValidationError("--tls-syslog-port and --tls-client-ca need --tls-cert and --tls-key")
+        }
+        if tlsHostFromCertificate, tlsClientCa == nil { throw ValidationError("--tls-host-from-certificate needs --tls-client-ca") }
+        if let tlsSyslogPort, tlsSyslogPort != 0, [udpPort, tcpPort, httpPort, gelfPort, forwardPort, otlpPort, lokiPort, elasticsearchPort].contains(tlsSyslogPort) {
+            throw ValidationError("--tls-syslog-port must differ from the other ports")
+        }
         for origin in origins where AccessPolicy.normalizedOrigin(origin) == nil {
             throw ValidationError("--allowed-origins: '\(origin)' is not scheme://host[:port]")
         }
@@ -161,6 +179,8 @@ public struct LogStreamCommand: ParsableCommand {
     }
 
     public func run() throws {
+        var access = AccessPolicy(token: effectiveAuthToken, allowedOrigins: origins.compactMap(AccessPolicy.normalizedOrigin))
+        access.isServedOverTLS = tlsCert != nil
         let configuration = ServerConfiguration(
             udpAddress: SocketAddress(host: bind, port: udpPort)!,
             tcpAddress: SocketAddress(host: bind, port: tcpPort)!,
@@ -175,7 +195,7 @@ public struct LogStreamCommand: ParsableCommand {
             idleTimeoutSeconds: idleTimeout,
             headerTimeoutSeconds: headerTimeout,
             pingIntervalSeconds: wsPingInterval,
-            access: AccessPolicy(token: effectiveAuthToken, allowedOrigins: origins.compactMap(AccessPolicy.normalizedOrigin)),
+            access: access,
             persistence: noPersist ? nil : DiskHistory.Configuration(
                 path: dataDir,
                 retention: RetentionPolicy(maxBytes: retentionBytes.value, maxAgeMilliseconds: retentionPeriod.milliseconds),
@@ -189,7 +209,12 @@ public struct LogStreamCommand: ParsableCommand {
                 gelfAddress: gelfPort.map { SocketAddress(host: bind, port: $0)! }, gelfMaxPendingChunkBytes: gelfMaxPendingBytes.value,
                 forwardAddress: forwardPort.map { SocketAddress(host: bind, port: $0)! }, forwardSharedKey: effectiveForwardSharedKey,
                 joinsLines: multiline == "auto"),
-            clickhouse: try clickhouse
+            clickhouse: try clickhouse,
+            tls: tlsCert.map { certificate in
+                TLSConfiguration(files: TLSFiles(certificate: certificate, key: tlsKey!, clientCA: tlsClientCa),
+                                 syslogAddress: tlsSyslogPort.map { SocketAddress(host: bind, port: $0)! },
+                                 hostFromCertificate: tlsHostFromCertificate)
+            }
         )
         let server = try Server(configuration: configuration)
         server.run()

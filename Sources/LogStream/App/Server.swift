@@ -22,6 +22,8 @@ struct ServerConfiguration {
     var containers = ContainerIngestConfiguration()
     /// nil: no shipping.
     var clickhouse: ClickHouseConfiguration?
+    /// nil: no TLS anywhere.
+    var tls: TLSConfiguration?
 }
 
 /// GELF and Fluent Forward (nil addresses: off), and multi-line joining on the stream listeners.
@@ -61,6 +63,9 @@ final class Server {
     /// GELF over UDP and TCP, when asked for.
     let gelf: (ingest: GELFIngest, udp: UDPLineListener<GELFIngest>, tcp: TCPLineListener<GELFIngest>)?
     let forward: (listener: ForwardListener, heartbeat: ForwardHeartbeat)?
+    let tls: ServerTLS?
+    /// Syslog over TLS, when asked for.
+    let tlsSyslog: TCPLineListener<LineIngest>?
     let liveTail: LiveTail
     let disk: DiskHistory?
     let clickhouse: ClickHouseShipper?
@@ -91,6 +96,12 @@ final class Server {
                 try Socket.bindUDP(on: address, receiveBufferBytes: Int32(clamping: configuration.udpReceiveBufferBytes)).0 },
              tcp: try Self.bound("GELF TCP", address) { () throws(SystemError) in try Socket.listenTCP(on: address) })
         }
+        let tlsSyslogFD = try configuration.tls?.syslogAddress.map { address in
+            try Self.bound("syslog TLS", address) { () throws(SystemError) in try Socket.listenTCP(on: address) }
+        }
+        // The certificate next: one that cannot be served stops the start before the data directory is touched.
+        let tls = try ServerTLS.make(configuration.tls, reactor: reactor, handshakeTimeoutSeconds: configuration.headerTimeoutSeconds)
+        self.tls = tls
         let forwardFDs = try containers.forwardAddress.map { address in
             (tcp: try Self.bound("Forward", address) { () throws(SystemError) in try Socket.listenTCP(on: address) },
              udp: try Self.bound("Forward heartbeat UDP", address) { () throws(SystemError) in
@@ -116,6 +127,14 @@ final class Server {
         tcp = TCPLineListener(fd: tcpFD, reactor: reactor, ingest: ingest, maxLineBytes: configuration.maxLineBytes,
                               maxConnections: configuration.maxTCPConnections, idleTimeoutSeconds: configuration.idleTimeoutSeconds,
                               joinsLines: containers.joinsLines)
+        if let tls, let fd = tlsSyslogFD {
+            tlsSyslog = TCPLineListener(fd: fd, reactor: reactor, ingest: ingest, maxLineBytes: configuration.maxLineBytes,
+                                        maxConnections: configuration.maxTCPConnections, idleTimeoutSeconds: configuration.idleTimeoutSeconds,
+                                        joinsLines: containers.joinsLines, tls: tls.ingestionAcceptor(listener: "syslog"),
+                                        hostFromCertificate: tls.configuration.hostFromCertificate)
+        } else {
+            tlsSyslog = nil
+        }
         // GELF: a message (a datagram, chunks joined, a TCP frame) may be larger than a line: its JSON is
         // decoded whole, and its text cut at --max-line-bytes.
         let gelfMessageBytes = max(1 << 20, 2 * configuration.maxLineBytes)
@@ -139,7 +158,8 @@ final class Server {
         api.register(into: router)
         liveTail.register(into: router, access: configuration.access)
         http = HTTPServer(fd: httpFD, reactor: reactor, router: router, maxConnections: configuration.maxHTTPConnections,
-                          headerTimeoutSeconds: configuration.headerTimeoutSeconds, alsoOpen: { [unowned liveTail] in liveTail.sessionCount })
+                          headerTimeoutSeconds: configuration.headerTimeoutSeconds, alsoOpen: { [unowned liveTail] in liveTail.sessionCount },
+                          tls: tls?.dashboardAcceptor(port: configuration.httpAddress.port))
 
         // The shippers' endpoints: on the HTTP port, and on the ports of their own that were asked for. Large
         // bodies are inflated and decoded on their own worker, never behind a search.
@@ -169,7 +189,8 @@ final class Server {
             shipperRouter.add(["GET"], "/healthz") { _, _ in .now(HTTPResponse(status: 200, contentType: "text/plain", body: Array("ok\n".utf8))) }
             httpIngest.register(into: shipperRouter, mount)
             return (name, HTTPServer(fd: fd, reactor: reactor, router: shipperRouter, maxConnections: configuration.maxHTTPConnections,
-                                     headerTimeoutSeconds: configuration.headerTimeoutSeconds))
+                                     headerTimeoutSeconds: configuration.headerTimeoutSeconds,
+                                     tls: tls?.ingestionAcceptor(listener: name.lowercased())))
         }
         if let disk {
             do { try disk.start(ring: ring, reactor: reactor) } catch {
@@ -190,6 +211,7 @@ final class Server {
 
         try reactor.register(udpFD, interest: .readable, handler: udp)
         try reactor.register(tcpFD, interest: .readable, handler: tcp)
+        if let tlsSyslog { try reactor.register(tlsSyslog.fd, interest: .readable, handler: tlsSyslog) }
         try reactor.register(httpFD, interest: .readable, handler: http)
         for (_, server) in shipperServers { try reactor.register(server.fd, interest: .readable, handler: server) }
         if let gelf {
@@ -200,9 +222,10 @@ final class Server {
             try reactor.register(forward.listener.fd, interest: .readable, handler: forward.listener)
             try reactor.register(forward.heartbeat.fd, interest: .readable, handler: forward.heartbeat)
         }
-        reactor.addTimer(everyMilliseconds: 1000) { [destination, tcp, gelf, http, liveTail, shipperServers] in
+        reactor.addTimer(everyMilliseconds: 1000) { [destination, tcp, tlsSyslog, gelf, http, liveTail, shipperServers] in
             destination.stats.sampleRate()
             tcp.closeIdleConnections()
+            tlsSyslog?.closeIdleConnections()
             gelf?.tcp.closeIdleConnections()
             gelf?.ingest.expireChunks(now: Clock.wallMilliseconds)
             http.closeSlowConnections()
@@ -211,9 +234,10 @@ final class Server {
         }
         reactor.addTimer(everyMilliseconds: LiveTail.batchIntervalMilliseconds) { [liveTail] in liveTail.sendBatches() }
         // Joined records go out after a quiet spell; Forward's idle connections are closed on the same tick.
-        reactor.addTimer(everyMilliseconds: 50) { [tcp, forward] in
+        reactor.addTimer(everyMilliseconds: 50) { [tcp, tlsSyslog, forward] in
             let quiet = ContainerIngestConfiguration.multilineQuietMilliseconds
             tcp.flushQuietRecords(quietMilliseconds: quiet)
+            tlsSyslog?.flushQuietRecords(quietMilliseconds: quiet)
             forward?.listener.tick(quietMilliseconds: quiet)
         }
         if let clickhouse { reactor.addTimer(everyMilliseconds: ClickHouseShipper.tickMilliseconds) { clickhouse.tick() } }
@@ -227,17 +251,22 @@ final class Server {
         }
         try reactor.onSignals([SIGINT, SIGTERM, SIGHUP]) { [unowned self] signal in
             if signal == SIGHUP {
-                log("SIGHUP: nothing to reload (flags are read at start); still running")
+                if let tls { tls.reload() } else { log("SIGHUP: nothing to reload (flags are read at start, no TLS certificate); still running") }
             } else {
                 stop()
             }
         }
 
-        let ports = "udp \(Self.describe(udpFD)), tcp \(Self.describe(tcpFD)), http \(Self.describe(httpFD))"
+        let ports = "udp \(Self.describe(udpFD)), tcp \(Self.describe(tcpFD)), \(tls == nil ? "http" : "https") \(Self.describe(httpFD))"
+            + (tlsSyslog.map { ", syslog tls \(Self.describe($0.fd))" } ?? "")
             + shipperServers.map { ", \($0.name.lowercased()) \(Self.describe($0.server.fd))" }.joined()
             + (gelf.map { ", gelf udp+tcp \(Self.describe($0.tcp.fd))" } ?? "")
             + (forward.map { ", forward \(Self.describe($0.listener.fd))\(containers.forwardSharedKey == nil ? "" : " (shared key)")" } ?? "")
         log("listening: \(ports); buffer \(configuration.bufferRecords) records / \(ByteCount(configuration.bufferBytes)); UDP receive buffer \(ByteCount(grantedBuffer))")
+        if let tls {
+            let clients = tls.configuration.files.clientCA.map { "; ingestion listeners require client certificates from \($0)" } ?? ""
+            log("TLS 1.2+ with \(tls.configuration.files.certificate) (\(tls.identity.context.summary))\(clients)")
+        }
         if let disk {
             let totals = disk.catalog.totals
             log("history in \(disk.configuration.path): \(totals.records) records in \(totals.files) files (\(ByteCount(totals.bytes))); \(disk.recordsLoaded) loaded into memory; next id \(ring.storedIDs.upperBound)")
@@ -282,6 +311,7 @@ final class Server {
         for (_, server) in shipperServers { server.stopAccepting() }
         udp.read(evenWithoutRoom: true)
         tcp.drain()
+        tlsSyslog?.drain()
         gelf?.udp.read(evenWithoutRoom: true)
         gelf?.tcp.drain()
         forward?.listener.drain()

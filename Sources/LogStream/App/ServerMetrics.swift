@@ -71,6 +71,10 @@ extension Server {
         if let disk { registerDiskMetrics(disk) }
         registerContainerMetrics()
         registerShippingMetrics()
+        if let tls { tls.register(into: metrics) }
+        if let tlsSyslog {
+            metrics.gauge("tls_syslog_connections", "Syslog senders connected over TLS.", stats: "tls_syslog_connections") { tlsSyslog.connectionCount }
+        }
         // Both from one reading (mallinfo2 walks malloc's free lists): the second is rendered right after the first.
         var heap = ProcessResources.heapFigures
         metrics.gauge("heap_allocated_bytes", "Bytes the process has allocated from malloc.") {

@@ -12,6 +12,8 @@ public struct AccessPolicy: Sendable {
     private let sessionValue: [UInt8]?
     /// Lower-cased `scheme://host[:port]`.
     private let allowedOrigins: [String]
+    /// Served over HTTPS: the session cookie is marked Secure, never sent over plain HTTP.
+    public var isServedOverTLS = false
 
     static let cookieName = "logstream_session"
     static let minimumTokenCharacters = 16
@@ -97,7 +99,7 @@ public struct AccessPolicy: Sendable {
 
     /// The `Set-Cookie` value for a logged-in browser: the token's digest, for this site only, out of scripts' reach.
     var sessionCookie: String? {
-        sessionValue.map { "\(Self.cookieName)=\(String(decoding: $0, as: UTF8.self)); Path=/; HttpOnly; SameSite=Strict" }
+        sessionValue.map { "\(Self.cookieName)=\(String(decoding: $0, as: UTF8.self)); Path=/; HttpOnly; SameSite=Strict\(isServedOverTLS ? "; Secure" : "")" }
     }
 
     /// A WebSocket handshake without `Origin` (not from a browser) is allowed; with one, it must be the server's

@@ -5,7 +5,8 @@
 // cut off the same way.
 
 final class HTTPConnection: ReactorHandler {
-    let fd: FileDescriptor
+    let transport: Transport
+    var fd: FileDescriptor { transport.fd }
     private unowned let server: HTTPServer
     private var stream = HTTPRequestStream(maxHeadBytes: HTTPConnection.maxHeadBytes)
     private var output = OutboundQueue(limit: 8 * 1024 * 1024)
@@ -20,8 +21,8 @@ final class HTTPConnection: ReactorHandler {
     /// The client's address, which requests carry (ingested records without a host of their own take it).
     private let peer: String
 
-    init(fd: FileDescriptor, server: HTTPServer, peer: String) {
-        self.fd = fd
+    init(transport: Transport, server: HTTPServer, peer: String) {
+        self.transport = transport
         self.server = server
         self.peer = peer
         waitingSince = server.reactor.seconds
@@ -53,7 +54,7 @@ final class HTTPConnection: ReactorHandler {
         var reachedEnd = false
         while stream.wantsInput {
             let result: FileDescriptor.ReadResult
-            do { result = try fd.read(into: buffer) } catch {
+            do { result = try transport.read(into: buffer) } catch {
                 close()
                 return
             }
@@ -101,7 +102,7 @@ final class HTTPConnection: ReactorHandler {
                     return false
                 case .upgrade(let response, let takeOver):
                     output.append(response)
-                    server.upgrade(self, to: UpgradedConnection(fd: fd, output: output, leftover: stream.takeLeftover()), takeOver)
+                    server.upgrade(self, to: UpgradedConnection(transport: transport, output: output, leftover: stream.takeLeftover()), takeOver)
                     return true
                 }
             }
@@ -131,7 +132,7 @@ final class HTTPConnection: ReactorHandler {
     private func flush() {
         guard !isClosed else { return }
         let isDone: Bool
-        do { isDone = try output.flush(to: fd) } catch {
+        do { isDone = try output.flush(to: transport) } catch {
             close()
             return
         }

@@ -13,15 +13,18 @@ final class HTTPServer: ReactorHandler {
     private let alsoOpen: () -> Int
     /// Connections closed for a request that was too slow to arrive.
     private(set) var slowRequestCount = 0
+    /// HTTPS: every connection is a TLS session first.
+    let tls: TLSAcceptor?
 
     init(fd: FileDescriptor, reactor: Reactor, router: Router, maxConnections: Int = 256, headerTimeoutSeconds: Int = 10,
-         alsoOpen: @escaping () -> Int = { 0 }) {
+         alsoOpen: @escaping () -> Int = { 0 }, tls: TLSAcceptor? = nil) {
         self.fd = fd
         self.reactor = reactor
         self.router = router
         limit = ConnectionLimit(maximum: maxConnections)
         self.headerTimeoutSeconds = headerTimeoutSeconds
         self.alsoOpen = alsoOpen
+        self.tls = tls
     }
 
     var connectionCount: Int { connections.count }
@@ -29,10 +32,18 @@ final class HTTPServer: ReactorHandler {
     var refusedCount: Int { limit.refusedCount }
 
     func readable() {
-        var open = connections.count + alsoOpen()
+        var open = connections.count + alsoOpen() + (tls?.pendingCount ?? 0)
+        if let tls {
+            tls.accept(on: fd, admit: { limit.admit(open: &open) }) { [unowned self] transport, peer in
+                let connection = HTTPConnection(transport: transport, server: self, peer: peer.hostText)
+                connections[connection.fd.rawValue] = connection
+                return connection
+            }
+            return
+        }
         let accepted = reactor.acceptConnections(on: fd) { connectionFD, peer -> HTTPConnection? in
             guard limit.admit(open: &open) else { return nil }
-            return HTTPConnection(fd: connectionFD, server: self, peer: peer.hostText)
+            return HTTPConnection(transport: .plain(connectionFD), server: self, peer: peer.hostText)
         }
         for connection in accepted { connections[connection.fd.rawValue] = connection }
     }
@@ -48,12 +59,13 @@ final class HTTPServer: ReactorHandler {
     /// Stops accepting connections (and frees the port).
     func stopAccepting() {
         reactor.close(fd)
+        tls?.closeAll()
     }
 
     /// Closes at once (the peer is gone), or gracefully after a final response (the peer may still be sending).
     func close(_ connection: HTTPConnection, gracefully: Bool = false) {
         connections[connection.fd.rawValue] = nil
-        reactor.close(connection.fd, gracefully: gracefully)
+        connection.transport.close(on: reactor, gracefully: gracefully)
     }
 
     /// The connection's socket now belongs to another protocol's handler.

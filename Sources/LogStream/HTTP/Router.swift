@@ -18,7 +18,7 @@ enum HTTPAnswer {
 /// A connection handed over to another protocol, with the bytes already queued for it and those received
 /// past its last request.
 struct UpgradedConnection {
-    var fd: FileDescriptor
+    var transport: Transport
     var output: OutboundQueue
     var leftover: [UInt8]
 }

@@ -11,22 +11,24 @@ public final class LineIngest {
         self.destination = destination
     }
 
-    /// Stores `line` unless it is blank. `host` is the sender's address, used unless the line names its host;
-    /// `hostNumber` is its number in the ring's host table if the caller keeps it.
+    /// Stores `line` unless it is blank. `host` is the sender's address, used unless the line names its host
+    /// (or the name its client certificate proved, used always: `hostIsVerified`); `hostNumber` is its number
+    /// in the ring's host table if the caller keeps it.
     @inline(__always)
-    public func ingest(_ line: FramedLine, host: UnsafeRawBufferPointer, hostNumber: Int? = nil,
+    public func ingest(_ line: FramedLine, host: UnsafeRawBufferPointer, hostNumber: Int? = nil, hostIsVerified: Bool = false,
                        protocol ingestProtocol: IngestProtocol, receivedAtMilliseconds: Int64) {
         fields.removeAll()
         guard let parsed = RecordParser.parse(line.bytes, receivedAt: receivedAtMilliseconds, fields: &fields,
                                                  recentMinute: &recentMinute) else { return }
         let content = UnsafeRawBufferPointer(rebasing: line.bytes[parsed.content])
         let service = parsed.service.map { UnsafeRawBufferPointer(rebasing: line.bytes[$0]) } ?? UnsafeRawBufferPointer(start: nil, count: 0)
-        let recordHost = parsed.hostname.map { UnsafeRawBufferPointer(rebasing: line.bytes[$0]) } ?? host
+        let claimedHost = hostIsVerified ? nil : parsed.hostname
+        let recordHost = claimedHost.map { UnsafeRawBufferPointer(rebasing: line.bytes[$0]) } ?? host
         var record = NewRecord(line: content, host: recordHost, level: parsed.level, service: service,
                                ingestProtocol: ingestProtocol, isTruncated: line.isTruncated,
                                receivedAtMilliseconds: receivedAtMilliseconds, format: parsed.format,
                                sourceTimeMilliseconds: parsed.sourceTimeMilliseconds,
-                               hostNumber: parsed.hostname == nil ? hostNumber : nil)
+                               hostNumber: claimedHost == nil ? hostNumber : nil)
         if fields.isEmpty {
             destination.store(record)  // without touching the array: its retain and release cost 10 % of a plain line
         } else {

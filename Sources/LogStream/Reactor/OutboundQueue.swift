@@ -57,11 +57,17 @@ public struct OutboundQueue {
 
     /// Writes as much as the socket takes. Returns true when everything queued has been written.
     public mutating func flush(to fd: FileDescriptor) throws(SystemError) -> Bool {
+        try flush { bytes throws(SystemError) in try fd.send(bytes) }
+    }
+
+    /// Writes through `send` (which returns the count it took, 0 when full) until it takes no more. After a
+    /// 0, the next call offers the same unwritten bytes first (TLS requires it).
+    public mutating func flush(_ send: (UnsafeRawBufferPointer) throws(SystemError) -> Int) throws(SystemError) -> Bool {
         defer { dropWrittenChunks() }
         while head < chunks.count {
             let offset = headOffset
             let written = try chunks[head].withUnsafeBytes { bytes in
-                Result { () throws(SystemError) in try fd.send(UnsafeRawBufferPointer(rebasing: bytes[offset...])) }
+                Result { () throws(SystemError) in try send(UnsafeRawBufferPointer(rebasing: bytes[offset...])) }
             }.get()
             if written == 0 { return false }
             pendingBytes -= written

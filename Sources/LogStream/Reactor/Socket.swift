@@ -84,3 +84,23 @@ extension FileDescriptor {
         try nonBlockingCall("sendto", address.withSockaddr { Glibc.sendto(rawValue, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL), $0, $1) }) != nil
     }
 }
+
+extension FileDescriptor {
+    public enum FirstByte: Equatable {
+        case byte(UInt8)
+        case notYet
+        /// The peer closed (or reset) before sending anything.
+        case none
+    }
+
+    /// The first byte waiting on a connected socket, left there for the next read.
+    public func peekFirstByte() -> FirstByte {
+        var byte: UInt8 = 0
+        do {
+            guard let count = try nonBlockingCall("recv(MSG_PEEK)", Glibc.recv(rawValue, &byte, 1, Int32(MSG_PEEK))) else { return .notYet }
+            return count == 1 ? .byte(byte) : .none
+        } catch {
+            return .none
+        }
+    }
+}

@@ -4,12 +4,15 @@
 /// meaning, and new transports (HTTP, GELF, Forward) take the next ones, up to 15.
 public enum IngestProtocol: UInt8, CaseIterable, Sendable {
     case udp = 0, tcp = 1, http = 2
+    /// Syslog over TLS (RFC 5425); HTTPS is `http`.
+    case tls = 3
 
     public var name: String {
         switch self {
         case .udp: "UDP"
         case .tcp: "TCP"
         case .http: "HTTP"
+        case .tls: "TLS"
         }
     }
 

@@ -38,7 +38,7 @@ final class LiveTail {
     /// Closes at once (the peer is gone), or gracefully after our close frame (the peer may still be sending).
     func close(_ session: WebSocketSession, gracefully: Bool = false) {
         sessions[session.fd.rawValue] = nil
-        reactor.close(session.fd, gracefully: gracefully)
+        session.transport.close(on: reactor, gracefully: gracefully)
     }
 
     func publish() {
@@ -130,8 +130,8 @@ extension LiveTail {
 
     /// The upgraded connection becomes a session.
     private func start(_ connection: UpgradedConnection) {
-        let session = WebSocketSession(fd: connection.fd, liveTail: self, output: connection.output)
-        reactor.replaceHandler(of: connection.fd, with: session)
+        let session = WebSocketSession(transport: connection.transport, liveTail: self, output: connection.output)
+        reactor.replaceHandler(of: connection.transport.fd, with: session)
         add(session)
         session.receive(connection.leftover)
     }

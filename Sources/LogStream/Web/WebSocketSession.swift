@@ -5,7 +5,8 @@
 // messages published meanwhile wait behind them, so the client sees no gap and no repeat.
 
 final class WebSocketSession: ReactorHandler {
-    let fd: FileDescriptor
+    let transport: Transport
+    var fd: FileDescriptor { transport.fd }
     private unowned let liveTail: LiveTail
     private var input: [UInt8] = []
     private var output: OutboundQueue
@@ -40,8 +41,8 @@ final class WebSocketSession: ReactorHandler {
     /// Reads per readiness event, so one chatty client cannot starve the others.
     static let readsPerWakeup = 8
 
-    init(fd: FileDescriptor, liveTail: LiveTail, output: OutboundQueue) {
-        self.fd = fd
+    init(transport: Transport, liveTail: LiveTail, output: OutboundQueue) {
+        self.transport = transport
         self.liveTail = liveTail
         self.output = output
         // The queue comes from the HTTP connection (with the 101 in it) and its 8 MiB answer bound: a live
@@ -82,7 +83,7 @@ final class WebSocketSession: ReactorHandler {
         let buffer = UnsafeMutableRawBufferPointer(rebasing: liveTail.reactor.readBuffer[..<Self.readChunkBytes])
         for _ in 0..<Self.readsPerWakeup {
             let result: FileDescriptor.ReadResult
-            do { result = try fd.read(into: buffer) } catch {
+            do { result = try transport.read(into: buffer) } catch {
                 close()
                 return
             }
@@ -284,7 +285,7 @@ final class WebSocketSession: ReactorHandler {
     func flush() {
         guard !isClosed else { return }
         let isDone: Bool
-        do { isDone = try output.flush(to: fd) } catch {
+        do { isDone = try output.flush(to: transport) } catch {
             close()
             return
         }

@@ -33,7 +33,7 @@ struct CountersTests {
         stats.sampleRate()
         #expect(stats.received == 31 && stats.truncated == 1)
         #expect(stats.byLevel[Int(LogLevel.error.rawValue)] == 30)
-        #expect(stats.byProtocol == [30, 1, 0])
+        #expect(stats.byProtocol == [30, 1, 0, 0])
         #expect(stats.rate == 31)
     }
 }

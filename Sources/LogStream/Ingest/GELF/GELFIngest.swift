@@ -22,7 +22,8 @@ public final class GELFIngest: FramedLineConsumer, DatagramConsumer {
     }
 
     /// A TCP frame (one uncompressed JSON message).
-    public func ingest(_ line: FramedLine, host: UnsafeRawBufferPointer, hostNumber: Int?, protocol ingestProtocol: IngestProtocol,
+    /// A TCP message (GELF's listener is never TLS, so its host is never a verified one).
+    public func ingest(_ line: FramedLine, host: UnsafeRawBufferPointer, hostNumber: Int?, hostIsVerified: Bool, protocol ingestProtocol: IngestProtocol,
                        receivedAtMilliseconds: Int64) {
         guard LineParser.trimmed(line.bytes) != nil else { return }  // keep-alive NULs, a trailing newline
         guard !line.isTruncated else { return fail("a TCP message over \(maxMessageBytes) bytes") }

@@ -5,10 +5,12 @@
 // silent for `idleTimeoutSeconds` is closed (what it sent is kept). While the destination has no room,
 // connections are not read: their senders wait in the kernel's buffers, then in their own, and lose nothing.
 
-/// What a stream listener hands each framed line to.
+/// What a stream listener hands each framed line to. `hostIsVerified`: `host` is the name a client certificate
+/// proved, which replaces any host the line claims.
 public protocol FramedLineConsumer: AnyObject {
     var destination: RecordDestination { get }
-    func ingest(_ line: FramedLine, host: UnsafeRawBufferPointer, hostNumber: Int?, protocol: IngestProtocol, receivedAtMilliseconds: Int64)
+    func ingest(_ line: FramedLine, host: UnsafeRawBufferPointer, hostNumber: Int?, hostIsVerified: Bool, protocol: IngestProtocol,
+                receivedAtMilliseconds: Int64)
 }
 
 extension LineIngest: FramedLineConsumer {}
@@ -33,10 +35,15 @@ public final class TCPLineListener<Consumer: FramedLineConsumer>: ReactorHandler
     public private(set) var pausedCount = 0
     /// Whether new connections are taken (false while shutting down).
     public private(set) var isAccepting = true
+    /// Syslog over TLS: each connection is a TLS session first.
+    public let tls: TLSAcceptor?
+    /// Mutual TLS: the client certificate's common name becomes every record's host.
+    private let hostFromCertificate: Bool
 
     /// `idleTimeoutSeconds` 0: never.
     public init(fd: FileDescriptor, reactor: Reactor, ingest: Consumer, maxLineBytes: Int, maxConnections: Int = 1024,
-                idleTimeoutSeconds: Int = 0, framing: LineFramer.Framing = .lines, joinsLines: Bool = false) {
+                idleTimeoutSeconds: Int = 0, framing: LineFramer.Framing = .lines, joinsLines: Bool = false,
+                tls: TLSAcceptor? = nil, hostFromCertificate: Bool = false) {
         self.fd = fd
         self.reactor = reactor
         self.ingest = ingest
@@ -45,6 +52,8 @@ public final class TCPLineListener<Consumer: FramedLineConsumer>: ReactorHandler
         self.joinsLines = joinsLines
         limit = ConnectionLimit(maximum: maxConnections)
         self.idleTimeoutSeconds = idleTimeoutSeconds
+        self.tls = tls
+        self.hostFromCertificate = hostFromCertificate
     }
 
     public var connectionCount: Int { connections.count }
@@ -53,10 +62,21 @@ public final class TCPLineListener<Consumer: FramedLineConsumer>: ReactorHandler
 
     public func readable() {
         guard isAccepting else { return }
-        var open = connections.count
+        var open = connections.count + (tls?.pendingCount ?? 0)
+        if let tls {
+            tls.accept(on: fd, admit: { limit.admit(open: &open) }) { [unowned self] transport, peer in
+                let name = hostFromCertificate ? transport.peerCommonName : nil
+                let connection = TCPLineConnection(transport: transport, host: Array((name ?? peer.hostText).utf8), hostIsVerified: name != nil,
+                                                   maxLineBytes: maxLineBytes, listener: self)
+                connections[connection.fd.rawValue] = connection
+                return connection
+            }
+            return
+        }
         let accepted = reactor.acceptConnections(on: fd) { connectionFD, peer -> TCPLineConnection<Consumer>? in
             guard limit.admit(open: &open) else { return nil }
-            return TCPLineConnection(fd: connectionFD, host: Array(peer.hostText.utf8), maxLineBytes: maxLineBytes, listener: self)
+            return TCPLineConnection(transport: .plain(connectionFD), host: Array(peer.hostText.utf8), hostIsVerified: false,
+                                     maxLineBytes: maxLineBytes, listener: self)
         }
         for connection in accepted { connections[connection.fd.rawValue] = connection }
     }
@@ -83,6 +103,7 @@ public final class TCPLineListener<Consumer: FramedLineConsumer>: ReactorHandler
     public func drain() {
         isAccepting = false
         reactor.close(fd)
+        tls?.closeAll()
         for connection in connections.values { connection.read(evenWithoutRoom: true) }
     }
 
@@ -92,13 +113,16 @@ public final class TCPLineListener<Consumer: FramedLineConsumer>: ReactorHandler
 
     fileprivate func close(_ connection: TCPLineConnection<Consumer>) {
         connections[connection.fd.rawValue] = nil
-        reactor.close(connection.fd)
+        connection.transport.close(on: reactor)
     }
 }
 
 final class TCPLineConnection<Consumer: FramedLineConsumer>: ReactorHandler {
-    let fd: FileDescriptor
+    let transport: Transport
+    var fd: FileDescriptor { transport.fd }
     private let host: [UInt8]
+    private let hostIsVerified: Bool
+    private let ingestProtocol: IngestProtocol
     /// The peer's number in the ring's host table, found once rather than per line.
     private let hostNumber: Int?
     private var framer: LineFramer
@@ -110,9 +134,11 @@ final class TCPLineConnection<Consumer: FramedLineConsumer>: ReactorHandler {
     private(set) var isPaused = false
     private var isClosed = false
 
-    init(fd: FileDescriptor, host: [UInt8], maxLineBytes: Int, listener: TCPLineListener<Consumer>) {
-        self.fd = fd
+    init(transport: Transport, host: [UInt8], hostIsVerified: Bool, maxLineBytes: Int, listener: TCPLineListener<Consumer>) {
+        self.transport = transport
         self.host = host
+        self.hostIsVerified = hostIsVerified
+        ingestProtocol = transport.isEncrypted ? .tls : .tcp
         hostNumber = host.withUnsafeBytes { listener.ingest.destination.hostNumber(of: $0) }
         self.framer = LineFramer(maxLineBytes: maxLineBytes, framing: listener.framing)
         if listener.joinsLines { joiner = MultilineJoiner(maxBytes: maxLineBytes) }
@@ -133,7 +159,7 @@ final class TCPLineConnection<Consumer: FramedLineConsumer>: ReactorHandler {
                 return
             }
             let result: FileDescriptor.ReadResult
-            do { result = try fd.read(into: buffer) } catch {
+            do { result = try transport.read(into: buffer) } catch {
                 finish()  // ECONNRESET and friends: keep what arrived
                 return
             }
@@ -147,7 +173,7 @@ final class TCPLineConnection<Consumer: FramedLineConsumer>: ReactorHandler {
                 } else {
                     host.withUnsafeBytes { host in
                         framer.feed(bytes) { line in
-                            ingest.ingest(line, host: host, hostNumber: hostNumber, protocol: .tcp, receivedAtMilliseconds: now)
+                            ingest.ingest(line, host: host, hostNumber: hostNumber, hostIsVerified: hostIsVerified, protocol: ingestProtocol, receivedAtMilliseconds: now)
                         }
                     }
                 }
@@ -163,10 +189,10 @@ final class TCPLineConnection<Consumer: FramedLineConsumer>: ReactorHandler {
 
     /// Multi-line joining: the line joins the held record, or the held record is stored and this one held.
     private func join(_ line: FramedLine, now: Int64) {
-        let (ingest, host, hostNumber) = (listener.ingest, host, hostNumber)
+        let (ingest, host, hostNumber, hostIsVerified, ingestProtocol) = (listener.ingest, host, hostNumber, hostIsVerified, ingestProtocol)
         joiner!.feed(line.bytes, isTruncated: line.isTruncated, context: {}, now: now) { text, isTruncated, _ in
             host.withUnsafeBytes { host in
-                ingest.ingest(FramedLine(bytes: text, isTruncated: isTruncated), host: host, hostNumber: hostNumber, protocol: .tcp,
+                ingest.ingest(FramedLine(bytes: text, isTruncated: isTruncated), host: host, hostNumber: hostNumber, hostIsVerified: hostIsVerified, protocol: ingestProtocol,
                               receivedAtMilliseconds: now)
             }
         }
@@ -175,10 +201,10 @@ final class TCPLineConnection<Consumer: FramedLineConsumer>: ReactorHandler {
     /// Stores the held record if its last line came before `second`.
     func flushJoined(ifQuietSince milliseconds: Int64, now: Int64) {
         guard let pending = joiner, pending.hasPending, pending.lastLineMilliseconds <= milliseconds else { return }
-        let (ingest, host, hostNumber) = (listener.ingest, host, hostNumber)
+        let (ingest, host, hostNumber, hostIsVerified, ingestProtocol) = (listener.ingest, host, hostNumber, hostIsVerified, ingestProtocol)
         joiner!.flush { text, isTruncated, _ in
             host.withUnsafeBytes { host in
-                ingest.ingest(FramedLine(bytes: text, isTruncated: isTruncated), host: host, hostNumber: hostNumber, protocol: .tcp,
+                ingest.ingest(FramedLine(bytes: text, isTruncated: isTruncated), host: host, hostNumber: hostNumber, hostIsVerified: hostIsVerified, protocol: ingestProtocol,
                               receivedAtMilliseconds: now)
             }
         }
@@ -214,7 +240,7 @@ final class TCPLineConnection<Consumer: FramedLineConsumer>: ReactorHandler {
             flushJoined(ifQuietSince: .max, now: now)
         } else {
             host.withUnsafeBytes { host in
-                framer.finish { line in ingest.ingest(line, host: host, hostNumber: hostNumber, protocol: .tcp, receivedAtMilliseconds: now) }
+                framer.finish { line in ingest.ingest(line, host: host, hostNumber: hostNumber, hostIsVerified: hostIsVerified, protocol: ingestProtocol, receivedAtMilliseconds: now) }
             }
         }
         listener.close(self)
