@@ -6,6 +6,7 @@ import resource
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import tempfile
 import time
@@ -51,10 +52,12 @@ def fresh_data_dir():
 
 
 class Server:
-    def __init__(self, *extra_args, ports=None, fd_limit=None, data_dir=None):
+    def __init__(self, *extra_args, ports=None, fd_limit=None, data_dir=None, tls_ca=None):
         """`ports`: (udp, tcp, http) to reuse, as a restarted server does; else free ones. `fd_limit`: a hard limit
         on open descriptors (the server raises its soft limit to the hard one). `data_dir`: the history to
-        continue (a restart); else a fresh one, unless the arguments say --no-persist or --data-dir."""
+        continue (a restart); else a fresh one, unless the arguments say --no-persist or --data-dir. `tls_ca`:
+        the CA the helpers trust when the arguments say --tls-cert (the HTTP port then speaks HTTPS only)."""
+        self.ssl_context = ssl.create_default_context(cafile=str(tls_ca)) if "--tls-cert" in extra_args else None
         self.udp_port, self.tcp_port, self.http_port = ports or (free_port(socket.SOCK_DGRAM), free_port(), free_port())
         chooses_storage = "--no-persist" in extra_args or "--data-dir" in extra_args
         self.data_dir = None if chooses_storage else (data_dir or fresh_data_dir())
@@ -70,7 +73,7 @@ class Server:
 
     @property
     def base_url(self):
-        return f"http://127.0.0.1:{self.http_port}"
+        return f"{'https' if self.ssl_context else 'http'}://127.0.0.1:{self.http_port}"
 
     def wait_healthy(self, timeout=10):
         deadline = time.time() + timeout
@@ -78,7 +81,7 @@ class Server:
             if self.process.poll() is not None:
                 raise RuntimeError(f"logstream exited: {self.process.stderr.read().decode()}")
             try:
-                with urllib.request.urlopen(self.base_url + "/healthz", timeout=1) as response:
+                with urllib.request.urlopen(self.base_url + "/healthz", timeout=1, context=self.ssl_context) as response:
                     if response.status == 200:
                         return
             except OSError:
@@ -90,13 +93,13 @@ class Server:
         return urllib.request.Request(self.base_url + path, method=method, headers=headers)
 
     def get(self, path):
-        with urllib.request.urlopen(self.request(path), timeout=10) as response:
+        with urllib.request.urlopen(self.request(path), timeout=10, context=self.ssl_context) as response:
             return json.loads(response.read())
 
     def status(self, path, method="GET"):
         request = self.request(path, method)
         try:
-            with urllib.request.urlopen(request, timeout=10) as response:
+            with urllib.request.urlopen(request, timeout=10, context=self.ssl_context) as response:
                 return response.status
         except urllib.error.HTTPError as error:
             return error.code

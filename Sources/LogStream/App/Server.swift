@@ -190,7 +190,8 @@ final class Server {
             httpIngest.register(into: shipperRouter, mount)
             return (name, HTTPServer(fd: fd, reactor: reactor, router: shipperRouter, maxConnections: configuration.maxHTTPConnections,
                                      headerTimeoutSeconds: configuration.headerTimeoutSeconds,
-                                     tls: tls?.ingestionAcceptor(listener: name.lowercased())))
+                                     tls: tls?.ingestionAcceptor(listener: name.lowercased()),
+                                     hostFromCertificate: tls?.configuration.hostFromCertificate ?? false))
         }
         if let disk {
             do { try disk.start(ring: ring, reactor: reactor) } catch {

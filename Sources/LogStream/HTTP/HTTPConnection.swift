@@ -18,13 +18,16 @@ final class HTTPConnection: ReactorHandler {
     /// Pipelined requests are not parsed while this much output waits for a slow reader.
     static let outputPauseBytes = 1024 * 1024
 
-    /// The client's address, which requests carry (ingested records without a host of their own take it).
+    /// The client's address, which requests carry (ingested records without a host of their own take it), or
+    /// the name its certificate proved (which every ingested record takes).
     private let peer: String
+    private let peerIsVerified: Bool
 
-    init(transport: Transport, server: HTTPServer, peer: String) {
+    init(transport: Transport, server: HTTPServer, peer: String, peerIsVerified: Bool = false) {
         self.transport = transport
         self.server = server
         self.peer = peer
+        self.peerIsVerified = peerIsVerified
         waitingSince = server.reactor.seconds
     }
 
@@ -90,6 +93,7 @@ final class HTTPConnection: ReactorHandler {
                 send(bytes)
             case .request(var request, let body):
                 request.peerAddress = peer
+                request.peerIsVerified = peerIsVerified
                 waitingSince = server.reactor.seconds  // the next request's wait starts now
                 switch server.router.answer(request, body: body) {
                 case .now(let response):

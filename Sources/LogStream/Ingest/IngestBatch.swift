@@ -65,22 +65,25 @@ public struct IngestBatch: Sendable {
         return start..<bytes.count
     }
 
-    /// Stores the records numbered `range` (all by default) on the reactor thread, received now from `peer`;
-    /// returns the last one's id, nil when there are none. Ids within one call are consecutive.
+    /// Stores the records numbered `range` (all by default) on the reactor thread, received now from `peer`
+    /// (every record's host when `peerIsVerified`, a certificate's name); returns the last one's id, nil when
+    /// there are none. Ids within one call are consecutive.
     @discardableResult
     public func store(into destination: RecordDestination, protocol ingestProtocol: IngestProtocol,
-                      peer: UnsafeRawBufferPointer, receivedAtMilliseconds: Int64, range: Range<Int>? = nil) -> UInt64? {
+                      peer: UnsafeRawBufferPointer, peerIsVerified: Bool = false, receivedAtMilliseconds: Int64,
+                      range: Range<Int>? = nil) -> UInt64? {
         var lastID: UInt64?
         let peerNumber = destination.hostNumber(of: peer)
         bytes.withUnsafeBytes { raw in
             for entry in entries[range ?? entries.indices] {
-                let host = entry.host.isEmpty ? peer : UnsafeRawBufferPointer(rebasing: raw[entry.host])
+                let usesPeer = entry.host.isEmpty || peerIsVerified
+                let host = usesPeer ? peer : UnsafeRawBufferPointer(rebasing: raw[entry.host])
                 let record = NewRecord(line: UnsafeRawBufferPointer(rebasing: raw[entry.text]), host: host, level: entry.level,
                                        service: UnsafeRawBufferPointer(rebasing: raw[entry.service]), ingestProtocol: ingestProtocol,
                                        isTruncated: entry.isTruncated, receivedAtMilliseconds: receivedAtMilliseconds,
                                        fields: UnsafeRawBufferPointer(rebasing: raw[entry.fields]), format: entry.format,
                                        sourceTimeMilliseconds: entry.sourceTimeMilliseconds,
-                                       hostNumber: entry.host.isEmpty ? peerNumber : nil)
+                                       hostNumber: usesPeer ? peerNumber : nil)
                 lastID = destination.store(record)
             }
         }

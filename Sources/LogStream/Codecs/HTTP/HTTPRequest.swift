@@ -14,6 +14,9 @@ public struct HTTPRequest {
     public var expectsContinue: Bool
     /// The client's address (set by the connection; empty where there is none, as in tests).
     public var peerAddress = ""
+    /// `peerAddress` is the name the client's certificate proved (mutual TLS): it is the host of whatever the
+    /// request ingests, whatever host the records claim.
+    public var peerIsVerified = false
 
     public enum BodyFraming: Equatable, Sendable {
         case none

@@ -142,17 +142,17 @@ public final class HTTPIngest {
             let result = decode()
             if case .success(let decoded) = result, decoded.batch.count > Self.recordsPerTurn {
                 return .deferred { [self] respond in
-                    finish(endpoint, format, result, started: started, peerAddress: request.peerAddress, respond: respond)
+                    finish(endpoint, format, result, started: started, peer: (request.peerAddress, request.peerIsVerified), respond: respond)
                 }
             }
             var response: HTTPResponse!
-            finish(endpoint, format, result, started: started, peerAddress: request.peerAddress) { response = $0 }
+            finish(endpoint, format, result, started: started, peer: (request.peerAddress, request.peerIsVerified)) { response = $0 }
             return .now(response)
         }
         bytesInFlight += body.count
         return .deferred { [self] respond in
             worker.submit(decode) { [self] result in
-                finish(endpoint, format, result, started: started, peerAddress: request.peerAddress) { [self] response in
+                finish(endpoint, format, result, started: started, peer: (request.peerAddress, request.peerIsVerified)) { [self] response in
                     bytesInFlight -= body.count
                     respond(response)
                 }
@@ -163,7 +163,7 @@ public final class HTTPIngest {
     /// Stores what was decoded (reactor thread), `recordsPerTurn` at a time, and then says so in the
     /// endpoint's terms. `respond` is called at once when the batch fits in one turn.
     private func finish(_ endpoint: Endpoint, _ format: BodyFormat, _ result: Result<Decoded, Refusal>, started: Int64,
-                        peerAddress: String, respond: @escaping (HTTPResponse) -> Void) {
+                        peer: (address: String, isVerified: Bool), respond: @escaping (HTTPResponse) -> Void) {
         let decoded: Decoded
         switch result {
         case .failure(let refusal): return respond(refuse(refusal))
@@ -172,9 +172,10 @@ public final class HTTPIngest {
         var firstIDs: [UInt64] = []
         func storeSlice(from start: Int) {
             let end = min(decoded.batch.count, start + Self.recordsPerTurn)
-            var peer = peerAddress
-            if let last = peer.withUTF8({ decoded.batch.store(into: destination, protocol: .http, peer: UnsafeRawBufferPointer($0),
-                                                              receivedAtMilliseconds: now(), range: start..<end) }) {
+            var address = peer.address
+            if let last = address.withUTF8({ decoded.batch.store(into: destination, protocol: .http, peer: UnsafeRawBufferPointer($0),
+                                                                 peerIsVerified: peer.isVerified, receivedAtMilliseconds: now(),
+                                                                 range: start..<end) }) {
                 firstIDs.append(last - UInt64(end - start) + 1)
             }
             guard end == decoded.batch.count else {
