@@ -61,11 +61,13 @@ def test_two_nodes_ship_into_two_shards_and_one_node_searches_both(make_server, 
     # One node's dashboard, switched to the cluster, finds the other node's lines.
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
+    from test_dashboard import messages
     shown = lambda: browser.find_element(By.ID, "shown").text
     for phrase, node in [("from-b card 1717 declined", "node-b"), ("from-a order 2999", "node-a")]:
         browser.get(node_a.base_url + "/?source=cluster&q=" + urllib.parse.quote(f'"{phrase}"'))
         WebDriverWait(browser, 15).until(lambda _: shown() == "1 of 1 lines")
-        assert phrase in browser.find_element(By.CSS_SELECTOR, "#list .row .msg").text
+        # The count is set at once, the rows on the next animation frame: wait for the row itself.
+        WebDriverWait(browser, 15).until(lambda _: [phrase in text for text in messages(browser)] == [True])
     browser.get(node_a.base_url + "/?source=cluster&q=level:error")
     WebDriverWait(browser, 15).until(lambda _: "WARN" not in browser.find_element(By.ID, "facet-level").text
                                      and "2,000" in browser.find_element(By.ID, "facet-level").text)

@@ -182,11 +182,13 @@ def test_one_dashboard_switches_to_the_cluster_and_finds_both_nodes_lines(make_s
         shown = lambda: browser.find_element(By.ID, "shown").text
         WebDriverWait(browser, 10).until(lambda _: shown() == "60 of 60 lines")
         assert url_params(browser)["source"] == "cluster" and url_params(browser)["since"] == "1h"
+        # The count is set at once, the rows on the next animation frame.
+        WebDriverWait(browser, 10).until(lambda _: any("from-b" in text for text in messages(browser)))
         visible = messages(browser)
         assert any("from-b" in text for text in visible) and any("from-a" in text for text in visible)
         # A node-b line: its details name the node, and its permalink opens it among node-b's neighbours.
         browser.get(node_a.base_url + "/?source=cluster&q=" + urllib.parse.quote('"from-b 7"'))
-        WebDriverWait(browser, 10).until(lambda _: shown() == "1 of 1 lines")
+        WebDriverWait(browser, 10).until(lambda _: shown() == "1 of 1 lines" and len(messages(browser)) == 1)
         browser.find_element(By.CSS_SELECTOR, "#list .row .msg").click()
         WebDriverWait(browser, 10).until(lambda _: browser.find_element(By.ID, "details").is_displayed())
         names = [term.text for term in browser.find_elements(By.CSS_SELECTOR, "#details-fields dt")]
