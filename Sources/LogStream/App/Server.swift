@@ -130,7 +130,7 @@ final class Server {
         if let tls, let fd = tlsSyslogFD {
             tlsSyslog = TCPLineListener(fd: fd, reactor: reactor, ingest: ingest, maxLineBytes: configuration.maxLineBytes,
                                         maxConnections: configuration.maxTCPConnections, idleTimeoutSeconds: configuration.idleTimeoutSeconds,
-                                        joinsLines: containers.joinsLines, tls: tls.ingestionAcceptor(listener: "syslog"),
+                                        joinsLines: containers.joinsLines, tls: tls.ingestionAcceptor(listener: "syslog", peersRead: false),
                                         hostFromCertificate: tls.configuration.hostFromCertificate)
         } else {
             tlsSyslog = nil

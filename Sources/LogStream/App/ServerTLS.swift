@@ -37,9 +37,10 @@ final class ServerTLS {
     }
 
     /// An ingestion listener: with --tls-client-ca, only senders with a certificate from that CA get in.
-    func ingestionAcceptor(listener: String) -> TLSAcceptor {
+    /// `peersRead`: false for syslog, whose senders never read (no session tickets are sent them).
+    func ingestionAcceptor(listener: String, peersRead: Bool = true) -> TLSAcceptor {
         add(TLSAcceptor(identity: identity, reactor: reactor, listener: listener, verifiesClients: configuration.files.clientCA != nil,
-                        timeoutSeconds: timeoutSeconds))
+                        sendsSessionTickets: peersRead, timeoutSeconds: timeoutSeconds))
     }
 
     private func add(_ acceptor: TLSAcceptor) -> TLSAcceptor {

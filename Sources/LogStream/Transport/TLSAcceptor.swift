@@ -21,6 +21,8 @@ public final class TLSAcceptor {
     private let reactor: Reactor
     /// Mutual TLS: a client certificate from the client CA is required.
     public let verifiesClients: Bool
+    /// False where peers only write (syslog): see `TLSSession.init`.
+    public let sendsSessionTickets: Bool
     private let timeoutMilliseconds: Int
     /// Sent as it is to a peer whose first byte does not start a TLS record (plain HTTP on the HTTPS port is
     /// answered 400), then the connection is closed.
@@ -29,10 +31,11 @@ public final class TLSAcceptor {
     private var handshakes: [Int32: TLSHandshake] = [:]
 
     public init(identity: TLSServerIdentity, reactor: Reactor, listener: String, verifiesClients: Bool = false,
-                timeoutSeconds: Int, plainTextAnswer: [UInt8]? = nil) {
+                sendsSessionTickets: Bool = true, timeoutSeconds: Int, plainTextAnswer: [UInt8]? = nil) {
         self.identity = identity
         self.reactor = reactor
         self.verifiesClients = verifiesClients
+        self.sendsSessionTickets = sendsSessionTickets
         timeoutMilliseconds = timeoutSeconds * 1000
         self.plainTextAnswer = plainTextAnswer
         counters = TLSCounters(listener: listener)
@@ -47,7 +50,8 @@ public final class TLSAcceptor {
                        established: @escaping (Transport, SocketAddress) -> ReactorHandler?) {
         let context = identity.context
         let started = reactor.acceptConnections(on: listener) { fd, peer -> TLSHandshake? in
-            guard admit(), let session = try? TLSSession(context: context, fd: fd, verifiesClient: verifiesClients) else { return nil }
+            guard admit(), let session = try? TLSSession(context: context, fd: fd, verifiesClient: verifiesClients,
+                                                                     sendsSessionTickets: sendsSessionTickets) else { return nil }
             return TLSHandshake(session: session, peer: peer, acceptor: self, established: established)
         }
         for handshake in started {

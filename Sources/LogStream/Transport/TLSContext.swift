@@ -44,6 +44,11 @@ public final class TLSContext: @unchecked Sendable {  // OpenSSL contexts are sa
             throw TLSError("TLS certificate \(files.certificate): \(Self.openSSLReason())")
         }
         guard SSL_CTX_use_PrivateKey_file(context, files.key, SSL_FILETYPE_PEM) == 1 else {
+            // OpenSSL checks the key against the certificate as it loads it.
+            if ctls_error_reason(ERR_peek_error()) == X509_R_KEY_VALUES_MISMATCH {
+                ERR_clear_error()
+                throw TLSError("TLS key \(files.key) does not match certificate \(files.certificate)")
+            }
             throw TLSError("TLS key \(files.key): \(Self.openSSLReason())")
         }
         guard SSL_CTX_check_private_key(context) == 1 else {
@@ -68,6 +73,11 @@ public final class TLSContext: @unchecked Sendable {  // OpenSSL contexts are sa
         return String(cString: reason)
     }
 
+    /// A NUL-terminated C string as text.
+    static func text(_ characters: [CChar]) -> String {
+        String(decoding: characters.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
     private static func describe(_ certificate: OpaquePointer?) -> String {
         guard let certificate else { return "no certificate" }
         var subject = [CChar](repeating: 0, count: 256)
@@ -77,11 +87,11 @@ public final class TLSContext: @unchecked Sendable {  // OpenSSL contexts are sa
             if ASN1_TIME_print(bio, X509_get0_notAfter(certificate)) == 1 {
                 var text = [CChar](repeating: 0, count: 64)
                 let count = BIO_read(bio, &text, Int32(text.count - 1))
-                if count > 0 { until = "expires " + String(decoding: text[..<Int(count)].map { UInt8(bitPattern: $0) }, as: UTF8.self) }
+                if count > 0 { until = "expires " + Self.text(text) }
             }
             BIO_free(bio)
         }
-        return "\(String(cString: subject)), \(until)"
+        return "\(Self.text(subject)), \(until)"
     }
 }
 
