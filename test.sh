@@ -11,6 +11,9 @@ command -v nc >/dev/null || apt_packages+=(netcat-openbsd)
 command -v chromium >/dev/null || apt_packages+=(chromium)
 command -v chromedriver >/dev/null || apt_packages+=(chromium-driver)
 [ -x /usr/sbin/rsyslogd ] || apt_packages+=(rsyslog)
+# rsyslog's OpenSSL stream driver, for syslog over TLS; the openssl command makes the tests' certificates.
+[ -f /usr/lib/x86_64-linux-gnu/rsyslog/lmnsd_ossl.so ] || apt_packages+=(rsyslog-openssl)
+command -v openssl >/dev/null || apt_packages+=(openssl)
 [ -f /usr/include/openssl/sha.h ] || apt_packages+=(libssl-dev)
 # ClickHouse for the shipping tests; the tests start private instances, never the system's service.
 command -v clickhouse-server >/dev/null || apt_packages+=(clickhouse-server clickhouse-client)

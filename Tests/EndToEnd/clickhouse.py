@@ -34,9 +34,12 @@ def cluster_xml(name, shards):
 
 
 class ClickHouse:
-    def __init__(self, free_port, name="ch", directory=None):
+    def __init__(self, free_port, name="ch", directory=None, https=None):
+        """`https`: (certificate, key) files: the server also serves HTTPS on `https_port`."""
         self.directory = Path(directory or tempfile.mkdtemp(prefix=f"logstream-{name}-"))
         self.http_port, self.tcp_port, self.interserver_port = free_port(), free_port(), free_port()
+        self.https = https
+        self.https_port = free_port() if https else None
         self.name = name
         self.process = None
         for sub in ("data", "tmp", "user_files", "format_schemas", "log", "config.d"):
@@ -73,7 +76,21 @@ class ClickHouse:
   <uncompressed_cache_size>67108864</uncompressed_cache_size>
   <max_concurrent_queries>50</max_concurrent_queries>
   {remote_servers}
+  {self.https_xml()}
 </yandex>""")
+
+    def https_xml(self):
+        if not self.https:
+            return ""
+        certificate, key = self.https
+        return (f"<https_port>{self.https_port}</https_port><openSSL><server><certificateFile>{certificate}</certificateFile>"
+                f"<privateKeyFile>{key}</privateKeyFile><verificationMode>none</verificationMode>"
+                "<loadDefaultCAFile>false</loadDefaultCAFile><disableProtocols>sslv2,sslv3,tlsv1,tlsv1_1</disableProtocols>"
+                "</server></openSSL>")
+
+    @property
+    def https_url(self):
+        return f"https://localhost:{self.https_port}"
 
     @property
     def url(self):

@@ -2,6 +2,7 @@
 headless Chromium; syslog over TLS (RFC 5425) from rsyslog and `openssl s_client`; mutual TLS on the ingestion
 listeners; hostile and broken clients; SIGHUP reloading the certificate; bad certificate files at start."""
 import base64
+import contextlib
 import json
 import logging
 import os
@@ -458,6 +459,11 @@ def served_serial(port):
 
 
 def test_sighup_reloads_the_certificate_for_new_connections_and_keeps_open_ones(make_server, pki, tmp_path):
+    with contextlib.ExitStack() as stack:
+        reload_and_check(make_server, pki, tmp_path, stack)
+
+
+def reload_and_check(make_server, pki, tmp_path, stack):
     served_cert, served_key = tmp_path / "served.pem", tmp_path / "served.key"
     shutil.copy(pki.server_cert, served_cert)
     shutil.copy(pki.server_key, served_key)
@@ -466,7 +472,7 @@ def test_sighup_reloads_the_certificate_for_new_connections_and_keeps_open_ones(
     open_syslog = tls_connect(server.syslog_port, client_context(pki))
     open_syslog.sendall(b"INFO [reload] before\n")
     server.wait_received(1)
-    open_wss = connect(f"wss://127.0.0.1:{server.http_port}/ws", ssl=client_context(pki), server_hostname="localhost")
+    open_wss = stack.enter_context(connect(f"wss://127.0.0.1:{server.http_port}/ws", ssl=client_context(pki), server_hostname="localhost"))
     open_wss.send(json.dumps({"type": "update_filters", "filters": {"query": "", "level": "", "service": "reload"}}))
     history = json.loads(open_wss.recv(timeout=5))
     assert history["type"] == "history" and [entry["raw"] for entry in history["data"]] == ["INFO [reload] before"]
@@ -492,7 +498,7 @@ def test_sighup_reloads_the_certificate_for_new_connections_and_keeps_open_ones(
     server.wait_for(lambda: server.stats()["tls_reloads_refused"] == 1, message="the refusal")
     assert served_serial(server.syslog_port) == second_serial and server.stats()["tls_reloads"] == 1
     open_syslog.close()
-    open_wss.close()
+    stack.close()
     assert server.stop() == 0
     log = server.process.stderr.read().decode()
     assert "TLS certificate reloaded" in log
@@ -528,3 +534,45 @@ def test_bad_certificates_and_flags_are_one_line_and_non_zero(pki, tmp_path):
         assert result.returncode != 0, args
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and said in lines[0], (args, result.stderr)
+
+
+# --- shipping to ClickHouse over https ---------------------------------------------------------------------------
+
+def test_shipping_to_clickhouse_over_https_checks_its_certificate(make_server, pki):
+    from clickhouse import PASSWORD, USER, ClickHouse, available
+    from test_clickhouse import wait_shipped
+    assert available(), "clickhouse-server is missing: ./test.sh installs it"
+    instance = ClickHouse(free_port, name="https", https=(pki.server_cert, pki.server_key)).start()
+    try:
+        def shipping(table, node, ca, url=instance.https_url):
+            return ["--clickhouse-url", url, "--clickhouse-ca", str(ca), "--clickhouse-table", table, "--node-name", node,
+                    "--clickhouse-interval", "100ms", "--clickhouse-timeout", "5s", "--clickhouse-user", USER, "--clickhouse-password", PASSWORD]
+
+        node = make_server(*shipping("logstream.over_tls", "node-tls", pki.ca.certificate))
+        node.send_tcp(b"".join(b"ERROR [pay] card %d declined over https\n" % index for index in range(2000)))
+        wait_shipped(node, instance, "logstream.over_tls", 2000)
+        assert instance.scalar("SELECT count() FROM logstream.over_tls WHERE node = 'node-tls' AND host = '127.0.0.1'") == 2000
+        # The cluster search reads the table back over https as well.
+        found = node.logs(source="cluster", q='"card 1717"', since="1h")
+        assert [entry["raw"] for entry in found] == ["ERROR [pay] card 1717 declined over https"] and found[0]["node"] == "node-tls"
+
+        # A node that trusts another CA sends nothing: the failure is counted as tls and named in the log.
+        stranger_ca = pki.folder / "stranger" / "stranger-ca.pem"
+        distrustful = make_server(*shipping("logstream.distrusted", "node-x", stranger_ca))
+        distrustful.send_tcp(b"INFO [x] never shipped\n")
+        distrustful.wait_for(lambda: distrustful.stats()["clickhouse_failures"]["tls"] >= 1, message="a tls failure")
+        stats = distrustful.stats()
+        assert stats["clickhouse_lag_records"] == 1 and stats["clickhouse_failures"]["unreachable"] == 0
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            distrustful.logs(source="cluster", since="1h")
+        assert refused.value.code == 503 and "not trusted" in json.loads(refused.value.read())["error"]
+        # https:// to a port that speaks plain HTTP: no TLS, and said so.
+        confused = make_server(*shipping("logstream.confused", "node-y", pki.ca.certificate, url=f"https://127.0.0.1:{instance.http_port}"))
+        confused.send_tcp(b"INFO [y] never shipped\n")
+        confused.wait_for(lambda: confused.stats()["clickhouse_failures"]["tls"] >= 1, message="a tls failure")
+        distrustful.stop()
+        log = distrustful.process.stderr.read().decode()
+        assert "shipping held up (tls)" in log and "is not trusted" in log, log
+        assert "distrusted" not in instance.query("SHOW TABLES FROM logstream")
+    finally:
+        instance.remove()

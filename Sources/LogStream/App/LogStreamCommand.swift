@@ -58,7 +58,7 @@ public struct LogStreamCommand: ParsableCommand {
     @Option(help: "Multi-line joining on TCP, Forward and /api/ingest lines: 'auto' joins a stack trace's lines into one record; 'off'.")
     var multiline = "off"
 
-    @Option(help: "ClickHouse's HTTP interface (http://host:8123): every record is shipped there, at least once, and source=cluster searches it; off unless given. Given again, the other shards of a cluster, where --clickhouse-retention runs too.")
+    @Option(help: "ClickHouse's HTTP interface (http://host:8123, or https://host:8443): every record is shipped there, at least once, and source=cluster searches it; off unless given. Given again, the other shards of a cluster, where --clickhouse-retention runs too.")
     var clickhouseUrl: [String] = []
     @Option(help: "The ClickHouse table shipped to, [database.]table; created if missing. A Distributed table works the same.")
     var clickhouseTable = "logstream.logs"
@@ -72,6 +72,8 @@ public struct LogStreamCommand: ParsableCommand {
     var clickhouseTimeout = TimeSpan(seconds: 30)
     @Option(help: "Days of history kept in ClickHouse (7d, 30d): older day partitions are dropped hourly on every --clickhouse-url; default: kept.")
     var clickhouseRetention: TimeSpan?
+    @Option(help: "PEM CA certificate(s) that ClickHouse's certificate must chain to, for https:// URLs (default: the system's CAs).")
+    var clickhouseCa: String?
 
     @Option(help: "PEM certificate (a chain allowed) for TLS: with --tls-key, the HTTP port serves HTTPS and WSS only, and the OTLP, Loki and Elasticsearch ports HTTPS. SIGHUP reloads it.")
     var tlsCert: String?
@@ -164,6 +166,13 @@ public struct LogStreamCommand: ParsableCommand {
             guard let first = clickhouseUrl.first else { return nil }
             var settings = try ClickHouseConfiguration(url: first, table: clickhouseTable, node: nodeName ?? ProcessResources.hostName)
             settings.otherShards = try clickhouseUrl.dropFirst().map(ClickHouseConfiguration.server)
+            if settings.usesTLS || settings.otherShards.contains(where: \.usesTLS) {
+                do { settings.trust = try TLSClientContext(trusting: clickhouseCa) } catch {
+                    throw .init("--clickhouse-ca: \(error)")
+                }
+            } else if clickhouseCa != nil {
+                throw .init("--clickhouse-ca needs an https:// --clickhouse-url")
+            }
             settings.retentionMilliseconds = clickhouseRetention?.milliseconds
             settings.user = clickhouseUser
             settings.password = clickhousePassword ?? getenv("LOGSTREAM_CLICKHOUSE_PASSWORD").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 }

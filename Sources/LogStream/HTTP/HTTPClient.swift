@@ -21,11 +21,14 @@ public final class HTTPClient {
         case connection(SystemError)
         /// The server answered something that is not HTTP/1.x, or more than the bound.
         case malformed(String)
+        /// https: the server's certificate was not trusted, or no TLS both sides accept.
+        case tls(String)
 
         public var description: String {
             switch self {
             case .connection(let error): error.description
             case .malformed(let reason): "malformed answer: \(reason)"
+            case .tls(let reason): reason
             }
         }
 
@@ -39,7 +42,9 @@ public final class HTTPClient {
     public let port: UInt16
     public var timeoutMilliseconds: Int
     public let maxResponseBytes: Int
-    private var connection: ClientConnection?
+    /// https: what the server's certificate is checked against (nil: plain http).
+    public let tls: TLSClientContext?
+    private var connection: (any ClientStream)?
     private var idleSince: UInt64 = 0
 
     /// A kept-alive connection idle this long is not reused: servers close theirs after a few seconds
@@ -47,11 +52,12 @@ public final class HTTPClient {
     static let maxIdleNanoseconds: UInt64 = 2_000_000_000
     static let maxHeadBytes = 64 * 1024
 
-    public init(host: String, port: UInt16, timeoutMilliseconds: Int, maxResponseBytes: Int = 16 << 20) {
+    public init(host: String, port: UInt16, timeoutMilliseconds: Int, maxResponseBytes: Int = 16 << 20, tls: TLSClientContext? = nil) {
         self.host = host
         self.port = port
         self.timeoutMilliseconds = timeoutMilliseconds
         self.maxResponseBytes = maxResponseBytes
+        self.tls = tls
     }
 
     /// Sends one request and reads its answer whole. On a reused connection that turns out closed before any
@@ -78,19 +84,27 @@ public final class HTTPClient {
     /// Drops the kept-alive connection (after a failure that leaves it in an unknown state).
     public func disconnect() { connection = nil }
 
-    private func takeIdleConnection() -> ClientConnection? {
+    private func takeIdleConnection() -> (any ClientStream)? {
         defer { connection = nil }
         guard let connection, Clock.monotonicNanoseconds - idleSince < Self.maxIdleNanoseconds, !connection.isClosedByPeer else { return nil }
         return connection
     }
 
-    private func connect(_ deadline: ClientConnection.Deadline) throws(Exchange) -> ClientConnection {
-        do { return try ClientConnection(host: host, port: port, deadline: deadline) } catch {
+    private func connect(_ deadline: ClientConnection.Deadline) throws(Exchange) -> any ClientStream {
+        let socket: ClientConnection
+        do { socket = try ClientConnection(host: host, port: port, deadline: deadline) } catch {
             throw Exchange(failure: .connection(error), answered: false)
+        }
+        guard let tls else { return socket }
+        do { return try TLSClientConnection(over: socket, context: tls, serverName: host, by: deadline) } catch {
+            switch error {
+            case .connection(let error): throw Exchange(failure: .connection(error), answered: false)
+            case .handshake(let reason): throw Exchange(failure: .tls(reason), answered: false)
+            }
         }
     }
 
-    private func exchange(_ head: String, _ body: ArraySlice<UInt8>, on connection: ClientConnection,
+    private func exchange(_ head: String, _ body: ArraySlice<UInt8>, on connection: any ClientStream,
                           _ deadline: ClientConnection.Deadline) throws(Exchange) -> Response {
         do throws(SystemError) {
             try connection.send(ArraySlice(head.utf8), by: deadline)
@@ -116,12 +130,12 @@ public final class HTTPClient {
 
 /// Reads one answer from a connection: the head, then the body as the head frames it.
 private struct ResponseReader {
-    let connection: ClientConnection
+    let connection: any ClientStream
     let deadline: ClientConnection.Deadline
     let limit: Int
     var buffer: [UInt8] = []
 
-    init(connection: ClientConnection, deadline: ClientConnection.Deadline, limit: Int) {
+    init(connection: any ClientStream, deadline: ClientConnection.Deadline, limit: Int) {
         (self.connection, self.deadline, self.limit) = (connection, deadline, limit)
     }
 

@@ -4,8 +4,39 @@
 // so connect, send and receive all end in time; the reactor never uses this.
 import Glibc
 
-public final class ClientConnection {
-    private let fd: FileDescriptor
+/// What a worker's client talks over: a connection, or TLS over one (Transport's `TLSClientConnection`).
+public protocol ClientStream: AnyObject {
+    /// Sends all of `bytes`, waiting while the socket's buffer is full.
+    func send(_ bytes: UnsafeRawBufferPointer, by deadline: ClientConnection.Deadline) throws(SystemError)
+    /// Receives what has come, waiting for at least one byte; 0 when the server has closed the connection.
+    func receive(into buffer: UnsafeMutableRawBufferPointer, by deadline: ClientConnection.Deadline) throws(SystemError) -> Int
+    /// Whether the server has closed the connection (or sent bytes nobody asked for) while it sat idle: a
+    /// kept-alive connection found so is not reused.
+    var isClosedByPeer: Bool { get }
+}
+
+extension ClientStream {
+    public func send(_ bytes: ArraySlice<UInt8>, by deadline: ClientConnection.Deadline) throws(SystemError) {
+        let result: Result<Void, SystemError> = bytes.withUnsafeBytes { raw in Result { () throws(SystemError) in try send(raw, by: deadline) } }
+        try result.get()
+    }
+
+    /// Appends to `buffer` up to `limit` bytes of what has come (waiting for one at least); false when the
+    /// server has closed the connection.
+    public func receive(appendingTo buffer: inout [UInt8], limit: Int, by deadline: ClientConnection.Deadline) throws(SystemError) -> Bool {
+        let start = buffer.count
+        buffer.append(contentsOf: repeatElement(0, count: limit))
+        let result: Result<Int, SystemError> = buffer.withUnsafeMutableBytes { raw in
+            Result { () throws(SystemError) in try receive(into: UnsafeMutableRawBufferPointer(rebasing: raw[start...]), by: deadline) }
+        }
+        buffer.removeLast(limit - ((try? result.get()) ?? 0))
+        return try result.get() > 0
+    }
+}
+
+public final class ClientConnection: ClientStream {
+    /// The socket, for a TLS session over it (which waits with `wait(for:until:naming:)`).
+    public let fd: FileDescriptor
 
     /// A point on the monotonic clock past which a call fails with ETIMEDOUT.
     public struct Deadline: Sendable {
@@ -37,7 +68,6 @@ public final class ClientConnection {
 
     deinit { fd.close() }
 
-    /// Sends all of `bytes`, waiting while the socket's buffer is full.
     public func send(_ bytes: UnsafeRawBufferPointer, by deadline: Deadline) throws(SystemError) {
         var sent = 0
         while sent < bytes.count {
@@ -47,24 +77,6 @@ public final class ClientConnection {
         }
     }
 
-    public func send(_ bytes: ArraySlice<UInt8>, by deadline: Deadline) throws(SystemError) {
-        let result: Result<Void, SystemError> = bytes.withUnsafeBytes { raw in Result { () throws(SystemError) in try send(raw, by: deadline) } }
-        try result.get()
-    }
-
-    /// Appends to `buffer` up to `limit` bytes of what has come (waiting for one at least); false when the
-    /// server has closed the connection.
-    public func receive(appendingTo buffer: inout [UInt8], limit: Int, by deadline: Deadline) throws(SystemError) -> Bool {
-        let start = buffer.count
-        buffer.append(contentsOf: repeatElement(0, count: limit))
-        let result: Result<Int, SystemError> = buffer.withUnsafeMutableBytes { raw in
-            Result { () throws(SystemError) in try receive(into: UnsafeMutableRawBufferPointer(rebasing: raw[start...]), by: deadline) }
-        }
-        buffer.removeLast(limit - ((try? result.get()) ?? 0))
-        return try result.get() > 0
-    }
-
-    /// Receives what has come, waiting for at least one byte; 0 when the server has closed the connection.
     public func receive(into buffer: UnsafeMutableRawBufferPointer, by deadline: Deadline) throws(SystemError) -> Int {
         while true {
             switch try fd.read(into: buffer) {
@@ -75,14 +87,13 @@ public final class ClientConnection {
         }
     }
 
-    /// Whether the server has closed the connection (or sent bytes nobody asked for) while it sat idle: a
-    /// kept-alive connection found so is not reused.
     public var isClosedByPeer: Bool {
         var probe = pollfd(fd: fd.rawValue, events: Int16(POLLIN), revents: 0)
         return poll(&probe, 1, 0) != 0
     }
 
-    private func wait(for events: Int16, until deadline: Deadline, naming operation: String) throws(SystemError) {
+    /// Waits until the socket is ready for `events` (POLLIN, POLLOUT); past `deadline`, fails with ETIMEDOUT.
+    public func wait(for events: Int16, until deadline: Deadline, naming operation: String) throws(SystemError) {
         try Self.wait(fd, for: events, until: deadline, naming: operation)
     }
 

@@ -11,11 +11,17 @@ struct ClickHouseShippingTests {
         #expect(named.host == "clickhouse.internal" && named.port == 8123 && named.database == "logstream" && named.table == "events")
         let v6 = try ClickHouseConfiguration(url: "http://[::1]:9123", table: "db_2.t_1", node: "n1")
         #expect(v6.host == "::1" && v6.port == 9123 && v6.qualifiedTable == "`db_2`.`t_1`")
+        #expect(!plain.usesTLS && !named.usesTLS)
+        let secure = try ClickHouseConfiguration(url: "https://clickhouse.internal", table: "logs", node: "n1")
+        #expect(secure.host == "clickhouse.internal" && secure.port == 8443 && secure.usesTLS)
+        #expect(try ClickHouseConfiguration.server(of: "https://[::1]:9440/") == ClickHouseServer(host: "::1", port: 9440, usesTLS: true))
+        let shard = try ClickHouseConfiguration.server(of: "http://shard-2:8124")
+        #expect(secure.on(shard).port == 8124 && !secure.on(shard).usesTLS && secure.on(shard).host == "shard-2")
     }
 
     @Test("bad URLs, tables and node names are refused with the flag's name", arguments: [
-        ("https://h:8443", "logs", "n", "https is not supported"), ("h:8123", "logs", "n", "must be http://"),
-        ("http://h:0", "logs", "n", "bad port"), ("http://h:99999", "logs", "n", "bad port"), ("http://", "logs", "n", "must be http://"),
+        ("ftp://h:8443", "logs", "n", "must be http(s)://"), ("h:8123", "logs", "n", "must be http(s)://"),
+        ("http://h:0", "logs", "n", "bad port"), ("http://h:99999", "logs", "n", "bad port"), ("http://", "logs", "n", "must be http(s)://"),
         ("http://u:p@h", "logs", "n", "no path, user or query"), ("http://h/db", "logs", "n", "no path"),
         ("http://h", "a.b.c", "n", "--clickhouse-table"), ("http://h", "x; DROP", "n", "--clickhouse-table"),
         ("http://h", "1abc", "n", "--clickhouse-table"), ("http://h", "logs", "", "--node-name"),

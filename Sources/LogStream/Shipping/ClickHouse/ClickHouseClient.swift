@@ -10,14 +10,18 @@ final class ClickHouseClient {
 
     init(_ configuration: ClickHouseConfiguration, maxResponseBytes: Int = 16 << 20) {
         self.configuration = configuration
+        // An https server with no trust set (only tests build configurations so) is checked against the system's CAs.
+        let trust = configuration.usesTLS ? configuration.trust ?? (try? TLSClientContext(trusting: nil)) : nil
         http = HTTPClient(host: configuration.host, port: configuration.port, timeoutMilliseconds: configuration.timeoutMilliseconds,
-                          maxResponseBytes: maxResponseBytes)
+                          maxResponseBytes: maxResponseBytes, tls: trust)
     }
 
     struct Failure: Error, CustomStringConvertible {
         enum Kind: String, CaseIterable, Sendable {
             /// Refused, reset, timed out: the server is down, frozen or unreachable.
             case unreachable
+            /// https: ClickHouse's certificate is not trusted (--clickhouse-ca) or names another host.
+            case tls
             /// Wrong user or password.
             case authentication
             /// The table or database is missing, or its columns are not ours.
@@ -56,7 +60,8 @@ final class ClickHouseClient {
         let response: HTTPClient.Response
         do { response = try http.send("POST", target, headers: headers, body: body) } catch {
             http.disconnect()
-            throw Failure(kind: .unreachable, code: nil, message: "ClickHouse at \(configuration.host):\(configuration.port): \(error)")
+            let kind: Failure.Kind = if case .tls = error { .tls } else { .unreachable }
+            throw Failure(kind: kind, code: nil, message: "ClickHouse at \(configuration.host):\(configuration.port): \(error)")
         }
         guard response.status == 200 else { throw Self.failure(status: response.status, body: response.bodyText) }
         return response.body

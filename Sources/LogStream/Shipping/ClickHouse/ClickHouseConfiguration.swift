@@ -2,9 +2,21 @@
 // node's name, and when a batch goes. Parsed and checked once at startup, so that a typo is one clear line
 // then, not a retry loop later.
 
+/// One ClickHouse server's HTTP interface, as a --clickhouse-url names it.
+public struct ClickHouseServer: Sendable, Equatable {
+    public var host: String
+    public var port: UInt16
+    /// https://: TLS, the certificate checked against `ClickHouseConfiguration.trust`.
+    public var usesTLS: Bool
+}
+
 public struct ClickHouseConfiguration: Sendable {
     public var host: String
     public var port: UInt16
+    public var usesTLS: Bool
+    /// What https servers' certificates are checked against (--clickhouse-ca, else the system's CAs); set when
+    /// any URL is https.
+    public var trust: TLSClientContext?
     public var database: String
     public var table: String
     public var user: String?
@@ -19,21 +31,22 @@ public struct ClickHouseConfiguration: Sendable {
     /// Day partitions older than this are dropped (nil: kept), on this server and on `otherShards`.
     public var retentionMilliseconds: Int64?
     /// The other servers of a cluster (further --clickhouse-url flags), where retention runs too.
-    public var otherShards: [(host: String, port: UInt16)] = []
+    public var otherShards: [ClickHouseServer] = []
 
     /// The same settings for another server.
-    public func on(_ server: (host: String, port: UInt16)) -> ClickHouseConfiguration {
+    public func on(_ server: ClickHouseServer) -> ClickHouseConfiguration {
         var copy = self
-        (copy.host, copy.port, copy.otherShards) = (server.host, server.port, [])
+        (copy.host, copy.port, copy.usesTLS, copy.otherShards) = (server.host, server.port, server.usesTLS, [])
         return copy
     }
 
     /// Another --clickhouse-url, checked as the first is.
-    public static func server(of url: String) throws(ConfigurationError) -> (host: String, port: UInt16) { try address(of: url) }
+    public static func server(of url: String) throws(ConfigurationError) -> ClickHouseServer { try address(of: url) }
 
-    /// `http://host[:port][/]`; `table` as `database.table` or `table` (in database `logstream`).
+    /// `http://host[:port][/]` or `https://…`; `table` as `database.table` or `table` (in database `logstream`).
     public init(url: String, table: String, node: String) throws(ConfigurationError) {
-        (host, port) = try Self.address(of: url)
+        let server = try Self.address(of: url)
+        (host, port, usesTLS) = (server.host, server.port, server.usesTLS)
         (database, self.table) = try Self.qualifiedName(table)
         guard !node.isEmpty, node.utf8.count <= 255 else { throw ConfigurationError("--node-name must be 1 to 255 bytes") }
         self.node = node
@@ -47,15 +60,16 @@ public struct ClickHouseConfiguration: Sendable {
     /// The table as SQL names it.
     public var qualifiedTable: String { "\(SQLText.identifier(database)).\(SQLText.identifier(table))" }
 
-    private static func address(of url: String) throws(ConfigurationError) -> (String, UInt16) {
-        if url.hasPrefix("https://") { throw ConfigurationError("--clickhouse-url: https is not supported yet (TLS); use http://") }
-        guard url.hasPrefix("http://") else { throw ConfigurationError("--clickhouse-url must be http://host[:port], not '\(url)'") }
-        var authority = Substring(url.dropFirst("http://".count))
+    private static func address(of url: String) throws(ConfigurationError) -> ClickHouseServer {
+        let usesTLS = url.hasPrefix("https://")
+        guard usesTLS || url.hasPrefix("http://") else { throw ConfigurationError("--clickhouse-url must be http(s)://host[:port], not '\(url)'") }
+        var authority = Substring(url.dropFirst(usesTLS ? "https://".count : "http://".count))
         if authority.hasSuffix("/") { authority = authority.dropLast() }
         guard !authority.isEmpty, !authority.contains("/"), !authority.contains("@"), !authority.contains("?") else {
-            throw ConfigurationError("--clickhouse-url must be http://host[:port] with no path, user or query, not '\(url)'")
+            throw ConfigurationError("--clickhouse-url must be http(s)://host[:port] with no path, user or query, not '\(url)'")
         }
-        var host = authority, port: UInt16 = 8123
+        // ClickHouse's own defaults: http_port 8123, https_port 8443.
+        var host = authority, port: UInt16 = usesTLS ? 8443 : 8123
         if authority.hasPrefix("[") {
             // [v6]:port
             guard let close = authority.firstIndex(of: "]") else { throw ConfigurationError("--clickhouse-url: unclosed [ in '\(url)'") }
@@ -74,7 +88,7 @@ public struct ClickHouseConfiguration: Sendable {
             (host, port) = (authority[..<colon], number)
         }
         guard !host.isEmpty else { throw ConfigurationError("--clickhouse-url: no host in '\(url)'") }
-        return (String(host), port)
+        return ClickHouseServer(host: String(host), port: port, usesTLS: usesTLS)
     }
 
     private static func qualifiedName(_ name: String) throws(ConfigurationError) -> (String, String) {

@@ -92,7 +92,7 @@ final class ClickHouseSearch: ClusterHistory, @unchecked Sendable {
             case .rejected: throw ClusterError(status: 400, message: "ClickHouse refused the query: \(error.message)")
             case .unreachable where error.message.contains("timed out"):
                 throw ClusterError(status: 504, message: "ClickHouse did not answer within \(seconds) s (--clickhouse-timeout): \(error.message)")
-            case .unreachable, .unavailable, .authentication, .schema:
+            case .unreachable, .tls, .unavailable, .authentication, .schema:
                 throw ClusterError(status: 503, message: "the cluster's history is unavailable: \(error.message)")
             }
         }
