@@ -1,6 +1,7 @@
 """What the benchmark scripts share: ports, LogStream's count of received lines, and waiting for a count."""
 import json
 import socket
+import ssl
 import time
 import urllib.request
 from pathlib import Path
@@ -15,10 +16,12 @@ def free_port(kind=socket.SOCK_STREAM):
         return probe.getsockname()[1]
 
 
-def received(http_port):
-    """Records LogStream has accepted since it started; None while it does not answer."""
+def received(http_port, scheme="http"):
+    """Records LogStream has accepted since it started; None while it does not answer. `scheme` https: a server
+    run with --tls-cert (its certificate is not checked here: the benchmark made it)."""
+    context = ssl._create_unverified_context() if scheme == "https" else None
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{http_port}/api/stats", timeout=5) as response:
+        with urllib.request.urlopen(f"{scheme}://127.0.0.1:{http_port}/api/stats", timeout=5, context=context) as response:
             return json.loads(response.read())["received"]
     except OSError:
         return None

@@ -87,6 +87,8 @@ class LogStream:
     steady state of a server that has been running: its arena is filled once before the timed lines, so they do
     not pay for the kernel zeroing the pages a fresh ring grows into (a one-off cost the "fresh" row shows)."""
     name = "LogStream"
+    extra = []  # further flags (bench/tls.py: TLS)
+    scheme = "http"  # https once --tls-cert is among them
 
     def __init__(self, records=1_000_000, arena="256M", warm=True, label=None):
         """Memory only (--no-persist): these figures are the ring's; bench/disk.py measures the disk history."""
@@ -98,20 +100,20 @@ class LogStream:
         self.http = free_port()
         self.process = subprocess.Popen(
             [str(RELEASE / "logstream"), "--bind", "127.0.0.1", "--udp-port", str(udp), "--tcp-port", str(tcp),
-             "--http-port", str(self.http), "--buffer-size", str(self.records), "--buffer-bytes", self.arena, "--no-persist"],
+             "--http-port", str(self.http), "--buffer-size", str(self.records), "--buffer-bytes", self.arena, "--no-persist", *self.extra],
             stderr=subprocess.DEVNULL)
-        if not wait_until(lambda: received(self.http) is not None, 10):
+        if not wait_until(lambda: received(self.http, self.scheme) is not None, 10):
             raise RuntimeError("logstream did not start")
         if self.warm:
             arena_bytes = int(self.arena[:-1]) << {"K": 10, "M": 20, "G": 30}[self.arena[-1]]
             lines = arena_bytes // 90  # generated lines average ~100 bytes: this wraps the arena once
             subprocess.run([str(RELEASE / "logstream-gen"), "--protocol-name", "tcp", "--port", str(tcp), "--rate", "0",
                             "--count", str(lines)], check=True, capture_output=True)
-            wait_growth(lambda: received(self.http) or 0, lines)
-        self.before = received(self.http)
+            wait_growth(lambda: received(self.http, self.scheme) or 0, lines)
+        self.before = received(self.http, self.scheme)
 
     def held(self, sent, started):
-        count, finished = wait_growth(lambda: (received(self.http) or 0) - self.before, sent["lines"])
+        count, finished = wait_growth(lambda: (received(self.http, self.scheme) or 0) - self.before, sent["lines"])
         return count, finished - started
 
     def stop(self):

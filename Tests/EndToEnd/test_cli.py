@@ -25,7 +25,9 @@ def test_help_lists_the_flags():
     for flag in ["--udp-port", "--tcp-port", "--http-port", "--bind", "--http-bind", "--buffer-size",
                  "--buffer-bytes", "--max-line-bytes", "--static-dir", "--max-connections", "--max-http-connections",
                  "--idle-timeout", "--header-timeout", "--ws-ping-interval", "--auth-token", "--allowed-origins",
-                 "--gelf-port", "--gelf-max-pending-bytes", "--forward-port", "--forward-shared-key", "--multiline"]:
+                 "--gelf-port", "--gelf-max-pending-bytes", "--forward-port", "--forward-shared-key", "--multiline",
+                 "--tls-cert", "--tls-key", "--tls-syslog-port", "--tls-forward-port", "--tls-client-ca",
+                 "--tls-host-from-certificate", "--clickhouse-ca"]:
         assert flag in result.stdout
 
 
@@ -46,7 +48,10 @@ def test_bad_flag_values_are_one_line_and_non_zero():
                  ["--header-timeout", "0"], ["--idle-timeout", "-1"], ["--ws-ping-interval", "99999"],
                  ["--auth-token", "short"], ["--allowed-origins", "*"],
                  ["--multiline", "java"], ["--gelf-max-pending-bytes", "1K"], ["--forward-shared-key", ""],
-                 ["--gelf-port", "9001"], ["--gelf-port", "24224", "--forward-port", "24224"]):
+                 ["--gelf-port", "9001"], ["--gelf-port", "24224", "--forward-port", "24224"],
+                 ["--tls-forward-port", "24284"], ["--tls-client-ca", "/etc/ssl/certs/ca-certificates.crt"],
+                 ["--clickhouse-ca", "/etc/ssl/certs/ca-certificates.crt"], ["--clickhouse-url", "ftp://h"],
+                 ["--clickhouse-url", "https://h", "--clickhouse-ca", "/no/such/ca.pem"]):
         result = run(*args)
         assert result.returncode != 0, args
         lines = result.stderr.strip().splitlines()

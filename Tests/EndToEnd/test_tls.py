@@ -576,3 +576,39 @@ def test_shipping_to_clickhouse_over_https_checks_its_certificate(make_server, p
         assert "distrusted" not in instance.query("SHOW TABLES FROM logstream")
     finally:
         instance.remove()
+
+
+# --- Fluent Forward over TLS ---------------------------------------------------------------------------------------
+
+def test_forward_over_tls_with_the_shared_key_handshake_acks_and_client_certificates(make_server, pki):
+    """Fluent Bit's forward output with `tls on`, `tls.crt_file` and `Shared_Key`: the handshake, a Forward-mode
+    chunk acknowledged once stored, and the certificate's name as the records' host."""
+    from test_containers import ForwardClient, handshake, pack
+    key, forward_port = "fluent-shared-key", free_port()
+    server = tls_server(make_server, pki, "--tls-forward-port", str(forward_port), "--forward-shared-key", key,
+                        "--tls-client-ca", str(pki.ca.certificate), "--tls-host-from-certificate", "--fsync-interval", "200ms")
+
+    class TLSForwardClient(ForwardClient):
+        def __init__(self, certificate):
+            self.socket = tls_connect(forward_port, client_context(pki, certificate))
+            self.unpacker = __import__("msgpack").Unpacker(raw=True)
+
+    client = TLSForwardClient(pki.client)
+    pong, _, _ = handshake(client, key)
+    assert pong[0] == b"PONG" and pong[1] is True
+    entries = [[1764352805, {"log": f"over tls {index}", "host": "claims-another-name"}] for index in range(3)]
+    client.send(pack(["fluentbit.tail", entries, {"size": 3, "chunk": "tls-chunk-1"}]))
+    assert client.receive() == {b"ack": b"tls-chunk-1"}
+    client.close()
+    stored = sorted(server.logs(q='"over tls"'), key=lambda entry: entry["id"])
+    assert [entry["raw"] for entry in stored] == ["over tls 0", "over tls 1", "over tls 2"]
+    assert {(entry["protocol"], entry["format"], entry["host"]) for entry in stored} == {("TLS", "forward", "relay-1")}
+
+    # A wrong key over TLS is refused as over TCP; a sender without a certificate never reaches the handshake.
+    intruder = TLSForwardClient(pki.client)
+    assert handshake(intruder, "wrong-key")[0][1] is False
+    intruder.close()
+    assert refused_after_handshake(forward_port, client_context(pki))
+    stats = server.stats()
+    assert stats["forward_handshake_failures"] == 1 and stats["tls_handshakes"]["forward"] == 2
+    assert stats["forward_acks"] == 1 and stats["received"] == 3

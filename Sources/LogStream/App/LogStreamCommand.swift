@@ -80,6 +80,8 @@ public struct LogStreamCommand: ParsableCommand {
     @Option(help: "PEM private key of --tls-cert.") var tlsKey: String?
     @Option(help: "Port for syslog over TLS (RFC 5425, octet-counted or newline frames; 6514 is the convention; off unless given).")
     var tlsSyslogPort: UInt16?
+    @Option(help: "Port for Fluent Forward over TLS (Fluent Bit's `tls on`; with --forward-shared-key, its handshake too; off unless given).")
+    var tlsForwardPort: UInt16?
     @Option(help: "PEM CA certificate(s): the ingestion listeners (syslog over TLS, the shippers' ports) require a client certificate it signed.")
     var tlsClientCa: String?
     @Flag(help: "With --tls-client-ca: a client certificate's common name is the host of every record that client sends.")
@@ -133,12 +135,13 @@ public struct LogStreamCommand: ParsableCommand {
         }
         do { _ = try clickhouse } catch { throw ValidationError(error.description) }
         if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
-        if tlsCert == nil, tlsSyslogPort != nil || tlsClientCa != nil {
-            throw ValidationError("--tls-syslog-port and --tls-client-ca need --tls-cert and --tls-key")
+        if tlsCert == nil, tlsSyslogPort != nil || tlsForwardPort != nil || tlsClientCa != nil {
+            throw ValidationError("--tls-syslog-port, --tls-forward-port and --tls-client-ca need --tls-cert and --tls-key")
         }
         if tlsHostFromCertificate, tlsClientCa == nil { throw ValidationError("--tls-host-from-certificate needs --tls-client-ca") }
-        if let tlsSyslogPort, tlsSyslogPort != 0, [udpPort, tcpPort, httpPort, gelfPort, forwardPort, otlpPort, lokiPort, elasticsearchPort].contains(tlsSyslogPort) {
-            throw ValidationError("--tls-syslog-port must differ from the other ports")
+        let listenerPorts: [UInt16?] = [udpPort, tcpPort, httpPort, gelfPort, forwardPort, otlpPort, lokiPort, elasticsearchPort]
+        for (flag, port, other) in [("--tls-syslog-port", tlsSyslogPort, tlsForwardPort), ("--tls-forward-port", tlsForwardPort, tlsSyslogPort)] {
+            if let port, port != 0, (listenerPorts + [other]).contains(port) { throw ValidationError("\(flag) must differ from the other ports") }
         }
         for origin in origins where AccessPolicy.normalizedOrigin(origin) == nil {
             throw ValidationError("--allowed-origins: '\(origin)' is not scheme://host[:port]")
@@ -163,7 +166,10 @@ public struct LogStreamCommand: ParsableCommand {
     /// The shipping settings; nil without --clickhouse-url.
     private var clickhouse: ClickHouseConfiguration? {
         get throws(ClickHouseConfiguration.ConfigurationError) {
-            guard let first = clickhouseUrl.first else { return nil }
+            guard let first = clickhouseUrl.first else {
+                if clickhouseCa != nil { throw .init("--clickhouse-ca needs an https:// --clickhouse-url") }
+                return nil
+            }
             var settings = try ClickHouseConfiguration(url: first, table: clickhouseTable, node: nodeName ?? ProcessResources.hostName)
             settings.otherShards = try clickhouseUrl.dropFirst().map(ClickHouseConfiguration.server)
             if settings.usesTLS || settings.otherShards.contains(where: \.usesTLS) {
@@ -222,6 +228,7 @@ public struct LogStreamCommand: ParsableCommand {
             tls: tlsCert.map { certificate in
                 TLSConfiguration(files: TLSFiles(certificate: certificate, key: tlsKey!, clientCA: tlsClientCa),
                                  syslogAddress: tlsSyslogPort.map { SocketAddress(host: bind, port: $0)! },
+                                 forwardAddress: tlsForwardPort.map { SocketAddress(host: bind, port: $0)! },
                                  hostFromCertificate: tlsHostFromCertificate)
             }
         )

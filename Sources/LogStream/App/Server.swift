@@ -64,6 +64,8 @@ final class Server {
     let gelf: (ingest: GELFIngest, udp: UDPLineListener<GELFIngest>, tcp: TCPLineListener<GELFIngest>)?
     let forward: (listener: ForwardListener, heartbeat: ForwardHeartbeat)?
     let tls: ServerTLS?
+    /// Forward over TLS, when asked for.
+    let tlsForward: ForwardListener?
     /// Syslog over TLS, when asked for.
     let tlsSyslog: TCPLineListener<LineIngest>?
     let liveTail: LiveTail
@@ -98,6 +100,9 @@ final class Server {
         }
         let tlsSyslogFD = try configuration.tls?.syslogAddress.map { address in
             try Self.bound("syslog TLS", address) { () throws(SystemError) in try Socket.listenTCP(on: address) }
+        }
+        let tlsForwardFD = try configuration.tls?.forwardAddress.map { address in
+            try Self.bound("Forward TLS", address) { () throws(SystemError) in try Socket.listenTCP(on: address) }
         }
         // The certificate next: one that cannot be served stops the start before the data directory is touched.
         let tls = try ServerTLS.make(configuration.tls, reactor: reactor, handshakeTimeoutSeconds: configuration.headerTimeoutSeconds)
@@ -172,17 +177,20 @@ final class Server {
         httpIngest.joinsLines = containers.joinsLines
         httpIngest.register(into: router, .all)
         let ingestWorker = httpIngest.worker
-        forward = try forwardFDs.map { fds throws(SystemError) in
-            var settings = ForwardListener.Configuration(maxMessageBytes: ingestion.maxBodyBytes, maxLineBytes: configuration.maxLineBytes)
-            settings.maxConnections = configuration.maxTCPConnections
-            settings.idleTimeoutSeconds = configuration.idleTimeoutSeconds
-            settings.sharedKey = containers.forwardSharedKey
-            settings.hostname = ProcessResources.hostName
-            settings.joinsLines = containers.joinsLines
-            let listener = ForwardListener(fd: fds.tcp, reactor: reactor, destination: destination, worker: ingestWorker, configuration: settings)
+        var forwardSettings = ForwardListener.Configuration(maxMessageBytes: ingestion.maxBodyBytes, maxLineBytes: configuration.maxLineBytes)
+        forwardSettings.maxConnections = configuration.maxTCPConnections
+        forwardSettings.idleTimeoutSeconds = configuration.idleTimeoutSeconds
+        forwardSettings.sharedKey = containers.forwardSharedKey
+        forwardSettings.hostname = ProcessResources.hostName
+        forwardSettings.joinsLines = containers.joinsLines
+        let forwardListener = { (fd: FileDescriptor, tls: TLSAcceptor?) in
+            let listener = ForwardListener(fd: fd, reactor: reactor, destination: destination, worker: ingestWorker, configuration: forwardSettings,
+                                           tls: tls, hostFromCertificate: tls != nil && configuration.tls?.hostFromCertificate == true)
             listener.logLine = { log($0) }
-            return (listener, ForwardHeartbeat(fd: fds.udp))
+            return listener
         }
+        forward = forwardFDs.map { fds in (forwardListener(fds.tcp, nil), ForwardHeartbeat(fd: fds.udp)) }
+        tlsForward = tls.flatMap { tls in tlsForwardFD.map { forwardListener($0, tls.ingestionAcceptor(listener: "forward")) } }
         shipperServers = shipperFDs.map { name, mount, fd in
             let shipperRouter = Router()
             shipperRouter.admission = { [unowned api] request in api.refusal(for: request) }
@@ -223,6 +231,7 @@ final class Server {
             try reactor.register(forward.listener.fd, interest: .readable, handler: forward.listener)
             try reactor.register(forward.heartbeat.fd, interest: .readable, handler: forward.heartbeat)
         }
+        if let tlsForward { try reactor.register(tlsForward.fd, interest: .readable, handler: tlsForward) }
         reactor.addTimer(everyMilliseconds: 1000) { [destination, tcp, tlsSyslog, gelf, http, liveTail, shipperServers] in
             destination.stats.sampleRate()
             tcp.closeIdleConnections()
@@ -235,11 +244,12 @@ final class Server {
         }
         reactor.addTimer(everyMilliseconds: LiveTail.batchIntervalMilliseconds) { [liveTail] in liveTail.sendBatches() }
         // Joined records go out after a quiet spell; Forward's idle connections are closed on the same tick.
-        reactor.addTimer(everyMilliseconds: 50) { [tcp, tlsSyslog, forward] in
+        reactor.addTimer(everyMilliseconds: 50) { [tcp, tlsSyslog, forward, tlsForward] in
             let quiet = ContainerIngestConfiguration.multilineQuietMilliseconds
             tcp.flushQuietRecords(quietMilliseconds: quiet)
             tlsSyslog?.flushQuietRecords(quietMilliseconds: quiet)
             forward?.listener.tick(quietMilliseconds: quiet)
+            tlsForward?.tick(quietMilliseconds: quiet)
         }
         if let clickhouse { reactor.addTimer(everyMilliseconds: ClickHouseShipper.tickMilliseconds) { clickhouse.tick() } }
         reactor.addTimer(everyMilliseconds: Self.heapReleaseMilliseconds) { ProcessResources.releaseFreeHeapPages() }
@@ -247,6 +257,7 @@ final class Server {
             disk?.pump()
             destination.resumeWaitingSenders()
             forward?.listener.releaseAcks(durableUpTo: disk?.progress.durableUpTo ?? .max)
+            tlsForward?.releaseAcks(durableUpTo: disk?.progress.durableUpTo ?? .max)
             liveTail.publish()
             if let deadline = stopDeadline, liveTail.sessionCount == 0 || reactor.seconds >= deadline { reactor.stop() }
         }
@@ -263,6 +274,7 @@ final class Server {
             + shipperServers.map { ", \($0.name.lowercased()) \(Self.describe($0.server.fd))" }.joined()
             + (gelf.map { ", gelf udp+tcp \(Self.describe($0.tcp.fd))" } ?? "")
             + (forward.map { ", forward \(Self.describe($0.listener.fd))\(containers.forwardSharedKey == nil ? "" : " (shared key)")" } ?? "")
+            + (tlsForward.map { ", forward tls \(Self.describe($0.fd))\(containers.forwardSharedKey == nil ? "" : " (shared key)")" } ?? "")
         log("listening: \(ports); buffer \(configuration.bufferRecords) records / \(ByteCount(configuration.bufferBytes)); UDP receive buffer \(ByteCount(grantedBuffer))")
         if let tls {
             let clients = tls.configuration.files.clientCA.map { "; ingestion listeners require client certificates from \($0)" } ?? ""
@@ -316,6 +328,7 @@ final class Server {
         gelf?.udp.read(evenWithoutRoom: true)
         gelf?.tcp.drain()
         forward?.listener.drain()
+        tlsForward?.drain()
         liveTail.publish()
         liveTail.sendBatches()
         liveTail.closeAll()

@@ -87,7 +87,7 @@ extension Server {
     /// The disk history's figures (with --no-persist there are none).
     /// GELF and Forward: zero while their ports are off, so dashboards need no special case.
     private func registerContainerMetrics() {
-        let (gelf, forward, metrics) = (gelf, forward, metrics)
+        let (gelf, forward, tlsForward, metrics) = (gelf, forward, tlsForward, metrics)
         func count(_ read: @escaping (GELFIngest) -> UInt64) -> () -> Int { { gelf.map { Int(read($0.ingest)) } ?? 0 } }
         metrics.counter("gelf_messages_total", "GELF messages decoded and stored.", stats: "gelf_messages", count { $0.messages })
         metrics.counter("gelf_malformed_total", "GELF messages dropped: not JSON, bad compression, no short_message, too large.",
@@ -108,7 +108,16 @@ extension Server {
         metrics.gauge("forward_connections", "Fluent Forward senders connected.", stats: "forward_connections") {
             forward?.listener.connectionCount ?? 0
         }
-        func forwardCount(_ read: @escaping (ForwardListener) -> UInt64) -> () -> Int { { forward.map { Int(read($0.listener)) } ?? 0 } }
+        // Counted over both listeners, plain and TLS.
+        let forwardListeners = [forward?.listener, tlsForward].compactMap { $0 }
+        if let tlsForward {
+            metrics.gauge("tls_forward_connections", "Fluent Forward senders connected over TLS.", stats: "tls_forward_connections") {
+                tlsForward.connectionCount
+            }
+        }
+        func forwardCount(_ read: @escaping (ForwardListener) -> UInt64) -> () -> Int {
+            { forwardListeners.reduce(0) { $0 + Int(read($1)) } }
+        }
         metrics.counter("forward_messages_total", "Forward messages (each one or more events) received.", stats: "forward_messages",
                         forwardCount { $0.messages })
         metrics.counter("forward_acks_total", "Forward chunks acknowledged, once their records were durable.", stats: "forward_acks",

@@ -1,12 +1,15 @@
 // TLS wiring: which listeners speak it, with which certificate, and its figures. With --tls-cert the HTTP port
-// (and the shippers' own ports) serve HTTPS and WSS only; --tls-syslog-port adds syslog over TLS (RFC 5425);
-// --tls-client-ca makes the ingestion listeners (syslog over TLS, the shippers' ports) require a client
+// (and the shippers' own ports) serve HTTPS and WSS only; --tls-syslog-port adds syslog over TLS (RFC 5425) and
+// --tls-forward-port Fluent Forward over TLS; --tls-client-ca makes the ingestion listeners (those two, the
+// shippers' ports) require a client
 // certificate. SIGHUP reads the certificate and key again.
 
 struct TLSConfiguration {
     var files: TLSFiles
     /// Syslog over TLS (nil: off).
     var syslogAddress: SocketAddress?
+    /// Fluent Forward over TLS (nil: off).
+    var forwardAddress: SocketAddress?
     /// Mutual TLS: the client certificate's common name is the host of what that client sends.
     var hostFromCertificate = false
 }

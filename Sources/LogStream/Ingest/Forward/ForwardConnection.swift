@@ -3,7 +3,8 @@
 // neither read into nor compacted while a message is being stored (the socket is not watched meanwhile).
 
 final class ForwardConnection: ReactorHandler {
-    let fd: FileDescriptor
+    let transport: Transport
+    var fd: FileDescriptor { transport.fd }
     private let peer: SocketAddress
     private unowned let listener: ForwardListener
     private let sink: ForwardEventSink
@@ -41,12 +42,14 @@ final class ForwardConnection: ReactorHandler {
         var lastID: UInt64?
     }
 
-    init(fd: FileDescriptor, peer: SocketAddress, listener: ForwardListener) {
-        self.fd = fd
+    /// `verifiedName`: the name the sender's client certificate proved (mutual TLS), every record's host.
+    init(transport: Transport, peer: SocketAddress, verifiedName: String? = nil, listener: ForwardListener) {
+        self.transport = transport
         self.peer = peer
         self.listener = listener
         let configuration = listener.configuration
-        sink = ForwardEventSink(destination: listener.destination, peer: Array(peer.hostText.utf8),
+        sink = ForwardEventSink(destination: listener.destination, peer: Array((verifiedName ?? peer.hostText).utf8),
+                                peerIsVerified: verifiedName != nil, ingestProtocol: transport.isEncrypted ? .tls : .tcp,
                                 maxLineBytes: configuration.maxLineBytes, joinsLines: configuration.joinsLines)
         lastActiveSecond = listener.reactor.seconds
         if let key = configuration.sharedKey {
@@ -74,7 +77,7 @@ final class ForwardConnection: ReactorHandler {
                 return
             }
             let result: FileDescriptor.ReadResult
-            do { result = try fd.read(into: buffer) } catch {
+            do { result = try transport.read(into: buffer) } catch {
                 finish()
                 return
             }
@@ -262,7 +265,7 @@ final class ForwardConnection: ReactorHandler {
     func writable() {
         guard !isClosed else { return }
         do {
-            if try outbound.flush(to: fd) {
+            if try outbound.flush(to: transport) {
                 if closesAfterFlush { return close() }
                 try listener.reactor.setInterest(isWatched ? .readable : [], for: fd)
             } else {

@@ -7,6 +7,8 @@ final class ForwardEventSink {
     private let destination: RecordDestination
     private let peer: [UInt8]
     private let peerNumber: Int?
+    private let peerIsVerified: Bool
+    private let ingestProtocol: IngestProtocol
     private let maxLineBytes: Int
     private let joinsLines: Bool
     private var record = ForwardRecord()
@@ -38,9 +40,14 @@ final class ForwardEventSink {
     /// Most partial lines and tags in the making at once; beyond, the oldest is stored as it is.
     static let maxHeldStreams = 256
 
-    init(destination: RecordDestination, peer: [UInt8], maxLineBytes: Int, joinsLines: Bool) {
+    /// `peerIsVerified`: `peer` is the name a client certificate proved, every record's host whatever it claims;
+    /// `ingestProtocol`: TLS over Forward's encrypted port.
+    init(destination: RecordDestination, peer: [UInt8], peerIsVerified: Bool = false, ingestProtocol: IngestProtocol = .tcp,
+         maxLineBytes: Int, joinsLines: Bool) {
         self.destination = destination
         self.peer = peer
+        self.peerIsVerified = peerIsVerified
+        self.ingestProtocol = ingestProtocol
         peerNumber = peer.withUnsafeBytes { destination.hostNumber(of: $0) }
         self.maxLineBytes = maxLineBytes
         self.joinsLines = joinsLines
@@ -118,10 +125,10 @@ final class ForwardEventSink {
         let textService = parsed.flatMap { parsed in parsed.format == .plain ? nil : parsed.service.map { UnsafeRawBufferPointer(rebasing: text[$0]) } }
         let service = record.service ?? textService ?? record.containerService ?? tag
         let hostFromText = parsed?.hostname.map { UnsafeRawBufferPointer(rebasing: text[$0]) }
-        let host = record.host ?? hostFromText
+        let host = peerIsVerified ? nil : record.host ?? hostFromText
         peer.withUnsafeBytes { peer in
             fields.bytes.withUnsafeBytes { fieldBytes in
-                let newRecord = NewRecord(line: content, host: host ?? peer, level: level, service: service, ingestProtocol: .tcp,
+                let newRecord = NewRecord(line: content, host: host ?? peer, level: level, service: service, ingestProtocol: ingestProtocol,
                                           isTruncated: isTruncated, receivedAtMilliseconds: now, fields: fieldBytes, format: .forward,
                                           sourceTimeMilliseconds: time ?? parsed?.sourceTimeMilliseconds,
                                           hostNumber: host == nil ? peerNumber : nil)

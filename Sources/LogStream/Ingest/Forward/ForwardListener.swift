@@ -27,6 +27,10 @@ public final class ForwardListener: ReactorHandler {
 
     public let fd: FileDescriptor
     let configuration: Configuration
+    /// Forward over TLS (Fluent Bit's `tls on`): each connection is a TLS session first.
+    public let tls: TLSAcceptor?
+    /// Mutual TLS: the client certificate's common name becomes every record's host.
+    private let hostFromCertificate: Bool
     let reactor: Reactor
     let destination: RecordDestination
     let worker: WorkerThread
@@ -46,8 +50,11 @@ public final class ForwardListener: ReactorHandler {
     /// A compressed message is inflated to at most this many times its size.
     static let inflationFactor = 8
 
-    public init(fd: FileDescriptor, reactor: Reactor, destination: RecordDestination, worker: WorkerThread, configuration: Configuration) {
+    public init(fd: FileDescriptor, reactor: Reactor, destination: RecordDestination, worker: WorkerThread, configuration: Configuration,
+                tls: TLSAcceptor? = nil, hostFromCertificate: Bool = false) {
         self.fd = fd
+        self.tls = tls
+        self.hostFromCertificate = hostFromCertificate
         self.reactor = reactor
         self.destination = destination
         self.worker = worker
@@ -60,10 +67,20 @@ public final class ForwardListener: ReactorHandler {
 
     public func readable() {
         guard isAccepting else { return }
-        var open = connections.count
+        var open = connections.count + (tls?.pendingCount ?? 0)
+        if let tls {
+            tls.accept(on: fd, admit: { limit.admit(open: &open) }) { [unowned self] transport, peer in
+                let connection = ForwardConnection(transport: transport, peer: peer,
+                                                   verifiedName: hostFromCertificate ? transport.peerCommonName : nil, listener: self)
+                connections[connection.fd.rawValue] = connection
+                connection.greet()
+                return connection
+            }
+            return
+        }
         let accepted = reactor.acceptConnections(on: fd) { connectionFD, peer -> ForwardConnection? in
             guard limit.admit(open: &open) else { return nil }
-            return ForwardConnection(fd: connectionFD, peer: peer, listener: self)
+            return ForwardConnection(transport: .plain(connectionFD), peer: peer, listener: self)
         }
         for connection in accepted {
             connections[connection.fd.rawValue] = connection
@@ -91,6 +108,7 @@ public final class ForwardListener: ReactorHandler {
     public func drain() {
         isAccepting = false
         reactor.close(fd)
+        tls?.closeAll()
         for connection in connections.values { connection.drain() }
     }
 
@@ -112,7 +130,7 @@ public final class ForwardListener: ReactorHandler {
 
     func remove(_ connection: ForwardConnection) {
         connections[connection.fd.rawValue] = nil
-        reactor.close(connection.fd)
+        connection.transport.close(on: reactor)
     }
 }
 
