@@ -14,12 +14,9 @@ public final class TLSClientContext: @unchecked Sendable {
     public init(trusting caFile: String?, certificate: String? = nil, key: String? = nil) throws(TLSError) {
         if let caFile, access(caFile, R_OK) != 0 { throw TLSError("TLS CA \(caFile): \(Errno.current)") }
         for path in [certificate, key].compactMap({ $0 }) where access(path, R_OK) != 0 { throw TLSError("TLS \(path): \(Errno.current)") }
-        ERR_clear_error()
-        guard let context = SSL_CTX_new(TLS_client_method()) else { throw TLSError("TLS: \(TLSContext.openSSLReason())") }
+        let context = try TLSContext.newContext(TLS_client_method())
         pointer = context
         self.caFile = caFile
-        guard ctls_ctx_set_tls12_minimum(context) == 1 else { throw TLSError("TLS: cannot require TLS 1.2: \(TLSContext.openSSLReason())") }
-        ctls_ctx_set_modes(context)
         SSL_CTX_set_verify(context, SSL_VERIFY_PEER, nil)
         if let caFile {
             guard SSL_CTX_load_verify_locations(context, caFile, nil) == 1 else {
@@ -28,14 +25,7 @@ public final class TLSClientContext: @unchecked Sendable {
         } else {
             guard SSL_CTX_set_default_verify_paths(context) == 1 else { throw TLSError("TLS: the system's CAs: \(TLSContext.openSSLReason())") }
         }
-        if let certificate, let key {
-            guard SSL_CTX_use_certificate_chain_file(context, certificate) == 1 else {
-                throw TLSError("TLS client certificate \(certificate): \(TLSContext.openSSLReason())")
-            }
-            guard SSL_CTX_use_PrivateKey_file(context, key, SSL_FILETYPE_PEM) == 1, SSL_CTX_check_private_key(context) == 1 else {
-                throw TLSError("TLS client key \(key): \(TLSContext.openSSLReason())")
-            }
-        }
+        if let certificate, let key { try TLSContext.load(certificate: certificate, key: key, into: context) }
     }
 
     deinit { SSL_CTX_free(pointer) }

@@ -34,26 +34,10 @@ public final class TLSContext: @unchecked Sendable {  // OpenSSL contexts are sa
         for (what, path) in [("certificate", files.certificate), ("key", files.key)] + (files.clientCA.map { [("client CA", $0)] } ?? []) {
             guard access(path, R_OK) == 0 else { throw TLSError("TLS \(what) \(path): \(Errno.current)") }
         }
-        ERR_clear_error()
-        guard let context = SSL_CTX_new(TLS_server_method()) else { throw TLSError("TLS: \(Self.openSSLReason())") }
+        let context = try Self.newContext(TLS_server_method())
         pointer = context
         self.files = files
-        guard ctls_ctx_set_tls12_minimum(context) == 1 else { throw TLSError("TLS: cannot require TLS 1.2: \(Self.openSSLReason())") }
-        ctls_ctx_set_modes(context)
-        guard SSL_CTX_use_certificate_chain_file(context, files.certificate) == 1 else {
-            throw TLSError("TLS certificate \(files.certificate): \(Self.openSSLReason())")
-        }
-        guard SSL_CTX_use_PrivateKey_file(context, files.key, SSL_FILETYPE_PEM) == 1 else {
-            // OpenSSL checks the key against the certificate as it loads it.
-            if ctls_error_reason(ERR_peek_error()) == X509_R_KEY_VALUES_MISMATCH {
-                ERR_clear_error()
-                throw TLSError("TLS key \(files.key) does not match certificate \(files.certificate)")
-            }
-            throw TLSError("TLS key \(files.key): \(Self.openSSLReason())")
-        }
-        guard SSL_CTX_check_private_key(context) == 1 else {
-            throw TLSError("TLS key \(files.key) does not match certificate \(files.certificate)")
-        }
+        try Self.load(certificate: files.certificate, key: files.key, into: context)
         if let clientCA = files.clientCA {
             guard SSL_CTX_load_verify_locations(context, clientCA, nil) == 1, let names = SSL_load_client_CA_file(clientCA) else {
                 throw TLSError("TLS client CA \(clientCA): \(Self.openSSLReason())")
@@ -64,6 +48,35 @@ public final class TLSContext: @unchecked Sendable {  // OpenSSL contexts are sa
     }
 
     deinit { SSL_CTX_free(pointer) }
+
+    /// An OpenSSL context with what servers and clients share: TLS 1.2 at least, and the modes a non-blocking
+    /// socket needs (`ctls_ctx_set_modes`).
+    static func newContext(_ method: OpaquePointer?) throws(TLSError) -> OpaquePointer {
+        ERR_clear_error()
+        guard let context = SSL_CTX_new(method) else { throw TLSError("TLS: \(openSSLReason())") }
+        guard ctls_ctx_set_tls12_minimum(context) == 1 else {
+            SSL_CTX_free(context)
+            throw TLSError("TLS: cannot require TLS 1.2: \(openSSLReason())")
+        }
+        ctls_ctx_set_modes(context)
+        return context
+    }
+
+    /// A certificate chain and its key, each named in the error when it cannot be used.
+    static func load(certificate: String, key: String, into context: OpaquePointer) throws(TLSError) {
+        guard SSL_CTX_use_certificate_chain_file(context, certificate) == 1 else {
+            throw TLSError("TLS certificate \(certificate): \(openSSLReason())")
+        }
+        // OpenSSL checks the key against the certificate as it loads it.
+        let loaded = SSL_CTX_use_PrivateKey_file(context, key, SSL_FILETYPE_PEM) == 1
+        if !loaded, ctls_error_reason(ERR_peek_error()) != X509_R_KEY_VALUES_MISMATCH {
+            throw TLSError("TLS key \(key): \(openSSLReason())")
+        }
+        guard loaded, SSL_CTX_check_private_key(context) == 1 else {
+            ERR_clear_error()
+            throw TLSError("TLS key \(key) does not match certificate \(certificate)")
+        }
+    }
 
     /// The reason of the oldest error OpenSSL queued ("no start line", "ee key too small"), and clears the queue.
     static func openSSLReason() -> String {
