@@ -58,18 +58,26 @@ class Server:
         continue (a restart); else a fresh one, unless the arguments say --no-persist or --data-dir. `tls_ca`:
         the CA the helpers trust when the arguments say --tls-cert (the HTTP port then speaks HTTPS only)."""
         self.ssl_context = ssl.create_default_context(cafile=str(tls_ca)) if "--tls-cert" in extra_args else None
-        self.udp_port, self.tcp_port, self.http_port = ports or (free_port(socket.SOCK_DGRAM), free_port(), free_port())
         chooses_storage = "--no-persist" in extra_args or "--data-dir" in extra_args
         self.data_dir = None if chooses_storage else (data_dir or fresh_data_dir())
         storage = [] if chooses_storage else ["--data-dir", str(self.data_dir)]
-        self.args = [str(BINARY), "--bind", "127.0.0.1",
-                     "--udp-port", str(self.udp_port), "--tcp-port", str(self.tcp_port),
-                     "--http-port", str(self.http_port), "--static-dir", str(ROOT / "static"), *storage, *extra_args]
         # The helpers below carry the token when the server was given one, as any API client would.
         self.token = extra_args[extra_args.index("--auth-token") + 1] if "--auth-token" in extra_args else None
         limit = (lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (fd_limit, fd_limit))) if fd_limit else None
-        self.process = subprocess.Popen(self.args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=limit)
-        self.wait_healthy()
+        # A port found free can be taken before the server binds it (another test's client is given it as its
+        # own): free ones are then chosen again, a few times.
+        for attempt in range(3):
+            self.udp_port, self.tcp_port, self.http_port = ports or (free_port(socket.SOCK_DGRAM), free_port(), free_port())
+            self.args = [str(BINARY), "--bind", "127.0.0.1",
+                         "--udp-port", str(self.udp_port), "--tcp-port", str(self.tcp_port),
+                         "--http-port", str(self.http_port), "--static-dir", str(ROOT / "static"), *storage, *extra_args]
+            self.process = subprocess.Popen(self.args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=limit)
+            try:
+                self.wait_healthy()
+                return
+            except RuntimeError as error:
+                if ports or attempt == 2 or "Address already in use" not in str(error):
+                    raise
 
     @property
     def base_url(self):

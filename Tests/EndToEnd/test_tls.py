@@ -204,13 +204,18 @@ def test_octet_counted_and_newline_frames_from_openssl_s_client(make_server, pki
 def test_senders_that_write_one_line_and_close_lose_nothing(make_server, pki):
     """Such a sender never reads: anything the server sent after the handshake (TLS 1.3 session tickets) would
     reach a closed socket, whose reset can discard the line; the syslog listener sends none."""
-    server = tls_server(make_server, pki)
+    import msgpack
+    forward_port = free_port()
+    server = tls_server(make_server, pki, "--tls-forward-port", str(forward_port))
     context = client_context(pki)
     for index in range(300):
         with tls_connect(server.syslog_port, context) as connection:
             connection.sendall(b"INFO [brief] line %d\n" % index)
-    server.wait_received(300)
-    assert sorted(int(entry["raw"].rsplit(" ", 1)[1]) for entry in server.logs(service="brief", limit=1000)) == list(range(300))
+        with tls_connect(forward_port, context) as connection:  # Forward's Message mode, no ack asked for
+            connection.sendall(msgpack.packb(["brief", 1764352805, {"message": f"event {index}"}]))
+    server.wait_received(600)
+    for word in ("line", "event"):
+        assert sorted(int(entry["raw"].rsplit(" ", 1)[1]) for entry in server.logs(q=word, limit=1000)) == list(range(300)), word
 
 
 @pytest.fixture

@@ -190,7 +190,8 @@ final class Server {
             return listener
         }
         forward = forwardFDs.map { fds in (forwardListener(fds.tcp, nil), ForwardHeartbeat(fd: fds.udp)) }
-        tlsForward = tls.flatMap { tls in tlsForwardFD.map { forwardListener($0, tls.ingestionAcceptor(listener: "forward")) } }
+        // Forward senders read only when they ask for acks: like syslog senders, they get no session tickets.
+        tlsForward = tls.flatMap { tls in tlsForwardFD.map { forwardListener($0, tls.ingestionAcceptor(listener: "forward", peersRead: false)) } }
         shipperServers = shipperFDs.map { name, mount, fd in
             let shipperRouter = Router()
             shipperRouter.admission = { [unowned api] request in api.refusal(for: request) }

@@ -40,7 +40,7 @@ final class ServerTLS {
     }
 
     /// An ingestion listener: with --tls-client-ca, only senders with a certificate from that CA get in.
-    /// `peersRead`: false for syslog, whose senders never read (no session tickets are sent them).
+    /// `peersRead`: false where senders may never read (syslog, Forward without acks): no session tickets are sent them.
     func ingestionAcceptor(listener: String, peersRead: Bool = true) -> TLSAcceptor {
         add(TLSAcceptor(identity: identity, reactor: reactor, listener: listener, verifiesClients: configuration.files.clientCA != nil,
                         sendsSessionTickets: peersRead, timeoutSeconds: timeoutSeconds))
