@@ -34,8 +34,10 @@ def cluster_xml(name, shards):
 
 
 class ClickHouse:
-    def __init__(self, free_port, name="ch", directory=None, https=None):
-        """`https`: (certificate, key) files: the server also serves HTTPS on `https_port`."""
+    def __init__(self, free_port, name="ch", directory=None, https=None, client_ca=None):
+        """`https`: (certificate, key) files: the server also serves HTTPS on `https_port`, and with `client_ca`
+        it requires a client certificate that CA signed."""
+        self.client_ca = client_ca
         self.directory = Path(directory or tempfile.mkdtemp(prefix=f"logstream-{name}-"))
         self.http_port, self.tcp_port, self.interserver_port = free_port(), free_port(), free_port()
         self.https = https
@@ -83,8 +85,10 @@ class ClickHouse:
         if not self.https:
             return ""
         certificate, key = self.https
+        verification = (f"<verificationMode>strict</verificationMode><caConfig>{self.client_ca}</caConfig>" if self.client_ca
+                        else "<verificationMode>none</verificationMode>")
         return (f"<https_port>{self.https_port}</https_port><openSSL><server><certificateFile>{certificate}</certificateFile>"
-                f"<privateKeyFile>{key}</privateKeyFile><verificationMode>none</verificationMode>"
+                f"<privateKeyFile>{key}</privateKeyFile>{verification}"
                 "<loadDefaultCAFile>false</loadDefaultCAFile><disableProtocols>sslv2,sslv3,tlsv1,tlsv1_1</disableProtocols>"
                 "</server></openSSL>")
 

@@ -27,7 +27,7 @@ def test_help_lists_the_flags():
                  "--idle-timeout", "--header-timeout", "--ws-ping-interval", "--auth-token", "--allowed-origins",
                  "--gelf-port", "--gelf-max-pending-bytes", "--forward-port", "--forward-shared-key", "--multiline",
                  "--tls-cert", "--tls-key", "--tls-syslog-port", "--tls-forward-port", "--tls-client-ca",
-                 "--tls-host-from-certificate", "--clickhouse-ca"]:
+                 "--tls-host-from-certificate", "--clickhouse-ca", "--clickhouse-tls-cert", "--clickhouse-tls-key"]:
         assert flag in result.stdout
 
 
@@ -50,7 +50,7 @@ def test_bad_flag_values_are_one_line_and_non_zero():
                  ["--multiline", "java"], ["--gelf-max-pending-bytes", "1K"], ["--forward-shared-key", ""],
                  ["--gelf-port", "9001"], ["--gelf-port", "24224", "--forward-port", "24224"],
                  ["--tls-forward-port", "24284"], ["--tls-client-ca", "/etc/ssl/certs/ca-certificates.crt"],
-                 ["--clickhouse-ca", "/etc/ssl/certs/ca-certificates.crt"], ["--clickhouse-url", "ftp://h"],
+                 ["--clickhouse-ca", "/etc/ssl/certs/ca-certificates.crt"], ["--clickhouse-url", "ftp://h"], ["--clickhouse-tls-key", "/etc/hostname"],
                  ["--clickhouse-url", "https://h", "--clickhouse-ca", "/no/such/ca.pem"]):
         result = run(*args)
         assert result.returncode != 0, args

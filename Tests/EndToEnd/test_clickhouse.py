@@ -223,8 +223,9 @@ def test_a_bad_clickhouse_flag_is_one_clear_line(tmp_path):
     from conftest import BINARY
     for flags, expected in [(["--clickhouse-url", "ftp://127.0.0.1:8443"], "--clickhouse-url must be http(s)://host[:port]"),
                             (["--clickhouse-url", "127.0.0.1:8123"], "--clickhouse-url must be http(s)://host[:port]"),
-                            (["--clickhouse-url", "https://h", "--clickhouse-ca", str(tmp_path / "none.pem")], "--clickhouse-ca: TLS CA"),
-                            (["--clickhouse-url", "http://h", "--clickhouse-ca", "/etc/ssl/certs/ca-certificates.crt"], "needs an https://"),
+                            (["--clickhouse-url", "https://h", "--clickhouse-ca", str(tmp_path / "none.pem")], "TLS CA"),
+                            (["--clickhouse-url", "http://h", "--clickhouse-ca", "/etc/ssl/certs/ca-certificates.crt"], "an https:// --clickhouse-url"),
+                            (["--clickhouse-url", "https://h", "--clickhouse-tls-cert", "/etc/ssl/certs/ca-certificates.crt"], "go together"),
                             (["--clickhouse-url", "http://h:1", "--clickhouse-table", "a.b.c"], "--clickhouse-table must be"),
                             (["--clickhouse-url", "http://h:1", "--clickhouse-batch", "0"], "--clickhouse-batch must be")]:
         result = subprocess.run([str(BINARY), "--data-dir", str(tmp_path / "d"), *flags], capture_output=True, timeout=10)

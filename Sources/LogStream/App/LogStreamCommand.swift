@@ -74,6 +74,9 @@ public struct LogStreamCommand: ParsableCommand {
     var clickhouseRetention: TimeSpan?
     @Option(help: "PEM CA certificate(s) that ClickHouse's certificate must chain to, for https:// URLs (default: the system's CAs).")
     var clickhouseCa: String?
+    @Option(help: "PEM certificate (a chain allowed) LogStream presents to an https:// ClickHouse that asks for one (mutual TLS); with --clickhouse-tls-key.")
+    var clickhouseTlsCert: String?
+    @Option(help: "PEM private key of --clickhouse-tls-cert.") var clickhouseTlsKey: String?
 
     @Option(help: "PEM certificate (a chain allowed) for TLS: with --tls-key, the HTTP port serves HTTPS and WSS only, and the OTLP, Loki and Elasticsearch ports HTTPS. SIGHUP reloads it.")
     var tlsCert: String?
@@ -166,18 +169,20 @@ public struct LogStreamCommand: ParsableCommand {
     /// The shipping settings; nil without --clickhouse-url.
     private var clickhouse: ClickHouseConfiguration? {
         get throws(ClickHouseConfiguration.ConfigurationError) {
+            let tlsFlags = clickhouseCa != nil || clickhouseTlsCert != nil || clickhouseTlsKey != nil
             guard let first = clickhouseUrl.first else {
-                if clickhouseCa != nil { throw .init("--clickhouse-ca needs an https:// --clickhouse-url") }
+                if tlsFlags { throw .init("--clickhouse-ca and --clickhouse-tls-cert/-key need an https:// --clickhouse-url") }
                 return nil
             }
+            if (clickhouseTlsCert == nil) != (clickhouseTlsKey == nil) { throw .init("--clickhouse-tls-cert and --clickhouse-tls-key go together") }
             var settings = try ClickHouseConfiguration(url: first, table: clickhouseTable, node: nodeName ?? ProcessResources.hostName)
             settings.otherShards = try clickhouseUrl.dropFirst().map(ClickHouseConfiguration.server)
             if settings.usesTLS || settings.otherShards.contains(where: \.usesTLS) {
-                do { settings.trust = try TLSClientContext(trusting: clickhouseCa) } catch {
-                    throw .init("--clickhouse-ca: \(error)")
+                do { settings.trust = try TLSClientContext(trusting: clickhouseCa, certificate: clickhouseTlsCert, key: clickhouseTlsKey) } catch {
+                    throw .init("--clickhouse-ca/--clickhouse-tls-cert: \(error)")
                 }
-            } else if clickhouseCa != nil {
-                throw .init("--clickhouse-ca needs an https:// --clickhouse-url")
+            } else if tlsFlags {
+                throw .init("--clickhouse-ca and --clickhouse-tls-cert/-key need an https:// --clickhouse-url")
             }
             settings.retentionMilliseconds = clickhouseRetention?.milliseconds
             settings.user = clickhouseUser

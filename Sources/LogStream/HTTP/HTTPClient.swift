@@ -5,6 +5,8 @@
 // (`swift run` alone would not build), and AsyncHTTPClient brings SwiftNIO and async/await, which the design
 // keeps out, and minutes of every clean build.
 
+import Glibc
+
 public final class HTTPClient {
     public struct Response {
         public var status: Int
@@ -30,6 +32,12 @@ public final class HTTPClient {
             case .malformed(let reason): "malformed answer: \(reason)"
             case .tls(let reason): reason
             }
+        }
+
+        /// A failed send or receive: a TLS alert from the server (one refusing our certificate, in TLS 1.3 only
+        /// after the handshake) is a TLS failure, the rest the connection's.
+        static func of(_ error: SystemError) -> Failure {
+            error.errno.rawValue == EPROTO ? .tls(error.operation) : .connection(error)
         }
 
         public var timedOut: Bool {
@@ -110,7 +118,7 @@ public final class HTTPClient {
             try connection.send(ArraySlice(head.utf8), by: deadline)
             try connection.send(body, by: deadline)
         } catch {
-            throw Exchange(failure: .connection(error), answered: false)
+            throw Exchange(failure: .of(error), answered: false)
         }
         var reader = ResponseReader(connection: connection, deadline: deadline, limit: maxResponseBytes)
         let (response, keepsAlive) = try reader.read()
@@ -202,7 +210,7 @@ private struct ResponseReader {
         let before = buffer.count
         let more: Bool
         do throws(SystemError) { more = try connection.receive(appendingTo: &buffer, limit: Self.readSize, by: deadline) } catch {
-            throw fail(.connection(error))
+            throw fail(.of(error))
         }
         received += buffer.count - before
         return more

@@ -127,8 +127,8 @@ public final class TLSClientConnection: ClientStream {
         case SSL_ERROR_SYSCALL where Errno.current.rawValue != 0: throw SystemError(operation)
         case SSL_ERROR_ZERO_RETURN, SSL_ERROR_SYSCALL: throw SystemError(operation, errno: .connectionReset)
         default:
-            ERR_clear_error()
-            throw SystemError(operation, errno: Errno(rawValue: EPROTO))
+            // Named by OpenSSL's reason ("tlsv13 alert certificate required"); EPROTO tells it from a socket's error.
+            throw SystemError("\(operation): \(TLSContext.openSSLReason())", errno: Errno(rawValue: EPROTO))
         }
     }
 
