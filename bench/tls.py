@@ -16,7 +16,6 @@ import random
 import re
 import resource
 import shutil
-import signal
 import socket
 import ssl
 import statistics
@@ -27,7 +26,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from common import RELEASE, ROOT, free_port, received, wait_growth
+from common import ROOT, free_port, received, wait_growth
 from receivers import LogStream, Rsyslog, WORK
 
 sys.path.insert(0, str(ROOT / "Tests" / "EndToEnd"))

@@ -170,8 +170,9 @@ public struct LogStreamCommand: ParsableCommand {
     private var clickhouse: ClickHouseConfiguration? {
         get throws(ClickHouseConfiguration.ConfigurationError) {
             let tlsFlags = clickhouseCa != nil || clickhouseTlsCert != nil || clickhouseTlsKey != nil
+            let needsHTTPS = ClickHouseConfiguration.ConfigurationError("--clickhouse-ca and --clickhouse-tls-cert/-key need an https:// --clickhouse-url")
             guard let first = clickhouseUrl.first else {
-                if tlsFlags { throw .init("--clickhouse-ca and --clickhouse-tls-cert/-key need an https:// --clickhouse-url") }
+                if tlsFlags { throw needsHTTPS }
                 return nil
             }
             if (clickhouseTlsCert == nil) != (clickhouseTlsKey == nil) { throw .init("--clickhouse-tls-cert and --clickhouse-tls-key go together") }
@@ -182,7 +183,7 @@ public struct LogStreamCommand: ParsableCommand {
                     throw .init("--clickhouse-ca/--clickhouse-tls-cert: \(error)")
                 }
             } else if tlsFlags {
-                throw .init("--clickhouse-ca and --clickhouse-tls-cert/-key need an https:// --clickhouse-url")
+                throw needsHTTPS
             }
             settings.retentionMilliseconds = clickhouseRetention?.milliseconds
             settings.user = clickhouseUser

@@ -135,8 +135,7 @@ final class Server {
         if let tls, let fd = tlsSyslogFD {
             tlsSyslog = TCPLineListener(fd: fd, reactor: reactor, ingest: ingest, maxLineBytes: configuration.maxLineBytes,
                                         maxConnections: configuration.maxTCPConnections, idleTimeoutSeconds: configuration.idleTimeoutSeconds,
-                                        joinsLines: containers.joinsLines, tls: tls.ingestionAcceptor(listener: "syslog", peersRead: false),
-                                        hostFromCertificate: tls.configuration.hostFromCertificate)
+                                        joinsLines: containers.joinsLines, tls: tls.ingestionAcceptor(listener: "syslog", peersRead: false))
         } else {
             tlsSyslog = nil
         }
@@ -185,7 +184,7 @@ final class Server {
         forwardSettings.joinsLines = containers.joinsLines
         let forwardListener = { (fd: FileDescriptor, tls: TLSAcceptor?) in
             let listener = ForwardListener(fd: fd, reactor: reactor, destination: destination, worker: ingestWorker, configuration: forwardSettings,
-                                           tls: tls, hostFromCertificate: tls != nil && configuration.tls?.hostFromCertificate == true)
+                                           tls: tls)
             listener.logLine = { log($0) }
             return listener
         }
@@ -199,8 +198,7 @@ final class Server {
             httpIngest.register(into: shipperRouter, mount)
             return (name, HTTPServer(fd: fd, reactor: reactor, router: shipperRouter, maxConnections: configuration.maxHTTPConnections,
                                      headerTimeoutSeconds: configuration.headerTimeoutSeconds,
-                                     tls: tls?.ingestionAcceptor(listener: name.lowercased()),
-                                     hostFromCertificate: tls?.configuration.hostFromCertificate ?? false))
+                                     tls: tls?.ingestionAcceptor(listener: name.lowercased())))
         }
         if let disk {
             do { try disk.start(ring: ring, reactor: reactor) } catch {

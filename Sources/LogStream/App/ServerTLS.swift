@@ -39,11 +39,12 @@ final class ServerTLS {
         return add(TLSAcceptor(identity: identity, reactor: reactor, listener: "http", timeoutSeconds: timeoutSeconds, plainTextAnswer: answer))
     }
 
-    /// An ingestion listener: with --tls-client-ca, only senders with a certificate from that CA get in.
+    /// An ingestion listener: with --tls-client-ca, only senders with a certificate from that CA get in, and
+    /// with --tls-host-from-certificate its name is their records' host.
     /// `peersRead`: false where senders may never read (syslog, Forward without acks): no session tickets are sent them.
     func ingestionAcceptor(listener: String, peersRead: Bool = true) -> TLSAcceptor {
         add(TLSAcceptor(identity: identity, reactor: reactor, listener: listener, verifiesClients: configuration.files.clientCA != nil,
-                        sendsSessionTickets: peersRead, timeoutSeconds: timeoutSeconds))
+                        sendsSessionTickets: peersRead, namesVerifiedPeers: configuration.hostFromCertificate, timeoutSeconds: timeoutSeconds))
     }
 
     private func add(_ acceptor: TLSAcceptor) -> TLSAcceptor {

@@ -15,11 +15,9 @@ final class HTTPServer: ReactorHandler {
     private(set) var slowRequestCount = 0
     /// HTTPS: every connection is a TLS session first.
     let tls: TLSAcceptor?
-    /// Mutual TLS: the client certificate's common name is the host of what its requests ingest.
-    private let hostFromCertificate: Bool
 
     init(fd: FileDescriptor, reactor: Reactor, router: Router, maxConnections: Int = 256, headerTimeoutSeconds: Int = 10,
-         alsoOpen: @escaping () -> Int = { 0 }, tls: TLSAcceptor? = nil, hostFromCertificate: Bool = false) {
+         alsoOpen: @escaping () -> Int = { 0 }, tls: TLSAcceptor? = nil) {
         self.fd = fd
         self.reactor = reactor
         self.router = router
@@ -27,7 +25,6 @@ final class HTTPServer: ReactorHandler {
         self.headerTimeoutSeconds = headerTimeoutSeconds
         self.alsoOpen = alsoOpen
         self.tls = tls
-        self.hostFromCertificate = hostFromCertificate
     }
 
     var connectionCount: Int { connections.count }
@@ -37,9 +34,9 @@ final class HTTPServer: ReactorHandler {
     func readable() {
         var open = connections.count + alsoOpen() + (tls?.pendingCount ?? 0)
         if let tls {
-            tls.accept(on: fd, admit: { limit.admit(open: &open) }) { [unowned self] transport, peer in
-                let name = hostFromCertificate ? transport.peerCommonName : nil
-                let connection = HTTPConnection(transport: transport, server: self, peer: name ?? peer.hostText, peerIsVerified: name != nil)
+            tls.accept(on: fd, admit: { limit.admit(open: &open) }) { [unowned self] transport, peer, verifiedName in
+                let connection = HTTPConnection(transport: transport, server: self, peer: verifiedName ?? peer.hostText,
+                                                peerIsVerified: verifiedName != nil)
                 connections[connection.fd.rawValue] = connection
                 return connection
             }

@@ -17,12 +17,17 @@ public final class TLSCounters {
 }
 
 public final class TLSAcceptor {
+    /// A completed connection, its address, and the name its client certificate proved (or nil).
+    public typealias Established = (Transport, SocketAddress, _ verifiedName: String?) -> ReactorHandler?
+
     private let identity: TLSServerIdentity
     private let reactor: Reactor
     /// Mutual TLS: a client certificate from the client CA is required.
     public let verifiesClients: Bool
     /// False where peers only write (syslog): see `TLSSession.init`.
     public let sendsSessionTickets: Bool
+    /// With `verifiesClients`: the common name of a client's certificate is handed over as the name it proved.
+    public let namesVerifiedPeers: Bool
     private let timeoutMilliseconds: Int
     /// Sent as it is to a peer whose first byte does not start a TLS record (plain HTTP on the HTTPS port is
     /// answered 400), then the connection is closed.
@@ -31,11 +36,12 @@ public final class TLSAcceptor {
     private var handshakes: [Int32: TLSHandshake] = [:]
 
     public init(identity: TLSServerIdentity, reactor: Reactor, listener: String, verifiesClients: Bool = false,
-                sendsSessionTickets: Bool = true, timeoutSeconds: Int, plainTextAnswer: [UInt8]? = nil) {
+                sendsSessionTickets: Bool = true, namesVerifiedPeers: Bool = false, timeoutSeconds: Int, plainTextAnswer: [UInt8]? = nil) {
         self.identity = identity
         self.reactor = reactor
         self.verifiesClients = verifiesClients
         self.sendsSessionTickets = sendsSessionTickets
+        self.namesVerifiedPeers = namesVerifiedPeers
         timeoutMilliseconds = timeoutSeconds * 1000
         self.plainTextAnswer = plainTextAnswer
         counters = TLSCounters(listener: listener)
@@ -44,10 +50,10 @@ public final class TLSAcceptor {
     public var pendingCount: Int { handshakes.count }
 
     /// Accepts every pending connection on `listener` that `admit` lets in and starts its handshake.
-    /// `established` is called with each connection whose handshake completes and returns the handler that
-    /// takes the descriptor over (nil: close it).
-    public func accept(on listener: FileDescriptor, admit: () -> Bool,
-                       established: @escaping (Transport, SocketAddress) -> ReactorHandler?) {
+    /// `established` is called with each connection whose handshake completes, and the name its certificate
+    /// proved when the acceptor names verified peers; it returns the handler that takes the descriptor over
+    /// (nil: close it).
+    public func accept(on listener: FileDescriptor, admit: () -> Bool, established: @escaping Established) {
         let context = identity.context
         let started = reactor.acceptConnections(on: listener) { fd, peer -> TLSHandshake? in
             guard admit(), let session = try? TLSSession(context: context, fd: fd, verifiesClient: verifiesClients,
@@ -70,7 +76,8 @@ public final class TLSAcceptor {
             reactor.close(fd)
             return
         }
-        guard let connection = handshake.established(.tls(handshake.session), handshake.peer) else {
+        let verifiedName = namesVerifiedPeers ? handshake.session.peerCommonName : nil
+        guard let connection = handshake.established(.tls(handshake.session), handshake.peer, verifiedName) else {
             reactor.close(fd)
             return
         }
@@ -112,7 +119,7 @@ public final class TLSAcceptor {
 final class TLSHandshake: ReactorHandler {
     let session: TLSSession
     let peer: SocketAddress
-    let established: (Transport, SocketAddress) -> ReactorHandler?
+    let established: TLSAcceptor.Established
     private unowned let acceptor: TLSAcceptor
     var deadline: TimerID?
     private var hasSeenRecord = false
@@ -121,7 +128,7 @@ final class TLSHandshake: ReactorHandler {
     /// The first byte of every TLS record of a handshake (content type 22).
     static let handshakeRecord: UInt8 = 0x16
 
-    init(session: TLSSession, peer: SocketAddress, acceptor: TLSAcceptor, established: @escaping (Transport, SocketAddress) -> ReactorHandler?) {
+    init(session: TLSSession, peer: SocketAddress, acceptor: TLSAcceptor, established: @escaping TLSAcceptor.Established) {
         self.session = session
         self.peer = peer
         self.acceptor = acceptor

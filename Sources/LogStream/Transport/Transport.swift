@@ -18,12 +18,6 @@ public enum Transport {
         return false
     }
 
-    /// The certificate name a client proved, on a mutual-TLS connection.
-    public var peerCommonName: String? {
-        if case .tls(let session) = self { return session.peerCommonName }
-        return nil
-    }
-
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> FileDescriptor.ReadResult {
         switch self {
         case .plain(let fd): try fd.read(into: buffer)

@@ -29,8 +29,6 @@ public final class ForwardListener: ReactorHandler {
     let configuration: Configuration
     /// Forward over TLS (Fluent Bit's `tls on`): each connection is a TLS session first.
     public let tls: TLSAcceptor?
-    /// Mutual TLS: the client certificate's common name becomes every record's host.
-    private let hostFromCertificate: Bool
     let reactor: Reactor
     let destination: RecordDestination
     let worker: WorkerThread
@@ -51,10 +49,9 @@ public final class ForwardListener: ReactorHandler {
     static let inflationFactor = 8
 
     public init(fd: FileDescriptor, reactor: Reactor, destination: RecordDestination, worker: WorkerThread, configuration: Configuration,
-                tls: TLSAcceptor? = nil, hostFromCertificate: Bool = false) {
+                tls: TLSAcceptor? = nil) {
         self.fd = fd
         self.tls = tls
-        self.hostFromCertificate = hostFromCertificate
         self.reactor = reactor
         self.destination = destination
         self.worker = worker
@@ -69,9 +66,8 @@ public final class ForwardListener: ReactorHandler {
         guard isAccepting else { return }
         var open = connections.count + (tls?.pendingCount ?? 0)
         if let tls {
-            tls.accept(on: fd, admit: { limit.admit(open: &open) }) { [unowned self] transport, peer in
-                let connection = ForwardConnection(transport: transport, peer: peer,
-                                                   verifiedName: hostFromCertificate ? transport.peerCommonName : nil, listener: self)
+            tls.accept(on: fd, admit: { limit.admit(open: &open) }) { [unowned self] transport, peer, verifiedName in
+                let connection = ForwardConnection(transport: transport, peer: peer, verifiedName: verifiedName, listener: self)
                 connections[connection.fd.rawValue] = connection
                 connection.greet()
                 return connection

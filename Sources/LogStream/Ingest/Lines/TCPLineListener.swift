@@ -37,13 +37,11 @@ public final class TCPLineListener<Consumer: FramedLineConsumer>: ReactorHandler
     public private(set) var isAccepting = true
     /// Syslog over TLS: each connection is a TLS session first.
     public let tls: TLSAcceptor?
-    /// Mutual TLS: the client certificate's common name becomes every record's host.
-    private let hostFromCertificate: Bool
 
     /// `idleTimeoutSeconds` 0: never.
     public init(fd: FileDescriptor, reactor: Reactor, ingest: Consumer, maxLineBytes: Int, maxConnections: Int = 1024,
                 idleTimeoutSeconds: Int = 0, framing: LineFramer.Framing = .lines, joinsLines: Bool = false,
-                tls: TLSAcceptor? = nil, hostFromCertificate: Bool = false) {
+                tls: TLSAcceptor? = nil) {
         self.fd = fd
         self.reactor = reactor
         self.ingest = ingest
@@ -53,7 +51,6 @@ public final class TCPLineListener<Consumer: FramedLineConsumer>: ReactorHandler
         limit = ConnectionLimit(maximum: maxConnections)
         self.idleTimeoutSeconds = idleTimeoutSeconds
         self.tls = tls
-        self.hostFromCertificate = hostFromCertificate
     }
 
     public var connectionCount: Int { connections.count }
@@ -64,10 +61,9 @@ public final class TCPLineListener<Consumer: FramedLineConsumer>: ReactorHandler
         guard isAccepting else { return }
         var open = connections.count + (tls?.pendingCount ?? 0)
         if let tls {
-            tls.accept(on: fd, admit: { limit.admit(open: &open) }) { [unowned self] transport, peer in
-                let name = hostFromCertificate ? transport.peerCommonName : nil
-                let connection = TCPLineConnection(transport: transport, host: Array((name ?? peer.hostText).utf8), hostIsVerified: name != nil,
-                                                   maxLineBytes: maxLineBytes, listener: self)
+            tls.accept(on: fd, admit: { limit.admit(open: &open) }) { [unowned self] transport, peer, verifiedName in
+                let connection = TCPLineConnection(transport: transport, host: Array((verifiedName ?? peer.hostText).utf8),
+                                                   hostIsVerified: verifiedName != nil, maxLineBytes: maxLineBytes, listener: self)
                 connections[connection.fd.rawValue] = connection
                 return connection
             }
